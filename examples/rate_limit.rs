@@ -1,0 +1,59 @@
+//! A fixed-window rate limiter: 5 requests per 1-second window for each client.
+//!
+//! Run with `cargo run --example rate_limit`. It uses `REDIS_URL` when set; otherwise it
+//! starts a throwaway `redis-server` on a free loopback port and stops it on exit.
+
+use std::time::Duration;
+
+evalsha::include_script!("examples/scripts/rate_limit.lua");
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Keep the throwaway server alive until the end of main.
+    let (url, _server) = match std::env::var("REDIS_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            match evalsha_testkit::Server::try_start(&evalsha_testkit::server_binary(), &[]) {
+                Ok(server) => {
+                    println!(
+                        "REDIS_URL not set: started a throwaway redis-server at {}",
+                        server.url()
+                    );
+                    (server.url(), Some(server))
+                }
+                Err(err) => {
+                    eprintln!("REDIS_URL is not set and no server could be started: {err}");
+                    eprintln!(
+                        "Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`,"
+                    );
+                    eprintln!("macOS: `brew install redis`) or set REDIS_URL=redis://host:port/");
+                    std::process::exit(2);
+                }
+            }
+        }
+    };
+    let mut con = redis::Client::open(url)?.get_connection()?;
+
+    println!(
+        "script {} (SHA1 {})",
+        RateLimit::script().name(),
+        RateLimit::SHA1
+    );
+    let (limit, window_ms) = (5, 1_000);
+    let bucket = format!("rate:{}:user:42", std::process::id());
+    for window in 1..=2 {
+        println!("-- window {window}: {limit} requests allowed per {window_ms} ms");
+        for request in 1..=7 {
+            let left = RateLimit.run(&mut con, &bucket, limit, window_ms)?;
+            if left >= 0 {
+                println!("request {request} for user:42: allowed, {left} left");
+            } else {
+                println!("request {request} for user:42: rate limited");
+            }
+        }
+        if window == 1 {
+            println!("(waiting for the window to pass)");
+            std::thread::sleep(Duration::from_millis(window_ms + 100));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! The code `include_script!` emits: a unit struct, its constants and typed methods. Every
+//! path goes through `::evalsha::__private`, so a user's own `redis` module or a missing
+//! `redis` dependency cannot break it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{Ident, Visibility};
+
+use crate::header::{Header, Param};
+
+/// What to generate, after reading and checking the file.
+pub(crate) struct Model<'a> {
+    pub(crate) vis: &'a Visibility,
+    pub(crate) name: &'a Ident,
+    /// The path as written in the macro call.
+    pub(crate) path: &'a str,
+    /// Absolute path to embed with `include_str!`; `None` when the file could not be read
+    /// (the type is still emitted so that one error does not cascade).
+    pub(crate) absolute: Option<&'a str>,
+    pub(crate) sha1: &'a str,
+    pub(crate) header: &'a Header,
+    /// Emit `run_async`.
+    pub(crate) aio: bool,
+}
+
+pub(crate) fn emit(m: &Model) -> TokenStream {
+    let Model {
+        vis,
+        name,
+        path,
+        sha1,
+        header,
+        ..
+    } = m;
+    let source = match m.absolute {
+        Some(abs) => quote!(::evalsha::__private::include_str!(#abs)),
+        None => quote!(""),
+    };
+    let read_only = header.read_only();
+    let type_doc = type_doc(m);
+    let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
+    let source_doc = format!("The exact bytes of `{path}`.");
+
+    let (keys, args) = params(header);
+    let fn_params: Vec<TokenStream> = keys
+        .iter()
+        .map(key_param)
+        .chain(args.iter().map(arg_param))
+        .collect();
+    let call = Ident::new("call", Span::mixed_site());
+    let pushes: Vec<TokenStream> = keys
+        .iter()
+        .map(|p| push_key(&call, p))
+        .chain(args.iter().map(|p| push_arg(&call, p)))
+        .collect();
+    let names: Vec<Ident> = keys
+        .iter()
+        .chain(args.iter())
+        .map(|p| format_ident!("{}", p.name))
+        .collect();
+    let hint = 16 * names.len();
+
+    let (generics, ret, turbofish) = match &header.ret {
+        Some((ty, _)) => (quote!(), quote!(#ty), quote!()),
+        None => (
+            quote!(R: ::evalsha::__private::redis::FromRedisValue,),
+            quote!(R),
+            quote!(::<R>),
+        ),
+    };
+    let param_docs = param_docs(&keys, &args, header);
+    let call_doc = format!(
+        "Prepares a call of `{path}` without sending it: keys and arguments are encoded now.{param_docs}"
+    );
+    let run_doc = format!(
+        "Runs `{path}` on a sync connection: one `EVALSHA`; only on `NOSCRIPT`, `SCRIPT LOAD` \
+         and one retry through the same connection, pipelined.{param_docs}"
+    );
+    let run_async = m.aio.then(|| {
+        let doc = format!(
+            "Runs `{path}` on an async connection: one `EVALSHA`; only on `NOSCRIPT`, \
+             `SCRIPT LOAD` and one retry through the same connection, pipelined.{param_docs}"
+        );
+        quote! {
+            #[doc = #doc]
+            pub async fn run_async<#generics C>(
+                &self,
+                con: &mut C,
+                #(#fn_params,)*
+            ) -> ::evalsha::__private::Result<#ret, ::evalsha::Error>
+            where
+                C: ::evalsha::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
+            {
+                self.call #turbofish(#(#names),*).run_async(con).await
+            }
+        }
+    });
+
+    quote! {
+        #[doc = #type_doc]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
+        #vis struct #name;
+
+        const _: () = {
+            static SCRIPT: ::evalsha::Script =
+                ::evalsha::Script::__new(#path, #sha1, #name::SOURCE, #read_only);
+
+            impl #name {
+                #[doc = #sha_doc]
+                pub const SHA1: &'static str = #sha1;
+                #[doc = #source_doc]
+                pub const SOURCE: &'static str = #source;
+
+                /// The embedded script: name, source, SHA1 and shared load state.
+                pub fn script() -> &'static ::evalsha::Script {
+                    &SCRIPT
+                }
+
+                #[doc = #call_doc]
+                pub fn call<#generics>(&self, #(#fn_params),*) -> ::evalsha::Call<#ret> {
+                    let mut #call = ::evalsha::Call::__new(&SCRIPT, #hint);
+                    #(#pushes)*
+                    #call.__finish()
+                }
+
+                #[doc = #run_doc]
+                pub fn run<#generics C>(
+                    &self,
+                    con: &mut C,
+                    #(#fn_params,)*
+                ) -> ::evalsha::__private::Result<#ret, ::evalsha::Error>
+                where
+                    C: ::evalsha::__private::redis::ConnectionLike + ?::core::marker::Sized,
+                {
+                    self.call #turbofish(#(#names),*).run(con)
+                }
+
+                #run_async
+            }
+        };
+    }
+}
+
+/// The keys and args of the methods. A file without a header takes variadic keys and
+/// args.
+fn params(header: &Header) -> (Vec<Param>, Vec<Param>) {
+    if header.present {
+        return (header.keys.clone(), header.args.clone());
+    }
+    let variadic = |name: &str| Param {
+        name: name.to_owned(),
+        ty: None,
+        variadic: true,
+        doc: String::new(),
+        line: 0,
+        col: 0,
+    };
+    (vec![variadic("keys")], vec![variadic("args")])
+}
+
+fn to_redis_args() -> TokenStream {
+    quote!(::evalsha::__private::redis::ToRedisArgs)
+}
+
+fn key_param(p: &Param) -> TokenStream {
+    let name = format_ident!("{}", p.name);
+    let bound = to_redis_args();
+    if p.variadic {
+        quote!(#name: &[impl #bound])
+    } else {
+        quote!(#name: impl #bound)
+    }
+}
+
+fn arg_param(p: &Param) -> TokenStream {
+    let name = format_ident!("{}", p.name);
+    let ty = match &p.ty {
+        Some(t) => {
+            let ty = &t.ty;
+            quote!(#ty)
+        }
+        None => {
+            let bound = to_redis_args();
+            quote!(impl #bound)
+        }
+    };
+    if p.variadic {
+        quote!(#name: &[#ty])
+    } else {
+        quote!(#name: #ty)
+    }
+}
+
+fn push_key(call: &Ident, p: &Param) -> TokenStream {
+    let name = format_ident!("{}", p.name);
+    let label = &p.name;
+    if p.variadic {
+        quote!(#call.__keys(#name);)
+    } else {
+        quote!(#call.__key(#label, &#name);)
+    }
+}
+
+fn push_arg(call: &Ident, p: &Param) -> TokenStream {
+    let name = format_ident!("{}", p.name);
+    let label = &p.name;
+    if p.variadic {
+        quote!(#call.__args(#name);)
+    } else if p.ty.as_ref().is_some_and(|t| t.optional) {
+        quote!(#call.__opt_arg(#label, &#name);)
+    } else {
+        quote!(#call.__arg(#label, &#name);)
+    }
+}
+
+fn type_doc(m: &Model) -> String {
+    let mut doc = m.header.doc.join("\n");
+    if !doc.is_empty() {
+        doc.push_str("\n\n");
+    }
+    doc.push_str(&format!(
+        "Generated by `evalsha::include_script!` from `{}` (SHA1 `{}`{}). \
+         Call it with [`run`](Self::run){}, or prepare a [`call`](Self::call).",
+        m.path,
+        m.sha1,
+        if m.header.read_only() {
+            ", read-only: sent as `EVALSHA_RO`"
+        } else {
+            ""
+        },
+        if m.aio {
+            " or [`run_async`](Self::run_async)"
+        } else {
+            ""
+        },
+    ));
+    doc
+}
+
+fn param_docs(keys: &[Param], args: &[Param], header: &Header) -> String {
+    let mut out = String::new();
+    let line = |p: &Param, slot: &str| {
+        let dots = if p.variadic { "..." } else { "" };
+        let ty =
+            p.ty.as_ref()
+                .map(|t| {
+                    let ty = &t.ty;
+                    format!(" (`{}`)", quote!(#ty).to_string().replace(" ", ""))
+                })
+                .unwrap_or_default();
+        let sep = if p.doc.is_empty() { "" } else { ": " };
+        format!("\n- `{dots}{}`{ty} → `{slot}`{sep}{}", p.name, p.doc)
+    };
+    for (title, slot, params) in [("Keys", "KEYS", keys), ("Arguments", "ARGV", args)] {
+        if params.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n\n# {title}\n"));
+        for (n, p) in (1..).zip(params) {
+            let range = if p.variadic { ".." } else { "" };
+            out.push_str(&line(p, &format!("{slot}[{n}{range}]")));
+        }
+    }
+    if let Some((ty, doc)) = &header.ret {
+        let sep = if doc.is_empty() { "" } else { ": " };
+        out.push_str(&format!(
+            "\n\n# Returns\n\n`{}`{sep}{doc}",
+            quote!(#ty).to_string().replace(" ", "")
+        ));
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! The expansion as a plain function over `proc_macro2` tokens: read the file, check it,
+//! emit the type. Every problem becomes a `compile_error!` at the path literal reading
+//! `file:line:col: problem`, and the type is emitted anyway so errors do not cascade.
+
+use std::path::Path;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use sha1::{Digest, Sha1};
+use syn::Ident;
+
+use crate::codegen::{self, Model};
+use crate::file;
+use crate::header::{self, Header};
+use crate::input::{self, Input};
+
+/// Expands `include_script!(input)`. `caller` is the source file of the call, if known.
+pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
+    let input: Input = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    let path = input.path.value();
+    let name = input.name.clone().unwrap_or_else(|| {
+        let stem = Path::new(&path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ident::new(&input::type_name_from_stem(&stem), Span::call_site())
+    });
+
+    let mut errors: Vec<String> = Vec::new();
+    let mut header = Header::default();
+    let mut sha1 = String::new();
+    let mut absolute = None;
+    match file::read(&path, caller) {
+        Ok(script) => {
+            sha1 = hex_sha1(script.text.as_bytes());
+            absolute = Some(script.absolute.to_string_lossy().into_owned());
+            if script.text.trim().is_empty() {
+                errors.push(format!("{path}:1:1: the script is empty"));
+            }
+            let (parsed, problems) = header::parse(&script.text);
+            header = parsed;
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| format!("{path}:{}:{}: {}", p.line, p.col, p.message)),
+            );
+        }
+        Err(message) => errors.push(message),
+    }
+
+    let code = codegen::emit(&Model {
+        vis: &input.vis,
+        name: &name,
+        path: &path,
+        absolute: absolute.as_deref(),
+        sha1: &sha1,
+        header: &header,
+        aio: cfg!(feature = "aio"),
+    });
+    let errors = errors
+        .iter()
+        .map(|message| syn::Error::new(input.span(), message).to_compile_error());
+    quote! {
+        #(#errors)*
+        #code
+    }
+}
+
+/// Lowercase hex SHA1, as Redis computes it for `SCRIPT LOAD`.
+pub(crate) fn hex_sha1(bytes: &[u8]) -> String {
+    Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_known_value() {
+        // redis-cli SCRIPT LOAD "return 1"
+        assert_eq!(
+            hex_sha1(b"return 1"),
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+        );
+    }
+}

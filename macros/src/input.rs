@@ -1,0 +1,78 @@
+//! The macro's arguments: `[VIS] [Name =] "path"`.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token, Visibility};
+
+/// What the user wrote inside `include_script!(..)`.
+pub(crate) struct Input {
+    pub(crate) vis: Visibility,
+    pub(crate) name: Option<Ident>,
+    pub(crate) path: LitStr,
+}
+
+impl Input {
+    /// The span errors about the file point at.
+    pub(crate) fn span(&self) -> Span {
+        self.path.span()
+    }
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let vis: Visibility = input.parse()?;
+        let name = if input.peek(Ident) {
+            let name: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Some(name)
+        } else {
+            None
+        };
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a string literal path, e.g. include_script!(\"scripts/rate_limit.lua\") \
+                 or include_script!(pub(crate) Limiter = \"scripts/rate_limit.lua\")",
+            )
+        })?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the script path"));
+        }
+        // A bare `include_script!("x.lua")` gets `pub`, like a hand-written item would
+        // normally be exported from a `scripts` module.
+        let vis = match (vis, &name) {
+            (Visibility::Inherited, None) => syn::parse_quote!(pub),
+            (vis, _) => vis,
+        };
+        Ok(Input { vis, name, path })
+    }
+}
+
+/// `rate-limit.lua` → `RateLimit`; `HTTP_get.lua` → `HttpGet`.
+pub(crate) fn type_name_from_stem(stem: &str) -> String {
+    let mut out = String::new();
+    for word in stem.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars.map(|c| c.to_ascii_lowercase()));
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "Script");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_stems() {
+        assert_eq!(type_name_from_stem("rate_limit"), "RateLimit");
+        assert_eq!(type_name_from_stem("rate-limit"), "RateLimit");
+        assert_eq!(type_name_from_stem("HTTP_get"), "HttpGet");
+        assert_eq!(type_name_from_stem("2fa"), "Script2fa");
+    }
+}

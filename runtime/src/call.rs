@@ -1,0 +1,316 @@
+//! A prepared script call: keys and arguments already encoded, not yet sent.
+
+use std::marker::PhantomData;
+
+use redis::{FromRedisValue, ToRedisArgs, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::resp::{self, BulkWriter};
+use crate::script::{Reload, Script};
+
+/// Room left at the front of the buffer for the command head
+/// (`*<n>\r\n$10\r\nEVALSHA_RO\r\n$40\r\n<sha>\r\n$<d>\r\n<numkeys>\r\n`), written in place
+/// once the number of keys is known so the command is never copied.
+const HEAD_ROOM: usize = 128;
+
+/// One call of a script with its keys and arguments encoded, ready to run on a connection
+/// or, later, to go into a pipeline.
+///
+/// The generated `call(..)` method returns one; `run(..)` is `call(..).run(con)`. `T` is
+/// the reply type: the script's `@return` type, or chosen by the caller.
+pub struct Call<T = Value> {
+    script: &'static Script,
+    /// `[HEAD_ROOM][keys and args as bulk strings]`; the head ends at `HEAD_ROOM`.
+    buf: Vec<u8>,
+    head: usize,
+    keys: usize,
+    argc: usize,
+    reload: Reload,
+    /// A parameter that produced other than one argument; reported at run time.
+    bad_param: Option<(&'static str, usize)>,
+    reply: PhantomData<fn() -> T>,
+}
+
+impl<T> Call<T> {
+    /// Starts a call; `bytes_hint` is the expected size of the encoded keys and args.
+    #[doc(hidden)]
+    pub fn __new(script: &'static Script, bytes_hint: usize) -> Self {
+        let mut buf = Vec::with_capacity(HEAD_ROOM + bytes_hint);
+        buf.resize(HEAD_ROOM, 0);
+        Self {
+            script,
+            buf,
+            head: HEAD_ROOM,
+            keys: 0,
+            argc: 0,
+            reload: Reload::default(),
+            bad_param: None,
+            reply: PhantomData,
+        }
+    }
+
+    fn write(&mut self, value: &impl ToRedisArgs) -> usize {
+        let mut w = BulkWriter {
+            buf: &mut self.buf,
+            count: 0,
+        };
+        value.write_redis_args(&mut w);
+        w.count
+    }
+
+    fn write_one(&mut self, name: &'static str, value: &impl ToRedisArgs) -> usize {
+        let n = self.write(value);
+        if n != 1 && self.bad_param.is_none() {
+            self.bad_param = Some((name, n));
+        }
+        n
+    }
+
+    /// Adds the key parameter `name`, which must produce exactly one argument.
+    #[doc(hidden)]
+    pub fn __key(&mut self, name: &'static str, key: &impl ToRedisArgs) {
+        self.keys += self.write_one(name, key);
+    }
+
+    /// Adds every element of a variadic key parameter.
+    #[doc(hidden)]
+    pub fn __keys<K: ToRedisArgs>(&mut self, keys: &[K]) {
+        for key in keys {
+            self.keys += self.write(key);
+        }
+    }
+
+    /// Adds the argument parameter `name`, which must produce exactly one argument.
+    #[doc(hidden)]
+    pub fn __arg(&mut self, name: &'static str, arg: &impl ToRedisArgs) {
+        self.argc += self.write_one(name, arg);
+    }
+
+    /// Adds an optional argument: `None` is sent as an empty string so that the positions
+    /// of the arguments after it do not shift.
+    #[doc(hidden)]
+    pub fn __opt_arg<A: ToRedisArgs>(&mut self, name: &'static str, arg: &Option<A>) {
+        match arg {
+            Some(arg) => self.__arg(name, arg),
+            None => self.__arg(name, &""),
+        }
+    }
+
+    /// Adds every element of a variadic argument parameter.
+    #[doc(hidden)]
+    pub fn __args<A: ToRedisArgs>(&mut self, args: &[A]) {
+        for arg in args {
+            self.argc += self.write(arg);
+        }
+    }
+
+    /// Completes the call: writes the command head in front of the encoded values.
+    #[doc(hidden)]
+    pub fn __finish(mut self) -> Self {
+        let mut head = Vec::with_capacity(HEAD_ROOM);
+        resp::push_len(&mut head, b'*', 3 + self.keys + self.argc);
+        resp::push_bulk(&mut head, self.command().as_bytes());
+        resp::push_bulk(&mut head, self.script.sha1().as_bytes());
+        resp::push_bulk(&mut head, itoa::Buffer::new().format(self.keys).as_bytes());
+        self.head = HEAD_ROOM - head.len();
+        self.buf[self.head..HEAD_ROOM].copy_from_slice(&head);
+        self
+    }
+
+    /// Chooses what happens on `NOSCRIPT` for this call (default [`Reload::Load`]).
+    pub fn reload(mut self, reload: Reload) -> Self {
+        self.reload = reload;
+        self
+    }
+
+    /// The script this call runs.
+    pub fn script(&self) -> &'static Script {
+        self.script
+    }
+
+    /// The reload policy of this call.
+    pub fn reload_policy(&self) -> Reload {
+        self.reload
+    }
+
+    /// Number of `KEYS` this call sends.
+    pub fn num_keys(&self) -> usize {
+        self.keys
+    }
+
+    /// Number of `ARGV` this call sends.
+    pub fn num_args(&self) -> usize {
+        self.argc
+    }
+
+    /// The encoded keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        resp::bulks(&self.buf[HEAD_ROOM..]).take(self.keys)
+    }
+
+    /// The encoded arguments, in order.
+    pub fn args(&self) -> impl Iterator<Item = &[u8]> {
+        resp::bulks(&self.buf[HEAD_ROOM..]).skip(self.keys)
+    }
+
+    /// `EVALSHA` or, for `#!lua flags=no-writes` scripts, `EVALSHA_RO`.
+    pub(crate) fn command(&self) -> &'static str {
+        if self.script.is_read_only() {
+            "EVALSHA_RO"
+        } else {
+            "EVALSHA"
+        }
+    }
+
+    /// `EVAL` or `EVAL_RO`: the fallback that sends the body.
+    pub(crate) fn eval_command(&self) -> &'static str {
+        if self.script.is_read_only() {
+            "EVAL_RO"
+        } else {
+            "EVAL"
+        }
+    }
+
+    /// Fails before anything is sent when a parameter produced other than one argument.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        match self.bad_param {
+            None => Ok(()),
+            Some((name, count)) => Err(Error::new(
+                self.script.name(),
+                ErrorKind::Argument { name, count },
+                None,
+            )),
+        }
+    }
+
+    /// The packed `EVALSHA` command.
+    pub(crate) fn packed(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// The keys and args as bulk strings, after `numkeys`.
+    pub(crate) fn packed_values(&self) -> &[u8] {
+        &self.buf[HEAD_ROOM..]
+    }
+
+    /// The packed `EVAL <body>` command for the [`Reload::Eval`] fallback.
+    pub(crate) fn packed_eval(&self) -> Vec<u8> {
+        let values = self.packed_values();
+        let mut out = Vec::with_capacity(64 + self.script.source().len() + values.len());
+        resp::push_len(&mut out, b'*', 3 + self.keys + self.argc);
+        resp::push_bulk(&mut out, self.eval_command().as_bytes());
+        resp::push_bulk(&mut out, self.script.source().as_bytes());
+        resp::push_bulk(&mut out, itoa::Buffer::new().format(self.keys).as_bytes());
+        out.extend_from_slice(values);
+        out
+    }
+
+    /// `SCRIPT LOAD <body>` followed by the call, packed as one pipeline.
+    pub(crate) fn packed_load_and_call(&self) -> Vec<u8> {
+        let call = self.packed();
+        let mut out = Vec::with_capacity(64 + self.script.source().len() + call.len());
+        push_script_load(&mut out, self.script);
+        out.extend_from_slice(call);
+        out
+    }
+
+    #[cfg(feature = "aio")]
+    /// The call as a `redis::Cmd` under `command` (`EVALSHA`, `EVAL`, ...), for connection
+    /// types that take commands rather than bytes.
+    pub(crate) fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
+        let values = self.packed_values();
+        let mut cmd = redis::Cmd::with_capacity(3 + self.keys + self.argc, values.len() + 64);
+        cmd.arg(command).arg(script_or_sha).arg(self.keys);
+        for value in resp::bulks(values) {
+            cmd.arg(value);
+        }
+        cmd
+    }
+}
+
+impl<T: FromRedisValue> Call<T> {
+    /// Converts the reply to `T`, or names the expected type.
+    pub(crate) fn decode(&self, value: Value) -> Result<T, Error> {
+        T::from_redis_value(value).map_err(|err| {
+            Error::new(
+                self.script.name(),
+                ErrorKind::Reply {
+                    expected: std::any::type_name::<T>(),
+                },
+                Some(err.into()),
+            )
+        })
+    }
+}
+
+/// Appends a packed `SCRIPT LOAD <body>`.
+pub(crate) fn push_script_load(out: &mut Vec<u8>, script: &Script) {
+    resp::push_command(out, &[b"SCRIPT", b"LOAD", script.source().as_bytes()]);
+}
+
+impl<T> std::fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys and args may hold secrets: show their counts only.
+        f.debug_struct("Call")
+            .field("script", &self.script.name())
+            .field("keys", &self.keys)
+            .field("args", &self.argc)
+            .field("reload", &self.reload)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static S: Script = Script::__new(
+        "t.lua",
+        "0123456789012345678901234567890123456789",
+        "return 1",
+        false,
+    );
+
+    #[test]
+    fn packs_evalsha_in_place() {
+        let mut call: Call<i64> = Call::__new(&S, 0);
+        call.__key("k", &"user:42");
+        call.__arg("limit", &10u64);
+        let call = call.__finish();
+        assert_eq!(
+            call.packed(),
+            b"*5\r\n$7\r\nEVALSHA\r\n$40\r\n0123456789012345678901234567890123456789\r\n$1\r\n1\r\n$7\r\nuser:42\r\n$2\r\n10\r\n"
+        );
+        assert!(call.check().is_ok());
+        let parsed = redis::parse_redis_value(call.packed()).unwrap();
+        assert!(matches!(parsed, Value::Array(ref a) if a.len() == 5));
+        assert_eq!(call.keys().collect::<Vec<_>>(), vec![&b"user:42"[..]]);
+        assert_eq!(call.args().collect::<Vec<_>>(), vec![&b"10"[..]]);
+    }
+
+    #[test]
+    fn a_param_that_expands_is_refused() {
+        let mut call: Call<i64> = Call::__new(&S, 0);
+        call.__key("k", &vec!["a", "b"]);
+        let call = call.__finish();
+        let err = call.check().unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::Argument {
+                name: "k",
+                count: 2
+            }
+        );
+    }
+
+    #[test]
+    fn none_keeps_positions() {
+        let mut call: Call<i64> = Call::__new(&S, 0);
+        call.__opt_arg::<u64>("a", &None);
+        call.__arg("b", &7u8);
+        let call = call.__finish();
+        assert_eq!(call.args().collect::<Vec<_>>(), vec![&b""[..], b"7"]);
+        let eval = call.packed_eval();
+        assert!(eval.starts_with(b"*5\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n"));
+    }
+}

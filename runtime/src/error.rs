@@ -1,0 +1,209 @@
+//! The one error type of evalsha: every failure names the script it came from.
+
+use std::fmt;
+
+use redis::{RedisError, ServerErrorKind};
+
+/// What went wrong in a script call. Matched through [`Error::kind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server answered `NOSCRIPT` and the reload policy forbade a reload, or the
+    /// script was still missing right after evalsha loaded it.
+    NoScript,
+    /// The script ran and raised an error (`error()`, `redis.error_reply`, a failing
+    /// `redis.call`). `line` is the line in the `.lua` file when the server reported one.
+    Script {
+        /// 1-based line of the `.lua` file the server blamed, if it named one.
+        line: Option<u32>,
+    },
+    /// The script ran but its reply could not be converted to the Rust type.
+    Reply {
+        /// The Rust type that was expected (`std::any::type_name`).
+        expected: &'static str,
+    },
+    /// A parameter produced a number of Redis arguments other than one. Nothing was sent.
+    Argument {
+        /// The parameter's name from the script header.
+        name: &'static str,
+        /// How many arguments its value produced.
+        count: usize,
+    },
+    /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
+    /// a script that does not compile on the server, ...). Never retried by evalsha.
+    Redis,
+}
+
+/// A failed script call. Its message names the script file; the `redis` error, when there
+/// is one, is its [`source`](std::error::Error::source).
+pub struct Error {
+    script: &'static str,
+    kind: ErrorKind,
+    source: Option<RedisError>,
+}
+
+impl Error {
+    pub(crate) fn new(script: &'static str, kind: ErrorKind, source: Option<RedisError>) -> Self {
+        Self {
+            script,
+            kind,
+            source,
+        }
+    }
+
+    /// Classifies a `redis` error that a script call returned.
+    pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
+        let kind = match err.kind() {
+            redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::NoScript,
+            _ if is_script_error(&err) => ErrorKind::Script {
+                line: script_line(&err.to_string()),
+            },
+            _ => ErrorKind::Redis,
+        };
+        Self::new(script, kind, Some(err))
+    }
+
+    /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
+    pub fn script(&self) -> &'static str {
+        self.script
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The line of the `.lua` file a script error points at, when the server named one.
+    pub fn line(&self) -> Option<u32> {
+        match self.kind {
+            ErrorKind::Script { line } => line,
+            _ => None,
+        }
+    }
+
+    /// The underlying `redis` error, if the failure came from the connection or server.
+    pub fn redis_error(&self) -> Option<&RedisError> {
+        self.source.as_ref()
+    }
+
+    /// Consumes the error and returns the underlying `redis` error, if any.
+    pub fn into_redis_error(self) -> Option<RedisError> {
+        self.source
+    }
+
+    /// True when the connection failed (refused, dropped, timed out): the call may or may
+    /// not have run on the server, and evalsha did not retry it.
+    pub fn is_io_error(&self) -> bool {
+        self.source.as_ref().is_some_and(|e| e.is_io_error())
+    }
+}
+
+/// Error codes with which the server refuses or aborts a call for reasons of its own state,
+/// not because of anything the script did.
+const SERVER_STATE_CODES: &[&str] = &[
+    "BUSY",
+    "OOM",
+    "LOADING",
+    "NOAUTH",
+    "WRONGPASS",
+    "NOREPLICAS",
+    "MISCONF",
+    "UNBLOCKED",
+    "MASTERDOWN",
+];
+
+/// An error raised by the script itself (`error()`, `redis.error_reply`, a failing
+/// `redis.call`, a compile error on the server) rather than by the transport or the
+/// server's state.
+fn is_script_error(err: &RedisError) -> bool {
+    match err.kind() {
+        redis::ErrorKind::Server(ServerErrorKind::ResponseError) => true,
+        redis::ErrorKind::Extension => err
+            .code()
+            .is_some_and(|code| !SERVER_STATE_CODES.contains(&code)),
+        _ => false,
+    }
+}
+
+/// Finds the line number in a server message such as
+/// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
+fn script_line(text: &str) -> Option<u32> {
+    let at = text.find("user_script:")? + "user_script:".len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "script {}", self.script)?;
+        match &self.kind {
+            ErrorKind::NoScript => {
+                f.write_str(": the server does not have the script (NOSCRIPT)")?
+            }
+            ErrorKind::Script { line: Some(line) } => {
+                write!(f, " failed at {}:{line}", self.script)?
+            }
+            ErrorKind::Script { line: None } => f.write_str(" returned an error")?,
+            ErrorKind::Reply { expected } => write!(f, ": reply does not convert to `{expected}`")?,
+            ErrorKind::Argument { name, count } => write!(
+                f,
+                ": parameter `{name}` produced {count} Redis arguments, expected exactly 1 \
+                 (declare it variadic with `...{name}` to pass several); nothing was sent"
+            )?,
+            ErrorKind::Redis => f.write_str(": redis error")?,
+        }
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("script", &self.script)
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_line_in_server_messages() {
+        assert_eq!(
+            script_line(
+                "ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: abc, on @user_script:3."
+            ),
+            Some(3)
+        );
+        assert_eq!(
+            script_line(
+                "WRONGTYPE Operation against a key holding the wrong kind of value script: abc, on @user_script:12."
+            ),
+            Some(12)
+        );
+        assert_eq!(script_line("MY custom error"), None);
+    }
+
+    #[test]
+    fn is_send_sync_static() {
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<Error>();
+    }
+}

@@ -1,0 +1,199 @@
+//! How a call runs, written once for every kind of connection: send `EVALSHA`; on
+//! `NOSCRIPT` only, reload as the call's [`Reload`] policy says and retry once.
+//!
+//! The flow is an `async fn` over a [`Transport`]. Async connections await it; sync
+//! connections drive it with [`block_on`], their transport's futures being ready at once,
+//! so both follow exactly the same steps.
+
+use std::future::Future;
+
+use redis::{RedisError, RedisResult, ServerErrorKind, Value};
+
+use crate::call::Call;
+use crate::error::Error;
+use crate::script::Reload;
+
+/// What a connection must do for a script call. Every method sends through the connection
+/// it wraps, so the load and the retry reach the same server as the first attempt.
+pub(crate) trait Transport {
+    /// Sends the call's `EVALSHA` (or `EVALSHA_RO`).
+    fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>>;
+    /// Sends the call as `EVAL` (or `EVAL_RO`) with the script body.
+    fn eval<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>>;
+    /// Sends `SCRIPT LOAD` and the call's `EVALSHA` pipelined, returning both replies.
+    fn load_and_evalsha<T>(
+        &mut self,
+        call: &Call<T>,
+    ) -> impl Future<Output = RedisResult<(Value, Value)>>;
+}
+
+fn is_noscript(result: &RedisResult<Value>) -> bool {
+    matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
+}
+
+/// Turns an error reply into an `Err`, as `redis::Cmd::query` does.
+fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
+    result.and_then(Value::extract_error)
+}
+
+/// Runs `call` through `transport`. Never sends a call again after any reply other than
+/// `NOSCRIPT`, which guarantees the script did not run.
+pub(crate) async fn invoke<T, Tr: Transport>(
+    transport: &mut Tr,
+    call: &Call<T>,
+) -> Result<Value, Error> {
+    call.check()?;
+    let script = call.script();
+    let fail = |err: RedisError| Error::from_redis(script.name(), err);
+    let seen = script.flight.generation();
+
+    let first = reply(transport.evalsha(call).await);
+    if !is_noscript(&first) {
+        return first.map_err(fail);
+    }
+    match call.reload_policy() {
+        Reload::Never => return first.map_err(fail),
+        Reload::Eval => return reply(transport.eval(call).await).map_err(fail),
+        Reload::Load => {}
+    }
+
+    let mut guard = script.flight.lock().await;
+    if script.flight.generation() != seen {
+        // Another caller loaded the script after we sent: just retry. If it is still
+        // missing (another server, or flushed again), load it ourselves below.
+        drop(guard);
+        let retry = reply(transport.evalsha(call).await);
+        if !is_noscript(&retry) {
+            return retry.map_err(fail);
+        }
+        guard = script.flight.lock().await;
+    }
+    let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
+    let loaded = reply(Ok(loaded));
+    if loaded.is_ok() {
+        script.flight.loaded();
+    }
+    drop(guard);
+    // A load that failed (the server refused the body) explains the retry's NOSCRIPT.
+    loaded.map_err(fail)?;
+    let retry = reply(Ok(retry)).map_err(fail)?;
+    Ok(retry)
+}
+
+/// Drives a future to completion on this thread, parking while it is pending. Used for
+/// sync connections, whose transport futures are ready at once; it only parks while
+/// waiting for another thread's `SCRIPT LOAD` of the same script.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread::{self, Thread};
+
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    thread_local! {
+        static WAKER: Waker = Waker::from(Arc::new(Unpark(thread::current())));
+    }
+
+    let mut future = pin!(future);
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            thread::park();
+        }
+    })
+}
+
+/// A sync connection as a [`Transport`]: sends pre-packed bytes.
+pub(crate) struct SyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
+
+impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
+    async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
+        self.0.req_packed_command(call.packed())
+    }
+
+    async fn eval<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
+        self.0.req_packed_command(&call.packed_eval())
+    }
+
+    async fn load_and_evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<(Value, Value)> {
+        let mut replies = self
+            .0
+            .req_packed_commands(&call.packed_load_and_call(), 0, 2)?;
+        pair(&mut replies)
+    }
+}
+
+/// Takes the two replies of a load-and-call pipeline.
+fn pair(replies: &mut Vec<Value>) -> RedisResult<(Value, Value)> {
+    if replies.len() != 2 {
+        return Err(RedisError::from((
+            redis::ErrorKind::Parse,
+            "expected two replies to SCRIPT LOAD + EVALSHA",
+        )));
+    }
+    let retry = replies.pop().unwrap_or(Value::Nil);
+    let loaded = replies.pop().unwrap_or(Value::Nil);
+    Ok((loaded, retry))
+}
+
+/// An async connection as a [`Transport`]: builds `redis::Cmd`s.
+#[cfg(feature = "aio")]
+pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
+
+#[cfg(feature = "aio")]
+impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
+    fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
+        let cmd = call.to_cmd(call.command(), call.script().sha1());
+        async move { self.0.req_packed_command(&cmd).await }
+    }
+
+    fn eval<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
+        let cmd = call.to_cmd(call.eval_command(), call.script().source());
+        async move { self.0.req_packed_command(&cmd).await }
+    }
+
+    fn load_and_evalsha<T>(
+        &mut self,
+        call: &Call<T>,
+    ) -> impl Future<Output = RedisResult<(Value, Value)>> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SCRIPT").arg("LOAD").arg(call.script().source());
+        pipe.add_command(call.to_cmd(call.command(), call.script().sha1()));
+        async move {
+            let mut replies = self.0.req_packed_commands(&pipe, 0, 2).await?;
+            pair(&mut replies)
+        }
+    }
+}
+
+impl<T: redis::FromRedisValue> Call<T> {
+    /// Runs the call on a sync connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
+    /// and one retry through the same connection.
+    pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        let value = block_on(invoke(&mut SyncTransport(con), self))?;
+        self.decode(value)
+    }
+
+    /// Runs the call on an async connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
+    /// and one retry through the same connection.
+    #[cfg(feature = "aio")]
+    pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<T, Error> {
+        let value = invoke(&mut AsyncTransport(con), self).await?;
+        self.decode(value)
+    }
+}

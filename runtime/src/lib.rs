@@ -1,0 +1,24 @@
+//! Runtime of [evalsha](https://docs.rs/evalsha): the [`Script`] values that
+//! `include_script!` embeds, prepared [`Call`]s, the `NOSCRIPT` load-and-retry, and the
+//! [`Error`] type.
+//!
+//! Use it through the `evalsha` crate, which re-exports everything public here.
+
+#![warn(missing_docs)]
+
+mod call;
+mod error;
+mod flight;
+mod invoke;
+mod resp;
+mod script;
+
+pub use call::Call;
+pub use error::{Error, ErrorKind};
+pub use script::{Reload, Script};
+
+/// Items used by the code `include_script!` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use redis;
+}

@@ -1,0 +1,260 @@
+//! Throwaway `redis-server` processes for evalsha's tests, examples and benchmarks.
+//!
+//! Each [`Server`] runs on a free loopback port (never 6379 by assumption, always below
+//! 55535 so a cluster bus port fits), in its own temporary directory, and is killed when
+//! dropped. The binary is `$EVALSHA_SERVER` when set (a path or a name on `PATH`, e.g.
+//! `valkey-server`), else `redis-server`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server binary the suite runs against: `$EVALSHA_SERVER` or `redis-server`.
+pub fn server_binary() -> String {
+    std::env::var("EVALSHA_SERVER").unwrap_or_else(|_| "redis-server".to_owned())
+}
+
+/// A running server process, stopped and cleaned up on drop.
+pub struct Server {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    binary: String,
+    extra: Vec<String>,
+}
+
+/// Picks a port in 20000..50000 that is free right now.
+pub fn free_port() -> u16 {
+    loop {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u128(Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()));
+        let port = 20_000 + (h.finish() % 30_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
+impl Server {
+    /// Starts a server with default settings. Panics with a clear message if it cannot.
+    pub fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra `--name value` settings.
+    pub fn start_with(extra: &[&str]) -> Server {
+        match Self::try_start(&server_binary(), extra) {
+            Ok(server) => server,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// Starts `binary` with extra settings, retrying on another port if the chosen one was
+    /// taken meanwhile.
+    pub fn try_start(binary: &str, extra: &[&str]) -> io::Result<Server> {
+        let mut last = None;
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir().join(format!("evalsha-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let mut server = Server {
+                child: None,
+                port,
+                dir,
+                binary: binary.to_owned(),
+                extra: extra.iter().map(|s| s.to_string()).collect(),
+            };
+            match server.spawn() {
+                Ok(()) => return Ok(server),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("could not start a server")))
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        let port = self.port.to_string();
+        let log = self.dir.join("server.log");
+        let mut cmd = Command::new(&self.binary);
+        cmd.args([
+            "--port",
+            &port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(&self.dir)
+        .arg("--logfile")
+        .arg(&log)
+        .args(&self.extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        let child = cmd.spawn().map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!(
+                    "cannot run `{}` ({err}). Install it (Debian: `apt-get install -y redis-server`) \
+                     or set EVALSHA_SERVER to a server binary",
+                    self.binary
+                ),
+            )
+        })?;
+        self.child = Some(child);
+        self.wait_ready().inspect_err(|_| self.kill())
+    }
+
+    fn wait_ready(&mut self) -> io::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+                return Err(io::Error::other(format!(
+                    "{} exited with {status} on port {}: {log}",
+                    self.binary, self.port
+                )));
+            }
+            if let Ok(mut con) = self.client().get_connection()
+                && redis::cmd("PING").query::<String>(&mut con).is_ok()
+            {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(io::Error::other(format!(
+            "{} did not answer on port {} within 10 s",
+            self.binary, self.port
+        )))
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the process (as a crash would): connections to it fail from now on.
+    pub fn stop(&mut self) {
+        self.kill();
+    }
+
+    /// Starts the server again on the same port after [`stop`](Self::stop).
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.kill();
+        self.spawn()
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A client for it.
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.url()).expect("valid url")
+    }
+
+    /// A new sync connection to it.
+    pub fn connection(&self) -> redis::Connection {
+        self.client()
+            .get_connection()
+            .expect("connect to test server")
+    }
+
+    /// The server's version, e.g. `7.0.15`, from `INFO server`.
+    pub fn version(&self) -> String {
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut self.connection())
+            .expect("INFO server");
+        info.lines()
+            .find_map(|l| {
+                l.strip_prefix("valkey_version:")
+                    .or_else(|| l.strip_prefix("redis_version:"))
+            })
+            .unwrap_or("0")
+            .trim()
+            .to_owned()
+    }
+
+    /// The server's major version number.
+    pub fn major_version(&self) -> u32 {
+        self.version()
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Command counters read from `INFO commandstats`, for asserting what was sent.
+#[derive(Debug, Clone, Default)]
+pub struct Stats(Vec<(String, u64)>);
+
+impl Stats {
+    /// Reads the counters of the server behind `con`.
+    pub fn read(con: &mut dyn redis::ConnectionLike) -> Stats {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(con)
+            .expect("INFO commandstats");
+        let mut out = Vec::new();
+        for line in info.lines() {
+            let Some(rest) = line.strip_prefix("cmdstat_") else {
+                continue;
+            };
+            let Some((name, fields)) = rest.split_once(':') else {
+                continue;
+            };
+            let calls = fields
+                .split(',')
+                .find_map(|f| f.strip_prefix("calls="))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            out.push((name.to_owned(), calls));
+        }
+        Stats(out)
+    }
+
+    /// Calls of `command`, lowercase; subcommands as `script|load` (Redis 7 naming). On
+    /// servers that count `SCRIPT` as a whole (6.2), `script|load` reads that total.
+    pub fn calls(&self, command: &str) -> u64 {
+        let find = |name: &str| self.0.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+        find(command)
+            .or_else(|| command.split_once('|').and_then(|(parent, _)| find(parent)))
+            .unwrap_or(0)
+    }
+}
+
+/// Clears the server's command counters (`CONFIG RESETSTAT`).
+pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .exec(con)
+        .expect("CONFIG RESETSTAT");
+}
