@@ -230,3 +230,28 @@ fn wrong_reply_type_names_the_expected_type() {
     assert_eq!(err.kind(), &ErrorKind::Reply { expected: "i64" });
     assert!(err.to_string().contains("tests/scripts/echo.lua"), "{err}");
 }
+
+evalsha::include_script!(EvalIncr = "tests/scripts/incr_by.lua", reload = eval);
+
+#[test]
+fn reload_policy_per_script_type() {
+    assert_eq!(EvalIncr::script().reload(), Reload::Eval);
+    assert_eq!(IncrBy::script().reload(), Reload::Load);
+    let server = Server::start();
+    let mut con = server.connection();
+    flush_scripts(&mut con);
+    reset_stats(&mut con);
+    assert_eq!(EvalIncr.run(&mut con, "e", 2).unwrap(), 2);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("eval"), 1);
+    assert_eq!(stats.calls("script|load"), 0);
+    // A call may still override the type's default.
+    flush_scripts(&mut con);
+    reset_stats(&mut con);
+    let err = EvalIncr
+        .call("e", 1)
+        .reload(Reload::Never)
+        .run(&mut con)
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::NoScript);
+}

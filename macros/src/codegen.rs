@@ -19,6 +19,8 @@ pub(crate) struct Model<'a> {
     pub(crate) absolute: Option<&'a str>,
     pub(crate) sha1: &'a str,
     pub(crate) header: &'a Header,
+    /// `load`, `eval` or `never`: the type's default reload policy.
+    pub(crate) reload: &'a str,
     /// Emit `run_async`.
     pub(crate) aio: bool,
 }
@@ -37,6 +39,11 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
         None => quote!(""),
     };
     let read_only = header.read_only();
+    let reload = match m.reload {
+        "eval" => quote!(::evalsha::Reload::Eval),
+        "never" => quote!(::evalsha::Reload::Never),
+        _ => quote!(::evalsha::Reload::Load),
+    };
     let type_doc = type_doc(m);
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
     let source_doc = format!("The exact bytes of `{path}`.");
@@ -103,7 +110,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
 
         const _: () = {
             static SCRIPT: ::evalsha::Script =
-                ::evalsha::Script::__new(#path, #sha1, #name::SOURCE, #read_only);
+                ::evalsha::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
 
             impl #name {
                 #[doc = #sha_doc]

@@ -58,6 +58,10 @@ pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
         absolute: absolute.as_deref(),
         sha1: &sha1,
         header: &header,
+        reload: &input
+            .reload
+            .as_ref()
+            .map_or_else(|| "load".to_owned(), ToString::to_string),
         aio: cfg!(feature = "aio"),
     });
     let errors = errors

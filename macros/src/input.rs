@@ -9,6 +9,8 @@ pub(crate) struct Input {
     pub(crate) vis: Visibility,
     pub(crate) name: Option<Ident>,
     pub(crate) path: LitStr,
+    /// `reload = load | eval | never`: the type's default `evalsha::Reload`.
+    pub(crate) reload: Option<Ident>,
 }
 
 impl Input {
@@ -35,6 +37,31 @@ impl Parse for Input {
                  or include_script!(pub(crate) Limiter = \"scripts/rate_limit.lua\")",
             )
         })?;
+        let mut reload = None;
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            if key != "reload" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{key}`; the only option is `reload = load | eval | never`"
+                    ),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            let value: Ident = input.parse()?;
+            if !["load", "eval", "never"].contains(&value.to_string().as_str()) {
+                return Err(syn::Error::new(
+                    value.span(),
+                    format!("unknown reload policy `{value}`; expected `load`, `eval` or `never`"),
+                ));
+            }
+            reload = Some(value);
+        }
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the script path"));
         }
@@ -44,7 +71,12 @@ impl Parse for Input {
             (Visibility::Inherited, None) => syn::parse_quote!(pub),
             (vis, _) => vis,
         };
-        Ok(Input { vis, name, path })
+        Ok(Input {
+            vis,
+            name,
+            path,
+            reload,
+        })
     }
 }
 

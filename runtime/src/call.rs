@@ -43,7 +43,7 @@ impl<T> Call<T> {
             head: HEAD_ROOM,
             keys: 0,
             argc: 0,
-            reload: Reload::default(),
+            reload: script.reload(),
             bad_param: None,
             reply: PhantomData,
         }
@@ -117,7 +117,8 @@ impl<T> Call<T> {
         self
     }
 
-    /// Chooses what happens on `NOSCRIPT` for this call (default [`Reload::Load`]).
+    /// Chooses what happens on `NOSCRIPT` for this call, overriding the script type's
+    /// default ([`Script::reload`], itself [`Reload::Load`] unless the macro said otherwise).
     pub fn reload(mut self, reload: Reload) -> Self {
         self.reload = reload;
         self
@@ -269,6 +270,7 @@ mod tests {
         "0123456789012345678901234567890123456789",
         "return 1",
         false,
+        Reload::Load,
     );
 
     #[test]

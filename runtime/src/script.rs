@@ -30,6 +30,7 @@ pub struct Script {
     sha1: &'static str,
     source: &'static str,
     read_only: bool,
+    reload: Reload,
     pub(crate) flight: Flight,
 }
 
@@ -41,12 +42,14 @@ impl Script {
         sha1: &'static str,
         source: &'static str,
         read_only: bool,
+        reload: Reload,
     ) -> Self {
         Self {
             name,
             sha1,
             source,
             read_only,
+            reload,
             flight: Flight::new(),
         }
     }
@@ -67,6 +70,12 @@ impl Script {
         self.source
     }
 
+    /// The script type's default reload policy (`include_script!(.., reload = eval)`);
+    /// a call may override it with [`Call::reload`](crate::Call::reload).
+    pub fn reload(&self) -> Reload {
+        self.reload
+    }
+
     /// True when the script declares `#!lua flags=no-writes`: it is sent as `EVALSHA_RO`.
     pub fn is_read_only(&self) -> bool {
         self.read_only
@@ -79,6 +88,7 @@ impl std::fmt::Debug for Script {
             .field("name", &self.name)
             .field("sha1", &self.sha1)
             .field("read_only", &self.read_only)
+            .field("reload", &self.reload)
             .finish_non_exhaustive()
     }
 }
