@@ -1,7 +1,22 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub use evalsha_macros::include_script;
+/// Embeds a Redis Lua script and generates a type to call it with typed parameters.
+///
+/// ```rust,ignore
+/// evalsha::include_script!("scripts/rate_limit.lua");                     // pub struct RateLimit;
+/// evalsha::include_script!(pub(crate) Limiter = "scripts/rate_limit.lua"); // name, visibility
+/// evalsha::include_script!("scripts/rate_limit.lua", reload = eval);      // default reload policy
+/// ```
+///
+/// The path is relative to the including crate's `CARGO_MANIFEST_DIR`. See the crate
+/// documentation for the annotation format and the generated items.
+#[macro_export]
+macro_rules! include_script {
+    ($($input:tt)*) => {
+        $crate::__private::include_script! { [$crate] $($input)* }
+    };
+}
 pub use evalsha_runtime::{Call, Error, ErrorKind, Reload, Script};
 
 /// Items used by the code `include_script!` generates. Not a public API: it changes
@@ -9,6 +24,7 @@ pub use evalsha_runtime::{Call, Error, ErrorKind, Reload, Script};
 #[doc(hidden)]
 pub mod __private {
     pub use core::{concat, include_str, option::Option, result::Result};
+    pub use evalsha_macros::include_script;
     pub use evalsha_runtime::__private::*;
     pub use evalsha_runtime::{Call, Error, Script};
 }

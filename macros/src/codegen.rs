@@ -1,5 +1,5 @@
 //! The code `include_script!` emits: a unit struct, its constants and typed methods. Every
-//! path goes through `::evalsha::__private`, so a user's own `redis` module or a missing
+//! path goes through `#krate::__private`, so a user's own `redis` module or a missing
 //! `redis` dependency cannot break it.
 
 use proc_macro2::{Span, TokenStream};
@@ -10,6 +10,8 @@ use crate::header::{Header, Param};
 
 /// What to generate, after reading and checking the file.
 pub(crate) struct Model<'a> {
+    /// Path of the facade crate (`$crate` of `evalsha`).
+    pub(crate) krate: &'a TokenStream,
     pub(crate) vis: &'a Visibility,
     pub(crate) name: &'a Ident,
     /// The path as written in the macro call.
@@ -27,6 +29,7 @@ pub(crate) struct Model<'a> {
 
 pub(crate) fn emit(m: &Model) -> TokenStream {
     let Model {
+        krate,
         vis,
         name,
         path,
@@ -35,14 +38,14 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
         ..
     } = m;
     let source = match m.absolute {
-        Some(abs) => quote!(::evalsha::__private::include_str!(#abs)),
+        Some(abs) => quote!(#krate::__private::include_str!(#abs)),
         None => quote!(""),
     };
     let read_only = header.read_only();
     let reload = match m.reload {
-        "eval" => quote!(::evalsha::Reload::Eval),
-        "never" => quote!(::evalsha::Reload::Never),
-        _ => quote!(::evalsha::Reload::Load),
+        "eval" => quote!(#krate::Reload::Eval),
+        "never" => quote!(#krate::Reload::Never),
+        _ => quote!(#krate::Reload::Load),
     };
     let type_doc = type_doc(m);
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
@@ -51,8 +54,8 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     let (keys, args) = params(header);
     let fn_params: Vec<TokenStream> = keys
         .iter()
-        .map(key_param)
-        .chain(args.iter().map(arg_param))
+        .map(|p| key_param(krate, p))
+        .chain(args.iter().map(|p| arg_param(krate, p)))
         .collect();
     let call = Ident::new("call", Span::mixed_site());
     let pushes: Vec<TokenStream> = keys
@@ -68,9 +71,9 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     let hint = 16 * names.len();
 
     let (generics, ret, turbofish) = match &header.ret {
-        Some((ty, _)) => (quote!(), quote!(#ty), quote!()),
+        Some((ty, _)) => (quote!(), resolve(krate, ty), quote!()),
         None => (
-            quote!(R: ::evalsha::__private::redis::FromRedisValue,),
+            quote!(R: #krate::__private::redis::FromRedisValue,),
             quote!(R),
             quote!(::<R>),
         ),
@@ -94,9 +97,9 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 &self,
                 con: &mut C,
                 #(#fn_params,)*
-            ) -> ::evalsha::__private::Result<#ret, ::evalsha::Error>
+            ) -> #krate::__private::Result<#ret, #krate::Error>
             where
-                C: ::evalsha::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
+                C: #krate::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
             {
                 self.call #turbofish(#(#names),*).run_async(con).await
             }
@@ -109,8 +112,8 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
         #vis struct #name;
 
         const _: () = {
-            static SCRIPT: ::evalsha::Script =
-                ::evalsha::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
+            static SCRIPT: #krate::Script =
+                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
 
             impl #name {
                 #[doc = #sha_doc]
@@ -119,13 +122,13 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 pub const SOURCE: &'static str = #source;
 
                 /// The embedded script: name, source, SHA1 and shared load state.
-                pub fn script() -> &'static ::evalsha::Script {
+                pub fn script() -> &'static #krate::Script {
                     &SCRIPT
                 }
 
                 #[doc = #call_doc]
-                pub fn call<#generics>(&self, #(#fn_params),*) -> ::evalsha::Call<#ret> {
-                    let mut #call = ::evalsha::Call::__new(&SCRIPT, #hint);
+                pub fn call<#generics>(&self, #(#fn_params),*) -> #krate::Call<#ret> {
+                    let mut #call = #krate::Call::__new(&SCRIPT, #hint);
                     #(#pushes)*
                     #call.__finish()
                 }
@@ -135,9 +138,9 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                     &self,
                     con: &mut C,
                     #(#fn_params,)*
-                ) -> ::evalsha::__private::Result<#ret, ::evalsha::Error>
+                ) -> #krate::__private::Result<#ret, #krate::Error>
                 where
-                    C: ::evalsha::__private::redis::ConnectionLike + ?::core::marker::Sized,
+                    C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
                 {
                     self.call #turbofish(#(#names),*).run(con)
                 }
@@ -165,13 +168,41 @@ fn params(header: &Header) -> (Vec<Param>, Vec<Param>) {
     (vec![variadic("keys")], vec![variadic("args")])
 }
 
-fn to_redis_args() -> TokenStream {
-    quote!(::evalsha::__private::redis::ToRedisArgs)
+fn to_redis_args(krate: &TokenStream) -> TokenStream {
+    quote!(#krate::__private::redis::ToRedisArgs)
 }
 
-fn key_param(p: &Param) -> TokenStream {
+/// A type from the header, with the `redis::Value` marker resolved through the facade.
+fn resolve(krate: &TokenStream, ty: &syn::Type) -> TokenStream {
+    let tokens = quote!(#ty);
+    replace_marker(krate, tokens)
+}
+
+fn replace_marker(krate: &TokenStream, tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .flat_map(|tt| -> Vec<TokenTree> {
+            match tt {
+                TokenTree::Ident(ident) if ident == crate::types::VALUE_MARKER => {
+                    quote!(#krate::__private::redis::Value)
+                        .into_iter()
+                        .collect()
+                }
+                TokenTree::Group(g) => {
+                    let mut inner = Group::new(g.delimiter(), replace_marker(krate, g.stream()));
+                    inner.set_span(g.span());
+                    vec![TokenTree::Group(inner)]
+                }
+                other => vec![other],
+            }
+        })
+        .collect()
+}
+
+fn key_param(krate: &TokenStream, p: &Param) -> TokenStream {
     let name = format_ident!("{}", p.name);
-    let bound = to_redis_args();
+    let bound = to_redis_args(krate);
     if p.variadic {
         quote!(#name: &[impl #bound])
     } else {
@@ -179,15 +210,12 @@ fn key_param(p: &Param) -> TokenStream {
     }
 }
 
-fn arg_param(p: &Param) -> TokenStream {
+fn arg_param(krate: &TokenStream, p: &Param) -> TokenStream {
     let name = format_ident!("{}", p.name);
     let ty = match &p.ty {
-        Some(t) => {
-            let ty = &t.ty;
-            quote!(#ty)
-        }
+        Some(t) => resolve(krate, &t.ty),
         None => {
-            let bound = to_redis_args();
+            let bound = to_redis_args(krate);
             quote!(impl #bound)
         }
     };

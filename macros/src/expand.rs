@@ -52,6 +52,7 @@ pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
     }
 
     let code = codegen::emit(&Model {
+        krate: &input.krate,
         vis: &input.vis,
         name: &name,
         path: &path,

@@ -1,11 +1,14 @@
 //! The macro's arguments: `[VIS] [Name =] "path"`.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token, Visibility};
 
 /// What the user wrote inside `include_script!(..)`.
 pub(crate) struct Input {
+    /// The path of the facade crate, `$crate` as passed by `evalsha::include_script!`, so
+    /// generated code works under a renamed dependency.
+    pub(crate) krate: TokenStream,
     pub(crate) vis: Visibility,
     pub(crate) name: Option<Ident>,
     pub(crate) path: LitStr,
@@ -22,6 +25,14 @@ impl Input {
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        // `evalsha::include_script!` forwards `[$crate] <user input>`.
+        let krate = if input.peek(syn::token::Bracket) {
+            let inner;
+            syn::bracketed!(inner in input);
+            inner.parse::<TokenStream>()?
+        } else {
+            quote::quote!(::evalsha)
+        };
         let vis: Visibility = input.parse()?;
         let name = if input.peek(Ident) {
             let name: Ident = input.parse()?;
@@ -72,6 +83,7 @@ impl Parse for Input {
             (vis, _) => vis,
         };
         Ok(Input {
+            krate,
             vis,
             name,
             path,

@@ -25,6 +25,9 @@ pub(crate) fn split_type(s: &str) -> (&str, &str) {
     (s, "")
 }
 
+/// Stands for `redis::Value` until code generation, which knows the path to the facade.
+pub(crate) const VALUE_MARKER: &str = "__EvalshaRedisValue";
+
 const PRIMITIVES: &[&str] = &[
     "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
     "f64", "bool", "char", "str",
@@ -58,7 +61,7 @@ pub(crate) fn return_type(text: &str) -> Result<syn::Type, String> {
                 "string" => "String",
                 "boolean" => "bool",
                 "nil" => "()",
-                "table" | "any" => "::evalsha::__private::redis::Value",
+                "table" | "any" => VALUE_MARKER,
                 _ => return None,
             }
             .to_owned(),
