@@ -29,6 +29,14 @@ pub enum ErrorKind {
         /// How many arguments its value produced.
         count: usize,
     },
+    /// On a Redis Cluster connection, the call's keys hash to different slots, so no node
+    /// could run it. Nothing was sent. Use hash tags (`{user}:a`, `{user}:b`) to keep keys
+    /// that one script touches in one slot.
+    CrossSlot {
+        /// Every key of the call with its hash slot, in call order (non-UTF-8 bytes shown
+        /// lossily).
+        keys: Vec<(String, u16)>,
+    },
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha.
     Redis,
@@ -153,6 +161,14 @@ impl fmt::Display for Error {
                 ": parameter `{name}` produced {count} Redis arguments, expected exactly 1 \
                  (declare it variadic with `...{name}` to pass several); nothing was sent"
             )?,
+            ErrorKind::CrossSlot { keys } => {
+                f.write_str(": keys hash to different cluster slots (")?;
+                for (i, (key, slot)) in keys.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}`{key}` -> {slot}")?;
+                }
+                f.write_str("); use a hash tag such as `{user}:a` to keep them in one slot; nothing was sent")?
+            }
             ErrorKind::Redis => f.write_str(": redis error")?,
         }
         if let Some(source) = &self.source {

@@ -10,6 +10,7 @@ use std::future::Future;
 use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
+use crate::cluster;
 use crate::error::Error;
 use crate::script::Reload;
 
@@ -128,6 +129,14 @@ impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
     }
 
     async fn load_and_evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<(Value, Value)> {
+        if !self.0.supports_pipelining() {
+            // A sync cluster connection: see `cluster` for why the call goes first.
+            let mut replies =
+                self.0
+                    .req_packed_commands(&cluster::packed_probe_load_and_call(call), 0, 3)?;
+            replies.remove(0);
+            return pair(&mut replies);
+        }
         let mut replies = self
             .0
             .req_packed_commands(&call.packed_load_and_call(), 0, 2)?;
@@ -181,18 +190,32 @@ impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport
 impl<T: redis::FromRedisValue> Call<T> {
     /// Runs the call on a sync connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
+    ///
+    /// On a Redis Cluster connection the keys must hash to one slot (checked before
+    /// anything is sent) and the reload happens on the node that runs the call.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        if !con.supports_pipelining() {
+            cluster::check_slots(self)?;
+        }
         let value = block_on(invoke(&mut SyncTransport(con), self))?;
         self.decode(value)
     }
 
     /// Runs the call on an async connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
+    ///
+    /// On `redis::cluster_async::ClusterConnection` (feature `cluster-async`) the keys must
+    /// hash to one slot, checked before anything is sent; the reload and the retry go to
+    /// the node that runs the call.
     #[cfg(feature = "aio")]
     pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
+        #[cfg(feature = "cluster-async")]
+        if cluster::is_async_cluster::<C>() {
+            cluster::check_slots(self)?;
+        }
         let value = invoke(&mut AsyncTransport(con), self).await?;
         self.decode(value)
     }

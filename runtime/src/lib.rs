@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod call;
+mod cluster;
 mod error;
 mod flight;
 mod invoke;
@@ -14,6 +15,7 @@ mod resp;
 mod script;
 
 pub use call::Call;
+pub use cluster::slot as hash_slot;
 pub use error::{Error, ErrorKind};
 pub use script::{Reload, Script};
 

@@ -5,6 +5,10 @@
 //! dropped. The binary is `$EVALSHA_SERVER` when set (a path or a name on `PATH`, e.g.
 //! `valkey-server`), else `redis-server`.
 
+pub mod cluster;
+
+pub use cluster::Cluster;
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -155,6 +159,11 @@ impl Server {
     pub fn restart(&mut self) -> io::Result<()> {
         self.kill();
         self.spawn()
+    }
+
+    /// True until [`stop`](Self::stop) (or a failed restart).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 
     /// The loopback port it listens on.

@@ -1,0 +1,257 @@
+//! `run_async` on `redis::cluster_async::ClusterConnection` against a real 3-primary,
+//! 3-replica cluster: routing by the first key's slot, the fallback pipeline landing on
+//! the node that runs the call, the cross-slot check, read-only scripts on replicas, and
+//! a manual failover. Counters are checked exact.
+//!
+//! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
+
+use evalsha::ErrorKind;
+use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::{Stats, reset_stats};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_read_routing::RandomReplicaStrategy;
+use std::time::{Duration, Instant};
+
+evalsha::include_script!("tests/scripts/incr_by.lua");
+evalsha::include_script!("tests/scripts/incr_pair.lua");
+evalsha::include_script!("tests/scripts/read_counter.lua");
+evalsha::include_script!("tests/scripts/keyless_hello.lua");
+
+fn main() {
+    const TESTS: &[ClusterTest] = &[
+        (
+            "async_calls_spread_over_all_slots_load_once_per_primary",
+            calls_spread_over_all_slots_load_once_per_primary,
+        ),
+        (
+            "async_cross_slot_keys_fail_before_sending",
+            cross_slot_keys_fail_before_sending,
+        ),
+        ("async_keyless_scripts_run", keyless_scripts_run),
+        (
+            "async_read_only_scripts_load_and_run_on_replicas",
+            read_only_scripts_load_and_run_on_replicas,
+        ),
+        (
+            "async_manual_failover_promoted_replica_gets_loaded",
+            manual_failover_promoted_replica_gets_loaded,
+        ),
+    ];
+    run_tests(TESTS);
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+async fn connect(cluster: &Cluster) -> ClusterConnection {
+    ClusterClient::new(cluster.urls())
+        .unwrap()
+        .get_async_connection()
+        .await
+        .unwrap()
+}
+
+fn get(cluster: &Cluster, key: &str) -> i64 {
+    let port = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(&mut cluster.node_connection(port))
+        .unwrap()
+        .unwrap_or(0)
+}
+
+fn stats(cluster: &Cluster, port: u16) -> Stats {
+    Stats::read(&mut cluster.node_connection(port))
+}
+
+fn reset_all(cluster: &Cluster) {
+    for port in cluster.live_ports() {
+        reset_stats(&mut cluster.node_connection(port));
+    }
+}
+
+fn keys(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}:{i}")).collect()
+}
+
+fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
+    cluster.flush_scripts();
+    reset_all(cluster);
+    let keys = keys("aspread", 64);
+    block_on(async {
+        let mut con = connect(cluster).await;
+        for round in 1..=3 {
+            for key in &keys {
+                assert_eq!(IncrBy.run_async(&mut con, key, 1).await.unwrap(), round);
+            }
+        }
+    });
+    let mut evalsha = 0;
+    let mut primaries = 0;
+    for node in cluster.nodes() {
+        let s = stats(cluster, node.port);
+        if node.primary {
+            primaries += 1;
+            assert_eq!(
+                s.calls("script|load"),
+                1,
+                "one load on primary {}",
+                node.port
+            );
+            evalsha += s.calls("evalsha");
+        } else {
+            assert_eq!(s.calls("script|load") + s.calls("evalsha"), 0);
+        }
+    }
+    // Cold per primary: NOSCRIPT, then SCRIPT LOAD + EVALSHA pipelined.
+    assert_eq!(evalsha, 3 * 64 + primaries);
+    for key in &keys {
+        assert_eq!(get(cluster, key), 3);
+    }
+}
+
+fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
+    reset_all(cluster);
+    let err = block_on(async {
+        let mut con = connect(cluster).await;
+        IncrPair
+            .run_async(&mut con, "cross:a", "cross:b")
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::CrossSlot {
+            keys: vec![
+                ("cross:a".into(), evalsha::hash_slot(b"cross:a")),
+                ("cross:b".into(), evalsha::hash_slot(b"cross:b"))
+            ]
+        }
+    );
+    for port in cluster.live_ports() {
+        let s = stats(cluster, port);
+        assert_eq!(
+            s.calls("evalsha") + s.calls("script|load"),
+            0,
+            "nothing sent"
+        );
+    }
+    block_on(async {
+        let mut con = connect(cluster).await;
+        assert_eq!(
+            IncrPair
+                .run_async(&mut con, "{t}:a", "{t}:b")
+                .await
+                .unwrap(),
+            1
+        );
+    });
+    assert_eq!(get(cluster, "{t}:b"), 1);
+}
+
+fn keyless_scripts_run(cluster: &mut Cluster) {
+    cluster.flush_scripts();
+    block_on(async {
+        let mut con = connect(cluster).await;
+        for i in 0..20 {
+            assert_eq!(
+                KeylessHello
+                    .run_async(&mut con, &i.to_string())
+                    .await
+                    .unwrap(),
+                format!("hello {i}")
+            );
+        }
+    });
+}
+
+fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
+    let keys = keys("aro", 32);
+    block_on(async {
+        let mut con = connect(cluster).await;
+        for key in &keys {
+            IncrBy.run_async(&mut con, key, 7).await.unwrap();
+        }
+    });
+    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
+        let _: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(5000)
+            .query(&mut cluster.node_connection(node.port))
+            .unwrap();
+    }
+    cluster.flush_scripts();
+    reset_all(cluster);
+    block_on(async {
+        let mut ro = ClusterClientBuilder::new(cluster.urls())
+            .read_routing_strategy(RandomReplicaStrategy)
+            .build()
+            .unwrap()
+            .get_async_connection()
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            for key in &keys {
+                assert_eq!(ReadCounter.run_async(&mut ro, key).await.unwrap(), 7);
+            }
+        }
+    });
+    for node in cluster.nodes() {
+        let s = stats(cluster, node.port);
+        if node.primary {
+            assert_eq!(s.calls("evalsha_ro") + s.calls("script|load"), 0);
+        } else {
+            assert_eq!(s.calls("script|load"), 1, "loaded on replica {}", node.port);
+            assert!(s.calls("evalsha_ro") > 2);
+        }
+    }
+}
+
+fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
+    let key = "afailover:manual";
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let old = cluster.primary_of(slot);
+    let replica = cluster.replicas_of(&old.id).remove(0);
+    let ok = block_on(async {
+        let mut con = connect(cluster).await;
+        let mut ok = 0;
+        for _ in 0..10 {
+            IncrBy.run_async(&mut con, key, 1).await.unwrap();
+            ok += 1;
+        }
+        let _: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(5000)
+            .query(&mut cluster.node_connection(old.port))
+            .unwrap();
+        reset_stats(&mut cluster.node_connection(replica.port));
+        redis::cmd("CLUSTER")
+            .arg("FAILOVER")
+            .exec(&mut cluster.node_connection(replica.port))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while cluster.primary_of(slot).port != replica.port {
+            assert!(Instant::now() < deadline, "failover did not finish");
+            match IncrBy.run_async(&mut con, key, 1).await {
+                Ok(_) => ok += 1,
+                Err(err) => {
+                    assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        for _ in 0..10 {
+            IncrBy.run_async(&mut con, key, 1).await.unwrap();
+            ok += 1;
+        }
+        ok
+    });
+    assert_eq!(get(cluster, key), ok, "every successful call counted once");
+    assert_eq!(stats(cluster, replica.port).calls("script|load"), 1);
+}
