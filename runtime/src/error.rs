@@ -172,7 +172,12 @@ impl fmt::Display for Error {
             ErrorKind::Redis => f.write_str(": redis error")?,
         }
         if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
+            match (source.code(), source.detail()) {
+                // A server error as the server sent it: `WRONGTYPE Operation against ...`.
+                (Some(code), Some(detail)) => write!(f, ": {code} {detail}")?,
+                (Some(code), None) => write!(f, ": {code}")?,
+                _ => write!(f, ": {source}")?,
+            }
         }
         Ok(())
     }

@@ -28,6 +28,9 @@ pub(crate) trait Transport {
     ) -> impl Future<Output = RedisResult<(Value, Value)>>;
 }
 
+/// How many times a caller retries behind other callers' loads before loading itself.
+const MAX_WAITS: u32 = 3;
+
 fn is_noscript(result: &RedisResult<Value>) -> bool {
     matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
 }
@@ -58,17 +61,27 @@ pub(crate) async fn invoke<T, Tr: Transport>(
         Reload::Load => {}
     }
 
-    let mut guard = script.flight.lock().await;
-    if script.flight.generation() != seen {
-        // Another caller loaded the script after we sent: just retry. If it is still
-        // missing (another server, or flushed again), load it ourselves below.
+    // Single flight: if another caller finished a load after we sent, our NOSCRIPT is
+    // stale and a plain retry suffices. The flight does not know which server a
+    // connection talks to, so that load may have been on another server; then the retry
+    // meets NOSCRIPT again and we wait once more, now behind this server's first loader.
+    // Bounded: after `MAX_WAITS` stale rounds we load ourselves.
+    let mut seen = seen;
+    let mut waits = 0;
+    let guard = loop {
+        let guard = script.flight.lock().await;
+        let now = script.flight.generation();
+        if now == seen || waits == MAX_WAITS {
+            break guard;
+        }
         drop(guard);
+        waits += 1;
+        seen = now;
         let retry = reply(transport.evalsha(call).await);
         if !is_noscript(&retry) {
             return retry.map_err(fail);
         }
-        guard = script.flight.lock().await;
-    }
+    };
     let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
     let loaded = reply(Ok(loaded));
     if loaded.is_ok() {
