@@ -1,13 +1,13 @@
 //! `run_async` on `redis::cluster_async::ClusterConnection` against a real 3-primary,
 //! 3-replica cluster: routing by the first key's slot, the fallback pipeline landing on
-//! the node that runs the call, the cross-slot check, read-only scripts on replicas, and
-//! a manual failover. Counters are checked exact.
+//! the node that runs the call, the cross-slot check, read-only scripts on replicas, a manual
+//! failover, a killed primary and a slot migration. Counters are checked exact.
 //!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::{Stats, reset_stats};
+use evalsha_testkit::{Stats, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -36,6 +36,14 @@ fn main() {
         (
             "async_manual_failover_promoted_replica_gets_loaded",
             manual_failover_promoted_replica_gets_loaded,
+        ),
+        (
+            "async_killed_primary_promoted_replica_gets_loaded",
+            killed_primary_promoted_replica_gets_loaded,
+        ),
+        (
+            "async_slot_migration_moved_and_ask_while_calls_run",
+            slot_migration_moved_and_ask_while_calls_run,
         ),
     ];
     run_tests(TESTS);
@@ -76,6 +84,13 @@ fn reset_all(cluster: &Cluster) {
     }
 }
 
+/// Redis before 7 propagates `SCRIPT LOAD` to replicas; Redis 7 and Valkey do not (measured:
+/// after `WAIT 1`, `SCRIPT EXISTS` on the replica says 0), so a promoted replica starts
+/// with an empty script cache there.
+fn load_propagates(cluster: &Cluster) -> bool {
+    cluster.any_server().major_version() < 7
+}
+
 fn keys(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}:{i}")).collect()
 }
@@ -106,7 +121,9 @@ fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
             );
             evalsha += s.calls("evalsha");
         } else {
-            assert_eq!(s.calls("script|load") + s.calls("evalsha"), 0);
+            let propagated = u64::from(load_propagates(cluster));
+            assert_eq!(s.calls("script|load"), propagated, "replica {}", node.port);
+            assert_eq!(s.calls("evalsha"), 0);
         }
     }
     // Cold per primary: NOSCRIPT, then SCRIPT LOAD + EVALSHA pipelined.
@@ -172,6 +189,9 @@ fn keyless_scripts_run(cluster: &mut Cluster) {
 }
 
 fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
+    if !requires(cluster.any_server(), 7, "EVALSHA_RO on cluster replicas") {
+        return;
+    }
     let keys = keys("aro", 32);
     block_on(async {
         let mut con = connect(cluster).await;
@@ -213,8 +233,7 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     }
 }
 
-fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
-    let key = "afailover:manual";
+fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let old = cluster.primary_of(slot);
     let replica = cluster.replicas_of(&old.id).remove(0);
@@ -230,16 +249,35 @@ fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
             .arg(5000)
             .query(&mut cluster.node_connection(old.port))
             .unwrap();
-        reset_stats(&mut cluster.node_connection(replica.port));
-        redis::cmd("CLUSTER")
-            .arg("FAILOVER")
-            .exec(&mut cluster.node_connection(replica.port))
+        let had_script: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(IncrBy::SHA1)
+            .query(&mut cluster.node_connection(replica.port))
             .unwrap();
+        assert_eq!(had_script[0], load_propagates(cluster), "replica's cache");
+        reset_stats(&mut cluster.node_connection(replica.port));
+        if kill {
+            cluster.server(old.port).stop();
+        } else {
+            redis::cmd("CLUSTER")
+                .arg("FAILOVER")
+                .exec(&mut cluster.node_connection(replica.port))
+                .unwrap();
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
-        while cluster.primary_of(slot).port != replica.port {
-            assert!(Instant::now() < deadline, "failover did not finish");
+        // Until the promotion is seen and one call succeeded after it.
+        loop {
+            assert!(Instant::now() < deadline, "calls did not recover");
+            let promoted = cluster
+                .try_primary_of(slot)
+                .is_some_and(|p| p.port == replica.port);
             match IncrBy.run_async(&mut con, key, 1).await {
-                Ok(_) => ok += 1,
+                Ok(_) => {
+                    ok += 1;
+                    if promoted {
+                        break;
+                    }
+                }
                 Err(err) => {
                     assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -253,5 +291,83 @@ fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
         ok
     });
     assert_eq!(get(cluster, key), ok, "every successful call counted once");
-    assert_eq!(stats(cluster, replica.port).calls("script|load"), 1);
+    let expected = if load_propagates(cluster) { 0 } else { 1 };
+    assert_eq!(stats(cluster, replica.port).calls("script|load"), expected);
+}
+
+fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
+    failover_test(cluster, "afailover:manual", false);
+}
+
+fn killed_primary_promoted_replica_gets_loaded(cluster: &mut Cluster) {
+    failover_test(cluster, "afailover:kill", true);
+    let old = cluster
+        .servers()
+        .iter()
+        .position(|s| !s.is_running())
+        .expect("the killed node");
+    let port = cluster.servers()[old].port();
+    cluster.server(port).restart().unwrap();
+}
+
+fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
+    let key = "amigrate:counter";
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let src = cluster.primary_of(slot);
+    let dst = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id)
+        .unwrap();
+    let mut s = cluster.node_connection(src.port);
+    let mut d = cluster.node_connection(dst.port);
+    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .exec(c)
+            .unwrap()
+    };
+    let ok = block_on(async {
+        let mut con = connect(cluster).await;
+        // Warm every primary: the target already serves other slots and has the script.
+        for k in keys("awarm", 64) {
+            IncrBy.run_async(&mut con, &k, 1).await.unwrap();
+        }
+        let mut ok = 0;
+        IncrBy.run_async(&mut con, key, 1).await.unwrap();
+        ok += 1;
+        setslot(&mut d, "IMPORTING", &src.id);
+        setslot(&mut s, "MIGRATING", &dst.id);
+        IncrBy.run_async(&mut con, key, 1).await.unwrap(); // still on the source
+        ok += 1;
+        redis::cmd("MIGRATE")
+            .arg("127.0.0.1")
+            .arg(dst.port)
+            .arg("")
+            .arg(0)
+            .arg(5000)
+            .arg("KEYS")
+            .arg(key)
+            .exec(&mut s)
+            .unwrap();
+        reset_stats(&mut d);
+        for _ in 0..5 {
+            IncrBy.run_async(&mut con, key, 1).await.unwrap(); // ASK
+            ok += 1;
+        }
+        assert_eq!(Stats::read(&mut d).calls("evalsha"), 5, "ASK followed");
+        setslot(&mut d, "NODE", &dst.id);
+        setslot(&mut s, "NODE", &dst.id);
+        for _ in 0..5 {
+            IncrBy.run_async(&mut con, key, 1).await.unwrap(); // MOVED, then direct
+            ok += 1;
+        }
+        ok
+    });
+    assert_eq!(cluster.primary_of(slot).id, dst.id);
+    assert_eq!(get(cluster, key), ok);
+    assert_eq!(ok, 12);
 }

@@ -84,6 +84,14 @@ impl Cluster {
         &self.nodes
     }
 
+    /// A running node, for questions about the server (version, binary).
+    pub fn any_server(&self) -> &Server {
+        self.nodes
+            .iter()
+            .find(|n| n.is_running())
+            .expect("a running node")
+    }
+
     /// The node listening on `port`.
     pub fn server(&mut self, port: u16) -> &mut Server {
         self.nodes
