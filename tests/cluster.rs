@@ -243,6 +243,10 @@ fn keyless_scripts_run_on_one_node(cluster: &mut Cluster) {
 
 fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "EVALSHA_RO on cluster replicas") {
+        // Redis 6.2 has no EVALSHA_RO: a clear error, nothing retried.
+        let err = ReadCounter.run(&mut connect(cluster), "ro:0").unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::ReadOnlyUnsupported, "{err}");
+        assert!(err.to_string().contains("EVALSHA_RO"), "{err}");
         return;
     }
     let mut con = connect(cluster);

@@ -190,6 +190,15 @@ fn keyless_scripts_run(cluster: &mut Cluster) {
 
 fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "EVALSHA_RO on cluster replicas") {
+        // Redis 6.2 has no EVALSHA_RO: a clear error, nothing retried.
+        let err = block_on(async {
+            ReadCounter
+                .run_async(&mut connect(cluster).await, "ro:0")
+                .await
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::ReadOnlyUnsupported, "{err}");
+        assert!(err.to_string().contains("EVALSHA_RO"), "{err}");
         return;
     }
     let keys = keys("aro", 32);
