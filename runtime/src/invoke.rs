@@ -35,13 +35,22 @@ fn is_noscript(result: &RedisResult<Value>) -> bool {
     matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
 }
 
+/// A Redis Cluster `MOVED` or `ASK`: the command did not run on the node that said it.
+fn is_redirect(err: &RedisError) -> bool {
+    matches!(
+        err.kind(),
+        redis::ErrorKind::Server(ServerErrorKind::Moved | ServerErrorKind::Ask)
+    )
+}
+
 /// Turns an error reply into an `Err`, as `redis::Cmd::query` does.
 fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
-/// `NOSCRIPT`, which guarantees the script did not run.
+/// `NOSCRIPT`, which guarantees the script did not run (or, after the load, a cluster
+/// redirect, which guarantees the same).
 pub(crate) async fn invoke<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
@@ -82,7 +91,17 @@ pub(crate) async fn invoke<T, Tr: Transport>(
             return retry.map_err(fail);
         }
     };
-    let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
+    let (loaded, retry) = match transport.load_and_evalsha(call).await {
+        Err(err) if is_redirect(&err) => {
+            // Redis Cluster: the slot is moving and `redis` followed the redirect with the
+            // whole load-and-call pipeline, so the script is now loaded where the key is,
+            // but the call itself was refused there (`ASK` applies to one command). A
+            // redirect guarantees the call did not run: send it once more, as at first.
+            drop(guard);
+            return reply(transport.evalsha(call).await).map_err(fail);
+        }
+        other => other.map_err(fail)?,
+    };
     let loaded = reply(Ok(loaded));
     if loaded.is_ok() {
         script.flight.loaded();
