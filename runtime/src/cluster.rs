@@ -107,6 +107,48 @@ pub(crate) fn packed_probe_load_and_call<T>(call: &Call<T>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::{Reload, Script};
+
+    static RO: Script = Script::__new(
+        "ro.lua",
+        "0123456789012345678901234567890123456789",
+        "#!lua flags=no-writes\nreturn 1",
+        true,
+        Reload::Load,
+    );
+
+    fn call(keys: &[&str]) -> Call<i64> {
+        let mut call = Call::__new(&RO, 0);
+        call.__keys(keys);
+        call.__arg("a", &"secret");
+        call.__finish()
+    }
+
+    #[test]
+    fn probe_routes_like_the_call_and_leaves_out_the_args() {
+        let call = call(&["{u}:a", "{u}:b"]);
+        let packed = packed_probe_load_and_call(&call);
+        let probe =
+            b"*5\r\n$7\r\nEVAL_RO\r\n$8\r\nreturn 0\r\n$1\r\n2\r\n$5\r\n{u}:a\r\n$5\r\n{u}:b\r\n";
+        assert!(packed.starts_with(probe));
+        assert_eq!(&packed[probe.len()..], &call.packed_load_and_call()[..]);
+        assert!(check_slots(&call).is_ok());
+    }
+
+    #[test]
+    fn cross_slot_error_names_keys_and_slots() {
+        let err = check_slots(&call(&["a", "b"])).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::CrossSlot {
+                keys: vec![("a".into(), slot(b"a")), ("b".into(), slot(b"b"))]
+            }
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("script ro.lua: keys hash to different cluster slots"));
+        assert!(text.contains(&format!("`a` -> {}, `b` -> {}", slot(b"a"), slot(b"b"))));
+        assert!(check_slots(&call(&[])).is_ok());
+    }
 
     #[test]
     fn slots_match_redis() {
