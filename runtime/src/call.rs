@@ -215,7 +215,6 @@ impl<T> Call<T> {
         out
     }
 
-    #[cfg(feature = "aio")]
     /// The call as a `redis::Cmd` under `command` (`EVALSHA`, `EVAL`, ...), for connection
     /// types that take commands rather than bytes.
     pub(crate) fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
