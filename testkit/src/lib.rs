@@ -258,3 +258,4 @@ pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
         .exec(con)
         .expect("CONFIG RESETSTAT");
 }
+pub mod proxy;
