@@ -193,6 +193,13 @@ impl<T> Call<T> {
         &self.buf[self.head..]
     }
 
+    /// The packed `EVALSHA` command, for the benchmarks' pipeline baseline. Not a public
+    /// API.
+    #[doc(hidden)]
+    pub fn __packed(&self) -> &[u8] {
+        self.packed()
+    }
+
     /// The keys and args as bulk strings, after `numkeys`.
     pub(crate) fn packed_values(&self) -> &[u8] {
         &self.buf[HEAD_ROOM..]
