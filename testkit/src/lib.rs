@@ -287,3 +287,5 @@ pub fn requires(server: &Server, major: u32, what: &str) -> bool {
     }
     ok
 }
+
+pub mod proxy;
