@@ -436,20 +436,11 @@ fn packed_calls(size: u64, key: &str) -> Vec<u8> {
     buf
 }
 
-/// The same calls as a `redis::Pipeline` built from evalsha's `Call`s.
-fn call_pipeline(size: u64, key: &str) -> redis::Pipeline {
-    let mut pipe = redis::pipe();
+/// The same calls in an `evalsha::Pipeline` (which also carries one `SCRIPT LOAD`).
+fn call_pipeline(size: u64, key: &str) -> evalsha::Pipeline {
+    let mut pipe = evalsha::Pipeline::new();
     for _ in 0..size {
-        let call = IncrBy.call(key, 1);
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(IncrBy::SHA1).arg(call.num_keys());
-        for k in call.keys() {
-            cmd.arg(k);
-        }
-        for a in call.args() {
-            cmd.arg(a);
-        }
-        pipe.add_command(cmd);
+        pipe.script(IncrBy.call(key, 1));
     }
     pipe
 }
@@ -463,7 +454,7 @@ fn hand_pipeline(size: u64, key: &str, eval: bool) -> redis::Pipeline {
 }
 
 const PACKED: &str = "evalsha packed calls (prototype)";
-const VIA_PIPE: &str = "evalsha Call → redis::Pipeline";
+const VIA_PIPE: &str = "evalsha::Pipeline";
 
 fn pipelines(target: &Target) {
     for size in [100u64, 10_000] {
@@ -522,7 +513,7 @@ fn pipelines(target: &Target) {
             }),
             Contender::new(VIA_PIPE, |n| {
                 for _ in 0..pipes(n) {
-                    black_box(call_pipeline(size, "bench:pipe:2").get_packed_pipeline());
+                    black_box(call_pipeline(size, "bench:pipe:2").__packed());
                 }
             }),
             Contender::new(BY_HAND, |n| {

@@ -189,6 +189,21 @@ impl<T> Call<T> {
     }
 
     /// The packed `EVALSHA` command.
+    /// The same call with its reply type forgotten, for pipelines that hold calls of
+    /// several scripts.
+    pub(crate) fn erase(mut self) -> Call<Value> {
+        Call {
+            script: self.script,
+            buf: std::mem::take(&mut self.buf),
+            head: self.head,
+            keys: self.keys,
+            argc: self.argc,
+            reload: self.reload,
+            bad_param: self.bad_param.take(),
+            reply: PhantomData,
+        }
+    }
+
     pub(crate) fn packed(&self) -> &[u8] {
         &self.buf[self.head..]
     }

@@ -49,28 +49,63 @@ pub const PIPELINE: &str = "(pipeline)";
 ///     .cmd("INCR").arg("hits")
 ///     .query(&mut con)?;
 /// ```
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Pipeline {
-    pipe: redis::Pipeline,
-    /// Per command of `pipe`: what it is, so replies can be attributed and filtered.
-    entries: Vec<Entry>,
+    /// The commands to send, in order, loads included.
+    items: Vec<Item>,
+    atomic: bool,
     /// Scripts already loaded by an earlier command of this pipeline.
     loaded: Vec<&'static str>,
     /// A call that could not be encoded: the pipeline fails with it before sending.
     refused: Option<(&'static str, ErrorKind)>,
 }
 
-#[derive(Clone, Copy)]
-enum Entry {
+enum Item {
     /// A `SCRIPT LOAD` evalsha added; its reply is dropped unless it failed.
     Load(&'static Script),
-    /// A script call.
+    /// A script call, already packed; `eval` sends it as `EVAL` with the body.
     Call {
-        script: &'static Script,
+        call: Call<Value>,
+        eval: bool,
         ignore: bool,
     },
     /// An ordinary command.
-    Cmd { ignore: bool },
+    Cmd { cmd: Cmd, ignore: bool },
+}
+
+impl Item {
+    /// Appends the packed command: calls are copied as packed, never re-encoded.
+    fn write_packed(&self, out: &mut Vec<u8>) {
+        match self {
+            Item::Load(script) => crate::call::push_script_load(out, script),
+            Item::Call {
+                call, eval: false, ..
+            } => out.extend_from_slice(call.packed()),
+            Item::Call {
+                call, eval: true, ..
+            } => out.extend_from_slice(&call.packed_eval()),
+            Item::Cmd { cmd, .. } => cmd.write_packed_command(out),
+        }
+    }
+
+    /// The command as a `redis::Cmd`, for async connections (which take commands).
+    fn to_cmd(&self) -> Cmd {
+        match self {
+            Item::Load(script) => {
+                let mut cmd = redis::cmd("SCRIPT");
+                cmd.arg("LOAD").arg(script.source());
+                cmd
+            }
+            Item::Call { call, eval, .. } => {
+                if *eval {
+                    call.to_cmd(call.eval_command(), call.script().source())
+                } else {
+                    call.to_cmd(call.command(), call.script().sha1())
+                }
+            }
+            Item::Cmd { cmd, .. } => cmd.clone(),
+        }
+    }
 }
 
 impl Pipeline {
@@ -81,7 +116,7 @@ impl Pipeline {
 
     /// Makes this a `MULTI`/`EXEC` transaction: every command runs, or none does.
     pub fn atomic(&mut self) -> &mut Self {
-        self.pipe.atomic();
+        self.atomic = true;
         self
     }
 
@@ -95,21 +130,14 @@ impl Pipeline {
             return self;
         }
         let script = call.script();
-        let cmd = match call.reload_policy() {
-            Reload::Eval => call.to_cmd(call.eval_command(), script.source()),
-            Reload::Load => {
-                if !self.loaded.contains(&script.sha1()) {
-                    self.loaded.push(script.sha1());
-                    self.pipe.cmd("SCRIPT").arg("LOAD").arg(script.source());
-                    self.entries.push(Entry::Load(script));
-                }
-                call.to_cmd(call.command(), script.sha1())
-            }
-            Reload::Never => call.to_cmd(call.command(), script.sha1()),
-        };
-        self.pipe.add_command(cmd);
-        self.entries.push(Entry::Call {
-            script,
+        let policy = call.reload_policy();
+        if policy == Reload::Load && !self.loaded.contains(&script.sha1()) {
+            self.loaded.push(script.sha1());
+            self.items.push(Item::Load(script));
+        }
+        self.items.push(Item::Call {
+            call: call.erase(),
+            eval: policy == Reload::Eval,
             ignore: false,
         });
         self
@@ -117,8 +145,7 @@ impl Pipeline {
 
     /// Adds an ordinary command.
     pub fn add_command(&mut self, cmd: Cmd) -> &mut Self {
-        self.pipe.add_command(cmd);
-        self.entries.push(Entry::Cmd { ignore: false });
+        self.items.push(Item::Cmd { cmd, ignore: false });
         self
     }
 
@@ -127,17 +154,19 @@ impl Pipeline {
         self.add_command(redis::cmd(name))
     }
 
-    /// Adds an argument to the last ordinary command.
+    /// Adds an argument to the last ordinary command (ignored after a script call).
     pub fn arg<A: ToRedisArgs>(&mut self, arg: A) -> &mut Self {
-        self.pipe.arg(arg);
+        if let Some(Item::Cmd { cmd, .. }) = self.items.last_mut() {
+            cmd.arg(arg);
+        }
         self
     }
 
     /// Leaves the reply of the last command or script call out of the results (its error,
     /// if it fails, is still reported).
     pub fn ignore(&mut self) -> &mut Self {
-        match self.entries.last_mut() {
-            Some(Entry::Call { ignore, .. }) | Some(Entry::Cmd { ignore }) => *ignore = true,
+        match self.items.last_mut() {
+            Some(Item::Call { ignore, .. }) | Some(Item::Cmd { ignore, .. }) => *ignore = true,
             _ => {}
         }
         self
@@ -145,9 +174,9 @@ impl Pipeline {
 
     /// Number of commands and script calls added (not counting evalsha's loads).
     pub fn len(&self) -> usize {
-        self.entries
+        self.items
             .iter()
-            .filter(|e| !matches!(e, Entry::Load(_)))
+            .filter(|e| !matches!(e, Item::Load(_)))
             .count()
     }
 
@@ -156,9 +185,45 @@ impl Pipeline {
         self.len() == 0
     }
 
-    /// The `redis::Pipeline` that is sent, loads included.
-    pub fn as_redis(&self) -> &redis::Pipeline {
-        &self.pipe
+    /// The pipeline as a `redis::Pipeline`, loads included: what is sent.
+    pub fn to_redis(&self) -> redis::Pipeline {
+        let mut pipe = redis::Pipeline::with_capacity(self.items.len());
+        if self.atomic {
+            pipe.atomic();
+        }
+        for item in &self.items {
+            pipe.add_command(item.to_cmd());
+        }
+        pipe
+    }
+
+    /// What a sync connection is sent, for the benchmarks. Not a public API.
+    #[doc(hidden)]
+    pub fn __packed(&self) -> Vec<u8> {
+        self.packed()
+    }
+
+    /// Every command packed, with `MULTI`/`EXEC` around them for a transaction.
+    fn packed(&self) -> Vec<u8> {
+        let bytes: usize = self
+            .items
+            .iter()
+            .map(|i| match i {
+                Item::Call { call, .. } => call.packed().len(),
+                _ => 64,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(bytes + 32);
+        if self.atomic {
+            crate::resp::push_command(&mut out, &[b"MULTI"]);
+        }
+        for item in &self.items {
+            item.write_packed(&mut out);
+        }
+        if self.atomic {
+            crate::resp::push_command(&mut out, &[b"EXEC"]);
+        }
+        out
     }
 
     /// Runs the pipeline on a sync connection and converts the results (not ignored) to
@@ -170,7 +235,7 @@ impl Pipeline {
     ) -> Result<T, Error> {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.pipe.get_packed_pipeline(), offset, count);
+        let replies = con.req_packed_commands(&self.packed(), offset, count);
         self.typed(replies)
     }
 
@@ -182,7 +247,7 @@ impl Pipeline {
     ) -> Result<Vec<Result<Value, Error>>, Error> {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.pipe.get_packed_pipeline(), offset, count);
+        let replies = con.req_packed_commands(&self.packed(), offset, count);
         self.each(replies)
     }
 
@@ -194,7 +259,9 @@ impl Pipeline {
     {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.pipe, offset, count).await;
+        let replies = con
+            .req_packed_commands(&self.to_redis(), offset, count)
+            .await;
         self.typed(replies)
     }
 
@@ -206,7 +273,9 @@ impl Pipeline {
     {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.pipe, offset, count).await;
+        let replies = con
+            .req_packed_commands(&self.to_redis(), offset, count)
+            .await;
         self.each(replies)
     }
 
@@ -220,21 +289,18 @@ impl Pipeline {
 
     /// Which replies to read: all of them, or only `EXEC`'s for a transaction.
     fn window(&self) -> (usize, usize) {
-        let n = self.entries.len();
-        if self.pipe.is_transaction() {
-            (n + 1, 1)
-        } else {
-            (0, n)
-        }
+        let n = self.items.len();
+        if self.atomic { (n + 1, 1) } else { (0, n) }
     }
 
     /// The script a failure is attributed to: the first script of the pipeline.
     fn blame(&self) -> &'static str {
-        self.entries
+        self.items
             .iter()
             .find_map(|e| match e {
-                Entry::Call { script, .. } | Entry::Load(script) => Some(script.name()),
-                Entry::Cmd { .. } => None,
+                Item::Call { call, .. } => Some(call.script().name()),
+                Item::Load(script) => Some(script.name()),
+                Item::Cmd { .. } => None,
             })
             .unwrap_or(PIPELINE)
     }
@@ -245,7 +311,7 @@ impl Pipeline {
         replies: redis::RedisResult<Vec<Value>>,
     ) -> Result<Option<Vec<Result<Value, Error>>>, Error> {
         let mut replies = replies.map_err(|e| Error::from_redis(self.blame(), e))?;
-        if self.pipe.is_transaction() {
+        if self.atomic {
             replies = match replies.pop() {
                 Some(Value::Array(items)) => items,
                 Some(Value::Nil) => return Ok(None),
@@ -259,7 +325,7 @@ impl Pipeline {
                 }
             };
         }
-        if replies.len() != self.entries.len() {
+        if replies.len() != self.items.len() {
             let err = RedisError::from((
                 redis::ErrorKind::UnexpectedReturnType,
                 "pipeline reply count differs from the commands sent",
@@ -268,21 +334,21 @@ impl Pipeline {
         }
         let mut out = Vec::with_capacity(replies.len());
         let mut failed_load: Option<Error> = None;
-        for (entry, reply) in self.entries.iter().zip(replies) {
+        for (item, reply) in self.items.iter().zip(replies) {
             let reply = reply.extract_error();
-            match *entry {
-                Entry::Load(script) => {
+            match item {
+                Item::Load(script) => {
                     if let Err(err) = reply {
                         failed_load.get_or_insert(Error::from_redis(script.name(), err));
                     }
                 }
-                Entry::Call { script, ignore } => {
-                    let result = reply.map_err(|e| Error::from_redis(script.name(), e));
+                Item::Call { call, ignore, .. } => {
+                    let result = reply.map_err(|e| Error::from_redis(call.script().name(), e));
                     if !ignore || result.is_err() {
                         out.push(result);
                     }
                 }
-                Entry::Cmd { ignore } => {
+                Item::Cmd { ignore, .. } => {
                     let result = reply.map_err(|e| Error::new(PIPELINE, ErrorKind::Redis, Some(e)));
                     if !ignore || result.is_err() {
                         out.push(result);
@@ -328,7 +394,7 @@ impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("commands", &self.len())
-            .field("atomic", &self.pipe.is_transaction())
+            .field("atomic", &self.atomic)
             .finish()
     }
 }
