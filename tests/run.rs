@@ -201,7 +201,8 @@ fn variadic_optional_and_headerless_parameters() {
         vec!["4".to_owned(), "y".to_owned()]
     );
 
-    let echoed: Vec<String> = Echo.run(&mut con, &["k1"], &["a1", "a2"]).unwrap();
+    // Headerless: parameters counted from KEYS[1], ARGV[1], ARGV[2].
+    let echoed: Vec<String> = Echo.run(&mut con, "k1", "a1", "a2").unwrap();
     assert_eq!(echoed, ["k1", "a1", "a2"]);
     assert_eq!(CrlfUnicode.run(&mut con).unwrap(), "ok");
 }
@@ -231,7 +232,7 @@ fn wrong_reply_type_names_the_expected_type() {
     let server = Server::start();
     let mut con = server.connection();
     let err = Echo
-        .run::<i64, _>(&mut con, &["k"], &["not a number", "x"])
+        .run::<i64, _>(&mut con, "k", "not a number", "x")
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Reply { expected: "i64" });
     assert!(err.to_string().contains("tests/scripts/echo.lua"), "{err}");

@@ -13,9 +13,10 @@ use crate::codegen::{self, Model};
 use crate::file;
 use crate::header::{self, Header};
 use crate::input::{self, Input};
+use crate::lua;
 
-/// Expands `include_script!(input)`. `caller` is the source file of the call, if known.
-pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
+/// Expands `include_script!(input)`.
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let input: Input = match syn::parse2(input) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error(),
@@ -31,17 +32,29 @@ pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
 
     let mut errors: Vec<String> = Vec::new();
     let mut header = Header::default();
+    let mut usage = lua::Usage::default();
     let mut sha1 = String::new();
     let mut absolute = None;
-    match file::read(&path, caller) {
+    // The source file of the path literal (the user's file, also when the call went
+    // through `evalsha::include_script!`), for the "exists beside the source" hint.
+    let caller = input.path.span().local_file();
+    match file::read(&path, caller.as_deref()) {
         Ok(script) => {
             sha1 = hex_sha1(script.text.as_bytes());
             absolute = Some(script.absolute.to_string_lossy().into_owned());
             if script.text.trim().is_empty() {
                 errors.push(format!("{path}:1:1: the script is empty"));
             }
-            let (parsed, problems) = header::parse(&script.text);
+            let (parsed, mut problems) = header::parse(&script.text);
             header = parsed;
+            match lua::analyse(&script.text) {
+                Ok(found) => {
+                    problems.extend(lua::check(&header, &found));
+                    usage = found;
+                }
+                Err(syntax) => problems.extend(syntax),
+            }
+            problems.sort_by_key(|p| (p.line, p.col));
             errors.extend(
                 problems
                     .into_iter()
@@ -59,6 +72,7 @@ pub(crate) fn expand(input: TokenStream, caller: Option<&Path>) -> TokenStream {
         absolute: absolute.as_deref(),
         sha1: &sha1,
         header: &header,
+        usage: &usage,
         reload: &input
             .reload
             .as_ref()

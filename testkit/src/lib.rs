@@ -296,3 +296,5 @@ pub fn requires(server: &Server, major: u32, what: &str) -> bool {
     }
     ok
 }
+
+pub mod proxy;
