@@ -49,6 +49,10 @@ fn main() {
             "slot_migration_moved_and_ask_while_calls_run",
             slot_migration_moved_and_ask_while_calls_run,
         ),
+        (
+            "pipelines_are_refused_before_sending",
+            pipelines_are_refused_before_sending,
+        ),
     ];
     run_tests(TESTS);
 }
@@ -453,4 +457,28 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
     assert_eq!(cluster.primary_of(slot).id, dst.id);
     assert_eq!(get(cluster, key), ok.get());
     assert_eq!(ok.get(), 13);
+}
+
+fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
+    let mut con = connect(cluster);
+    reset_all(cluster);
+    for atomic in [false, true] {
+        let mut pipe = evalsha::Pipeline::new();
+        if atomic {
+            pipe.atomic();
+        }
+        pipe.script(IncrBy.call("{p}:a", 1))
+            .cmd("INCR")
+            .arg("{p}:b");
+        let err = pipe.query::<(i64, i64), _>(&mut con).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("sync Redis Cluster"), "{err}");
+        assert!(pipe.query_each(&mut con).is_err());
+    }
+    for port in cluster.live_ports() {
+        let s = stats(cluster, port);
+        let sent = s.calls("evalsha") + s.calls("script|load") + s.calls("incr");
+        assert_eq!(sent, 0, "nothing sent to {port}");
+    }
+    assert_eq!((get(cluster, "{p}:a"), get(cluster, "{p}:b")), (0, 0));
 }

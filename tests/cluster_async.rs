@@ -45,6 +45,10 @@ fn main() {
             "async_slot_migration_moved_and_ask_while_calls_run",
             slot_migration_moved_and_ask_while_calls_run,
         ),
+        (
+            "async_pipelines_in_one_slot_run_on_its_primary",
+            pipelines_in_one_slot_run_on_its_primary,
+        ),
     ];
     run_tests(TESTS);
 }
@@ -390,4 +394,62 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
     assert_eq!(cluster.primary_of(slot).id, dst.id);
     assert_eq!(get(cluster, key), ok);
     assert_eq!(ok, 13);
+}
+
+fn pipelines_in_one_slot_run_on_its_primary(cluster: &mut Cluster) {
+    let slot = evalsha::hash_slot(b"{ap}");
+    for (round, atomic) in [(1, false), (2, true)] {
+        cluster.flush_scripts();
+        reset_all(cluster);
+        let got: (i64, i64) = block_on(async {
+            let mut con = connect(cluster).await;
+            let mut pipe = evalsha::Pipeline::new();
+            if atomic {
+                pipe.atomic();
+            }
+            pipe.script(IncrBy.call("{ap}:a", 1))
+                .cmd("INCR")
+                .arg("{ap}:b");
+            pipe.query_async(&mut con).await.unwrap()
+        });
+        assert_eq!(got, (round, round), "atomic: {atomic}");
+        let primary = cluster.primary_of(slot).port;
+        for node in cluster.nodes().into_iter().filter(|n| !n.failed) {
+            let s = stats(cluster, node.port);
+            let here = u64::from(node.port == primary);
+            assert_eq!(
+                s.calls("evalsha"),
+                here,
+                "atomic: {atomic}, node {}",
+                node.port
+            );
+            if node.primary {
+                // (Replicas count the INCR replicated to them.)
+                assert_eq!(
+                    s.calls("incr"),
+                    here,
+                    "atomic: {atomic}, node {}",
+                    node.port
+                );
+                assert_eq!(s.calls("script|load"), here, "node {}", node.port);
+            }
+        }
+    }
+    assert_eq!((get(cluster, "{ap}:a"), get(cluster, "{ap}:b")), (2, 2));
+    // Calls in different slots: redis refuses the pipeline, nothing runs.
+    let err = block_on(async {
+        let mut con = connect(cluster).await;
+        let mut pipe = evalsha::Pipeline::new();
+        pipe.script(IncrBy.call("cross:a", 1))
+            .script(IncrBy.call("cross:b", 1));
+        pipe.query_async::<(i64, i64), _>(&mut con)
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(
+        err.redis_error().map(|e| e.kind()),
+        Some(redis::ErrorKind::Server(redis::ServerErrorKind::CrossSlot)),
+        "{err}"
+    );
+    assert_eq!((get(cluster, "cross:a"), get(cluster, "cross:b")), (0, 0));
 }

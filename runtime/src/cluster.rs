@@ -74,6 +74,32 @@ pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
     ))
 }
 
+/// Refuses an [`evalsha::Pipeline`](crate::Pipeline) on a sync cluster connection.
+///
+/// redis's sync cluster connection routes a whole pipeline by its first command, which
+/// for an evalsha pipeline is a keyless `SCRIPT LOAD`: a random node. Measured: a plain
+/// pipeline then comes back `MOVED` and redis resends all of it to the right node (an
+/// ordinary command without a key would run twice), and a `MULTI`/`EXEC` one fails with
+/// an aborted transaction. Neither is acceptable, so it is refused before sending. The
+/// async cluster connection routes a pipeline by its first keyed command and is fine.
+pub(crate) fn refuse_sync_pipeline<C: redis::ConnectionLike + ?Sized>(
+    con: &C,
+) -> Result<(), Error> {
+    if con.supports_pipelining() {
+        return Ok(());
+    }
+    Err(Error::new(
+        crate::pipeline::PIPELINE,
+        ErrorKind::Unsupported {
+            what: "evalsha::Pipeline on a sync Redis Cluster connection (redis routes the \
+                   whole pipeline to a random node); run the calls one by one with `run`, or \
+                   use the async cluster connection, whose pipelines work when every \
+                   command uses one slot",
+        },
+        None,
+    ))
+}
+
 /// True when `C` is redis's async cluster connection, whose calls get the cross-slot check.
 #[cfg(feature = "cluster-async")]
 pub(crate) fn is_async_cluster<C: ?Sized>() -> bool {

@@ -41,6 +41,11 @@ pub enum ErrorKind {
     /// server does not know that command (Redis before 7.0). Nothing ran. Run it on
     /// Redis 7+ or Valkey, or drop the flags line to send it as `EVALSHA`.
     ReadOnlyUnsupported,
+    /// The operation cannot work on this kind of connection; nothing was sent.
+    Unsupported {
+        /// What is not supported, and what to do instead.
+        what: &'static str,
+    },
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha.
     Redis,
@@ -185,6 +190,9 @@ impl fmt::Display for Error {
                 ": the server has no EVALSHA_RO (Redis < 7.0), which `#!lua flags=no-writes` \
                  scripts are sent as; use Redis 7+ or Valkey, or drop the flags line",
             )?,
+            ErrorKind::Unsupported { what } => {
+                write!(f, ": not supported: {what}; nothing was sent")?
+            }
             ErrorKind::Redis => f.write_str(": redis error")?,
         }
         if let Some(source) = &self.source {

@@ -234,6 +234,7 @@ impl Pipeline {
         con: &mut C,
     ) -> Result<T, Error> {
         self.check()?;
+        crate::cluster::refuse_sync_pipeline(con)?;
         let (offset, count) = self.window();
         let replies = con.req_packed_commands(&self.packed(), offset, count);
         self.typed(replies)
@@ -246,6 +247,7 @@ impl Pipeline {
         con: &mut C,
     ) -> Result<Vec<Result<Value, Error>>, Error> {
         self.check()?;
+        crate::cluster::refuse_sync_pipeline(con)?;
         let (offset, count) = self.window();
         let replies = con.req_packed_commands(&self.packed(), offset, count);
         self.each(replies)
