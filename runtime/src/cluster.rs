@@ -2,20 +2,26 @@
 //! `NOSCRIPT` fallback reaches the node that runs the call.
 //!
 //! There is no separate cluster entry point: `run` and `run_async` detect a cluster
-//! connection and go through the same [`invoke`](crate::invoke) flow.
+//! connection and go through the same `invoke` flow as every other connection.
 //!
 //! - **Sync** (`redis::cluster::ClusterConnection`, also behind a pool): recognised by
 //!   `ConnectionLike::supports_pipelining() == false`, which among redis's connections only
 //!   the cluster connection returns. Its `req_packed_commands` routes a whole pipeline by
 //!   the *first* command, and `SCRIPT LOAD` has no key (redis routes it to all nodes, or
 //!   to a random one inside a pipeline). So the fallback sends the pipeline
-//!   `EVAL "return 0" keys.., SCRIPT LOAD, EVALSHA`: the leading no-op probe (same keys as
-//!   the call, `EVAL_RO` for a read-only call) makes redis route all three to the node chosen for the call, the primary
-//!   of the first key's slot, or for `EVALSHA_RO` the node the read strategy picks.
+//!   `EVAL "return 0" keys.., SCRIPT LOAD, EVALSHA`: the leading no-op probe (the call's
+//!   keys, `EVAL_RO` for a read-only call) makes redis route all three to the node chosen
+//!   for the call: the primary of the first key's slot, or for `EVALSHA_RO` the node the
+//!   read strategy picks.
 //! - **Async** (`redis::cluster_async::ClusterConnection`): its `req_packed_commands`
 //!   routes a pipeline by the first command that has a key, so the ordinary
 //!   `SCRIPT LOAD, EVALSHA` pipeline already lands on the call's node. With feature
 //!   `cluster-async` the connection type is recognised so the cross-slot check runs first.
+//! - **Redirects**: when the load-and-call pipeline meets `MOVED`/`ASK` (a slot being
+//!   migrated), redis resends it whole to the new node, where `ASK` admits only its first
+//!   command; `invoke` then sends the call once more (a redirect proves it did not run).
+//! - **Pipelines** (`evalsha::Pipeline`) are refused on the sync cluster connection, see
+//!   [`refuse_sync_pipeline`].
 
 use crate::call::Call;
 use crate::error::{Error, ErrorKind};
