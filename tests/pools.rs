@@ -18,7 +18,11 @@ fn flush_and_reset(server: &Server) {
 fn assert_cold_then_warm(server: &Server, first: i64, second: i64) {
     assert_eq!((first, second), (1, 2));
     let stats = Stats::read(&mut server.connection());
-    assert_eq!(stats.calls("evalsha"), 3, "cold: 2 (NOSCRIPT + retry), warm: 1");
+    assert_eq!(
+        stats.calls("evalsha"),
+        3,
+        "cold: 2 (NOSCRIPT + retry), warm: 1"
+    );
     assert_eq!(stats.calls("script|load"), 1);
     assert_eq!(stats.calls("eval"), 0);
 }

@@ -12,6 +12,7 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::error::Error;
 use crate::script::Reload;
+use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
 /// it wraps, so the load and the retry reach the same server as the first attempt.
@@ -39,9 +40,17 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
+/// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
+pub(crate) async fn invoke<T, Tr: Transport>(
+    transport: &mut Tr,
+    call: &Call<T>,
+) -> Result<Value, Error> {
+    trace::in_span(call.script(), invoke_untraced(transport, call)).await
+}
+
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
 /// `NOSCRIPT`, which guarantees the script did not run.
-pub(crate) async fn invoke<T, Tr: Transport>(
+async fn invoke_untraced<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
@@ -81,8 +90,10 @@ pub(crate) async fn invoke<T, Tr: Transport>(
             return retry.map_err(fail);
         }
     };
+    let timer = trace::start();
     let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
     let loaded = reply(Ok(loaded));
+    trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
         script.flight.loaded();
     }

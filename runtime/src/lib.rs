@@ -13,6 +13,7 @@ mod invoke;
 mod pipeline;
 mod resp;
 mod script;
+mod trace;
 
 pub use call::Call;
 pub use error::{Error, ErrorKind};
