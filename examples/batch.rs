@@ -7,20 +7,7 @@ evalsha::include_script!("examples/scripts/rate_limit.lua");
 evalsha::include_script!("examples/scripts/transfer.lua");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (url, _server) = match std::env::var("REDIS_URL") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            let server = evalsha_testkit::Server::try_start(&evalsha_testkit::server_binary(), &[])
-                .map_err(|e| {
-                    format!("REDIS_URL is not set and no redis-server could start: {e}")
-                })?;
-            println!(
-                "REDIS_URL not set: started a throwaway redis-server at {}",
-                server.url()
-            );
-            (server.url(), Some(server))
-        }
-    };
+    let (url, _server) = evalsha_testkit::server_or_env();
     let mut con = redis::Client::open(url)?.get_connection()?;
     let tag = std::process::id();
     let (alice, bob) = (

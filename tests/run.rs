@@ -262,3 +262,25 @@ fn reload_policy_per_script_type() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NoScript);
 }
+
+evalsha::include_script!(ProxyIncr = "tests/scripts/incr_by.lua");
+
+/// Behind a proxy that refuses `SCRIPT` (simulated by renaming the command), the default
+/// policy cannot load, while `Reload::Eval` works: one EVALSHA, one EVAL, no SCRIPT.
+#[test]
+fn reload_eval_works_where_script_load_is_refused() {
+    let server = Server::start_with(&["--rename-command", "SCRIPT", "SCRIPTX"]);
+    let mut con = server.connection();
+    assert!(ProxyIncr.run(&mut con, "p", 1).is_err(), "Load cannot work here");
+    reset_stats(&mut con);
+    let n = ProxyIncr
+        .call("p", 5)
+        .reload(Reload::Eval)
+        .run(&mut con)
+        .unwrap();
+    assert_eq!(n, 5, "the failed Load attempt above did not run the script");
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("evalsha"), 1, "NOSCRIPT: nothing could load the script");
+    assert_eq!(stats.calls("eval"), 1);
+    assert_eq!(stats.calls("script|load") + stats.calls("scriptx|load"), 0);
+}

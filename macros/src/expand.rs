@@ -100,6 +100,39 @@ pub(crate) fn hex_sha1(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// Expansion time of a 2,000-line script. Run with
+    /// `cargo test --release -p evalsha-macros expansion_time -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: prints the time, asserts no timing"]
+    fn expansion_time_of_a_2000_line_script() {
+        let mut script = String::from(
+            "--- A long generated script.\n---@key counter\n---@arg step i64\n---@return i64\n",
+        );
+        while script.lines().count() < 1_999 {
+            let n = script.lines().count();
+            script.push_str(&format!(
+                "local v{n} = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]) + {n}) -- step {n}\n"
+            ));
+        }
+        script.push_str("return redis.call('GET', KEYS[1])\n");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("expand_2000.lua"), &script).unwrap();
+        let input: TokenStream = quote!("../target/expand_2000.lua");
+        let runs = 20;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            let out = expand(input.clone()).to_string();
+            assert!(!out.contains("compile_error"), "{out}");
+        }
+        let per = start.elapsed() / runs;
+        println!(
+            "expansion of a {}-line, {}-byte script: {per:?} per expansion (mean of {runs})",
+            script.lines().count(),
+            script.len()
+        );
+    }
+
     #[test]
     fn sha1_matches_known_value() {
         // redis-cli SCRIPT LOAD "return 1"

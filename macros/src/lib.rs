@@ -1,7 +1,7 @@
 //! The `include_script!` macro of [evalsha](https://docs.rs/evalsha). An implementation
 //! detail: depend on `evalsha` and use `evalsha::include_script!`.
 //!
-//! This crate is a thin shim: the expansion is [`expand::expand`], a plain function over
+//! This crate is a thin shim: the expansion is `expand::expand`, a plain function over
 //! `proc_macro2` token streams, unit-tested on its own.
 
 mod codegen;

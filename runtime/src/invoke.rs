@@ -13,6 +13,7 @@ use crate::call::Call;
 use crate::cluster;
 use crate::error::Error;
 use crate::script::Reload;
+use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
 /// it wraps, so the load and the retry reach the same server as the first attempt.
@@ -48,10 +49,18 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
+/// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
+pub(crate) async fn invoke<T, Tr: Transport>(
+    transport: &mut Tr,
+    call: &Call<T>,
+) -> Result<Value, Error> {
+    trace::in_span(call.script(), invoke_untraced(transport, call)).await
+}
+
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
 /// `NOSCRIPT`, which guarantees the script did not run (or, after the load, a cluster
 /// redirect, which guarantees the same).
-pub(crate) async fn invoke<T, Tr: Transport>(
+async fn invoke_untraced<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
@@ -91,6 +100,7 @@ pub(crate) async fn invoke<T, Tr: Transport>(
             return retry.map_err(fail);
         }
     };
+    let timer = trace::start();
     let (loaded, retry) = match transport.load_and_evalsha(call).await {
         Err(err) if is_redirect(&err) => {
             // Redis Cluster: the slot is moving and `redis` followed the redirect with the
@@ -103,6 +113,7 @@ pub(crate) async fn invoke<T, Tr: Transport>(
         other => other.map_err(fail)?,
     };
     let loaded = reply(Ok(loaded));
+    trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
         script.flight.loaded();
     }

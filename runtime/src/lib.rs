@@ -14,6 +14,7 @@ mod invoke;
 mod pipeline;
 mod resp;
 mod script;
+mod trace;
 
 pub use call::Call;
 pub use cluster::slot as hash_slot;

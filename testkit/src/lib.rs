@@ -298,3 +298,28 @@ pub fn requires(server: &Server, major: u32, what: &str) -> bool {
 }
 
 pub mod proxy;
+
+/// For examples: the server at `$REDIS_URL`, or a throwaway `redis-server` started on a
+/// free loopback port (kept running while the returned `Server` lives). When neither is
+/// possible, prints how to install a server and exits with status 2.
+pub fn server_or_env() -> (String, Option<Server>) {
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        return (url, None);
+    }
+    match Server::try_start(&server_binary(), &[]) {
+        Ok(server) => {
+            println!(
+                "REDIS_URL not set: started a throwaway {} at {}",
+                server.binary,
+                server.url()
+            );
+            (server.url(), Some(server))
+        }
+        Err(err) => {
+            eprintln!("REDIS_URL is not set and no server could be started: {err}");
+            eprintln!("Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`,");
+            eprintln!("macOS: `brew install redis`) or set REDIS_URL=redis://host:port/");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! A crate that makes life hard for generated code: a module named `redis` shadows the
+//! crate, items named like std's (`Result`, `Option`, `Send`, `Debug`) are in scope, and
+//! evalsha is a dependency named `es`. `include_script!` must still expand and work.
+#![allow(dead_code)]
+
+/// Shadows the `redis` crate for every unqualified `redis::` path in this crate.
+pub mod redis {}
+
+/// Shadows the prelude's `Result`.
+pub type Result = ();
+/// Shadows the prelude's `Option`.
+pub struct Option;
+/// Shadows `Send`.
+pub trait Send {}
+/// Shadows `Debug`.
+pub trait Debug {}
+
+es::include_script!("scripts/incr.lua");
+es::include_script!(pub Echo = "scripts/echo.lua");
+es::include_script!(pub Table = "scripts/table.lua");
+
+/// The real redis crate, under its other name, for the test.
+pub use real_redis as client;
