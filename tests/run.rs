@@ -271,7 +271,10 @@ evalsha::include_script!(ProxyIncr = "tests/scripts/incr_by.lua");
 fn reload_eval_works_where_script_load_is_refused() {
     let server = Server::start_with(&["--rename-command", "SCRIPT", "SCRIPTX"]);
     let mut con = server.connection();
-    assert!(ProxyIncr.run(&mut con, "p", 1).is_err(), "Load cannot work here");
+    assert!(
+        ProxyIncr.run(&mut con, "p", 1).is_err(),
+        "Load cannot work here"
+    );
     reset_stats(&mut con);
     let n = ProxyIncr
         .call("p", 5)
@@ -280,7 +283,11 @@ fn reload_eval_works_where_script_load_is_refused() {
         .unwrap();
     assert_eq!(n, 5, "the failed Load attempt above did not run the script");
     let stats = Stats::read(&mut con);
-    assert_eq!(stats.calls("evalsha"), 1, "NOSCRIPT: nothing could load the script");
+    assert_eq!(
+        stats.calls("evalsha"),
+        1,
+        "NOSCRIPT: nothing could load the script"
+    );
     assert_eq!(stats.calls("eval"), 1);
     assert_eq!(stats.calls("script|load") + stats.calls("scriptx|load"), 0);
 }
