@@ -9,28 +9,7 @@ evalsha::include_script!("examples/scripts/rate_limit.lua");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the throwaway server alive until the end of main.
-    let (url, _server) = match std::env::var("REDIS_URL") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            match evalsha_testkit::Server::try_start(&evalsha_testkit::server_binary(), &[]) {
-                Ok(server) => {
-                    println!(
-                        "REDIS_URL not set: started a throwaway redis-server at {}",
-                        server.url()
-                    );
-                    (server.url(), Some(server))
-                }
-                Err(err) => {
-                    eprintln!("REDIS_URL is not set and no server could be started: {err}");
-                    eprintln!(
-                        "Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`,"
-                    );
-                    eprintln!("macOS: `brew install redis`) or set REDIS_URL=redis://host:port/");
-                    std::process::exit(2);
-                }
-            }
-        }
-    };
+    let (url, _server) = evalsha_testkit::server_or_env();
     let mut con = redis::Client::open(url)?.get_connection()?;
 
     println!(

@@ -53,7 +53,12 @@ pub(crate) async fn invoke<T, Tr: Transport>(
     }
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
-        Reload::Eval => return reply(transport.eval(call).await).map_err(fail),
+        Reload::Eval => {
+            let started = crate::trace::reload_started();
+            let result = reply(transport.eval(call).await).map_err(fail);
+            crate::trace::reloaded(script, Reload::Eval, started);
+            return result;
+        }
         Reload::Load => {}
     }
 
@@ -68,7 +73,9 @@ pub(crate) async fn invoke<T, Tr: Transport>(
         }
         guard = script.flight.lock().await;
     }
+    let started = crate::trace::reload_started();
     let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
+    crate::trace::reloaded(script, Reload::Load, started);
     let loaded = reply(Ok(loaded));
     if loaded.is_ok() {
         script.flight.loaded();
@@ -182,6 +189,7 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// Runs the call on a sync connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        let _span = crate::trace::enter(self.script());
         let value = block_on(invoke(&mut SyncTransport(con), self))?;
         self.decode(value)
     }
@@ -193,7 +201,9 @@ impl<T: redis::FromRedisValue> Call<T> {
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
-        let value = invoke(&mut AsyncTransport(con), self).await?;
+        let mut transport = AsyncTransport(con);
+        let call = invoke(&mut transport, self);
+        let value = crate::trace::instrument(self.script(), call).await?;
         self.decode(value)
     }
 }

@@ -12,6 +12,7 @@ mod flight;
 mod invoke;
 mod resp;
 mod script;
+mod trace;
 
 pub use call::Call;
 pub use error::{Error, ErrorKind};

@@ -258,3 +258,27 @@ pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
         .exec(con)
         .expect("CONFIG RESETSTAT");
 }
+
+/// For examples: the server at `REDIS_URL` when it is set; otherwise a throwaway
+/// `redis-server` on a free loopback port, stopped when the returned [`Server`] drops.
+/// Exits the process with install instructions when neither is available.
+pub fn server_or_env() -> (String, Option<Server>) {
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        return (url, None);
+    }
+    match Server::try_start(&server_binary(), &[]) {
+        Ok(server) => {
+            println!(
+                "REDIS_URL not set: started a throwaway redis-server at {}",
+                server.url()
+            );
+            (server.url(), Some(server))
+        }
+        Err(err) => {
+            eprintln!("REDIS_URL is not set and no server could be started: {err}");
+            eprintln!("Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`,");
+            eprintln!("macOS: `brew install redis`) or set REDIS_URL=redis://host:port/");
+            std::process::exit(2);
+        }
+    }
+}
