@@ -1,58 +1,58 @@
-//! A reliable job queue: claiming moves a job from `pending` to `processing` and records
-//! the claim time; finishing moves it to `done`. Each step touches several keys in one
-//! atomic script.
+//! A job queue moving items between lists with several keys per script: claim (pending →
+//! working), finish (working → done), and requeue jobs whose worker died.
 //!
-//! Run with `cargo run --example queue`. It uses `REDIS_URL` when set; otherwise it starts
-//! a throwaway `redis-server` on a free loopback port and stops it on exit.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! Run with `cargo run --example queue` (uses `REDIS_URL`, or starts a throwaway server).
 
 evalsha::include_script!("examples/scripts/queue_claim.lua");
 evalsha::include_script!("examples/scripts/queue_finish.lua");
+evalsha::include_script!("examples/scripts/queue_requeue_stale.lua");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (url, _server) = evalsha_testkit::server_or_env();
     let mut con = redis::Client::open(url)?.get_connection()?;
-
-    let prefix = format!("queue:{}", std::process::id());
-    let (pending, processing, claimed_at, done) = (
-        format!("{prefix}:pending"),
-        format!("{prefix}:processing"),
-        format!("{prefix}:claimed_at"),
-        format!("{prefix}:done"),
+    let q = format!("q:{}", std::process::id());
+    let (pending, working, claimed, done) = (
+        format!("{q}:pending"),
+        format!("{q}:working"),
+        format!("{q}:claimed_at"),
+        format!("{q}:done"),
     );
-    let jobs = ["resize:1.png", "resize:2.png", "email:welcome"];
     redis::cmd("LPUSH")
         .arg(&pending)
-        .arg(&jobs)
+        .arg(&["job-1", "job-2", "job-3"])
         .exec(&mut con)?;
-    println!("queued {jobs:?}");
+    println!("queued job-1, job-2, job-3");
 
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let mut finished = Vec::new();
-    while let Some(job) = QueueClaim.run(&mut con, &pending, &processing, &claimed_at, now_ms)? {
-        let len: i64 = redis::cmd("LLEN").arg(&processing).query(&mut con)?;
-        println!("claimed {job} ({len} in processing)");
-        let ok = QueueFinish.run(&mut con, &processing, &claimed_at, &done, &job)?;
-        println!("finished {job}: {ok}");
-        assert!(ok);
-        finished.push(job);
+    let a = QueueClaim.run(&mut con, &pending, &working, &claimed, 1_000)?;
+    let b = QueueClaim.run(&mut con, &pending, &working, &claimed, 1_001)?;
+    println!("worker A claims {a:?} at t=1000, worker B claims {b:?} at t=1001");
+    assert_eq!((a.as_deref(), b.as_deref()), (Some("job-1"), Some("job-2")));
+
+    let finished = QueueFinish.run(&mut con, &working, &claimed, &done, "job-1")?;
+    println!("worker A finishes job-1: {finished}");
+    assert!(finished);
+
+    // Worker B died: at t=5000 jobs claimed before t=2000 go back to pending.
+    let requeued = QueueRequeueStale.run(&mut con, &working, &claimed, &pending, 2_000)?;
+    println!("requeued {requeued} stale job(s)");
+    assert_eq!(requeued, 1);
+
+    let mut order = Vec::new();
+    while let Some(job) = QueueClaim.run(&mut con, &pending, &working, &claimed, 6_000)? {
+        QueueFinish.run(&mut con, &working, &claimed, &done, &job)?;
+        order.push(job);
     }
-    assert_eq!(finished, jobs, "oldest first");
-
-    let again = QueueFinish.run(&mut con, &processing, &claimed_at, &done, "resize:1.png")?;
-    println!("finishing resize:1.png twice: {again}");
-    assert!(!again);
-
-    let done_jobs: Vec<String> = redis::cmd("LRANGE")
+    println!("worker C claimed and finished, in order: {order:?}");
+    // The requeued job goes to the front (it has waited longest).
+    assert_eq!(order, ["job-2", "job-3"]);
+    let all_done: Vec<String> = redis::cmd("LRANGE")
         .arg(&done)
         .arg(0)
         .arg(-1)
         .query(&mut con)?;
-    let claims: i64 = redis::cmd("HLEN").arg(&claimed_at).query(&mut con)?;
-    println!("done: {done_jobs:?}; open claims: {claims}");
-    assert_eq!(done_jobs.len(), 3);
-    assert_eq!(claims, 0);
-    redis::cmd("DEL").arg(&done).exec(&mut con)?;
+    println!("done (newest first): {all_done:?}");
+    redis::cmd("DEL")
+        .arg(&[&pending, &working, &claimed, &done])
+        .exec(&mut con)?;
     Ok(())
 }

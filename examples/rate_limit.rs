@@ -8,7 +8,7 @@ use std::time::Duration;
 evalsha::include_script!("examples/scripts/rate_limit.lua");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Keep the throwaway server alive until the end of main.
+    // Keep the throwaway server (if one was started) alive until the end of main.
     let (url, _server) = evalsha_testkit::server_or_env();
     let mut con = redis::Client::open(url)?.get_connection()?;
 

@@ -17,7 +17,12 @@ macro_rules! include_script {
         $crate::__private::include_script! { [$crate] $($input)* }
     };
 }
-pub use evalsha_runtime::{Call, Error, ErrorKind, Reload, Script};
+pub use evalsha_runtime::hash_slot;
+pub use evalsha_runtime::{
+    Call, Error, ErrorKind, PIPELINE, Pipeline, Reload, Script, loaded, preload,
+};
+#[cfg(feature = "aio")]
+pub use evalsha_runtime::{loaded_async, preload_async};
 
 /// Items used by the code `include_script!` generates. Not a public API: it changes
 /// without notice.

@@ -3,8 +3,13 @@
 use evalsha::{ErrorKind, Reload};
 use evalsha_testkit::{Server, Stats, reset_stats};
 
-evalsha::include_script!("tests/scripts/incr_by.lua");
+// One script type per test: the single flight of `SCRIPT LOAD` is per type, and tests run
+// in parallel on different servers, so sharing a type could add a retry to the counts.
+evalsha::include_script!(IncrBy = "tests/scripts/incr_by.lua");
+evalsha::include_script!(Refused = "tests/scripts/incr_by.lua");
+evalsha::include_script!(OverrideToEval = "tests/scripts/incr_by.lua");
 evalsha::include_script!(ThroughProxy = "tests/scripts/incr_by.lua", reload = eval);
+evalsha::include_script!(EvalCaches = "tests/scripts/incr_by.lua", reload = eval);
 evalsha::include_script!(Preloaded = "tests/scripts/incr_by.lua", reload = never);
 
 /// A server where `SCRIPT` is disabled, as behind a proxy that refuses keyless commands
@@ -31,7 +36,7 @@ fn load_default_loads_through_the_connection_and_retries() {
 fn load_fails_where_script_is_refused() {
     let server = server_without_script_command();
     let mut con = server.connection();
-    let err = IncrBy.run(&mut con, "k", 1).unwrap_err();
+    let err = Refused.run(&mut con, "k", 1).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("tests/scripts/incr_by.lua"), "{message}");
     assert!(
@@ -63,7 +68,7 @@ fn eval_works_where_script_load_is_refused() {
     let server = server_without_script_command();
     let mut con = server.connection();
     assert_eq!(
-        IncrBy
+        OverrideToEval
             .call("k", 1)
             .reload(Reload::Eval)
             .run(&mut con)
@@ -77,9 +82,9 @@ fn eval_on_a_normal_server_sends_the_body_once_then_runs_warm() {
     let server = Server::start();
     let mut con = server.connection();
     reset_stats(&mut con);
-    assert_eq!(ThroughProxy.run(&mut con, "k", 2).unwrap(), 2);
+    assert_eq!(EvalCaches.run(&mut con, "k", 2).unwrap(), 2);
     // EVAL caches the script on the server, so the next call is warm.
-    assert_eq!(ThroughProxy.run(&mut con, "k", 2).unwrap(), 4);
+    assert_eq!(EvalCaches.run(&mut con, "k", 2).unwrap(), 4);
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("evalsha"), 2);
     assert_eq!(stats.calls("eval"), 1);

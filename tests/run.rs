@@ -12,6 +12,12 @@ evalsha::include_script!("tests/scripts/optional.lua");
 evalsha::include_script!("tests/scripts/echo.lua");
 evalsha::include_script!("tests/scripts/crlf_unicode.lua");
 evalsha::include_script!(pub(crate) Counter = "tests/scripts/incr_by.lua");
+// Tests in this binary run in parallel against different servers. A test that counts
+// commands on the load path uses its own script type, whose load state (single flight)
+// no other test shares: another test's load would otherwise look like one it can reuse
+// and cost it an extra retry.
+evalsha::include_script!(ColdIncr = "tests/scripts/incr_by.lua");
+evalsha::include_script!(NoLoadIncr = "tests/scripts/incr_by.lua");
 
 fn flush_scripts(con: &mut dyn ConnectionLike) {
     redis::cmd("SCRIPT").arg("FLUSH").exec(con).unwrap();
@@ -60,14 +66,14 @@ fn cold_path_loads_once_and_retries_once() {
     flush_scripts(&mut con);
     reset_stats(&mut con);
 
-    assert_eq!(IncrBy.run(&mut con, "c", 5).unwrap(), 5);
+    assert_eq!(ColdIncr.run(&mut con, "c", 5).unwrap(), 5);
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("evalsha"), 2, "first attempt + retry");
     assert_eq!(stats.calls("script|load"), 1);
     assert_eq!(stats.calls("eval"), 0);
 
     reset_stats(&mut con);
-    assert_eq!(IncrBy.run(&mut con, "c", 2).unwrap(), 7);
+    assert_eq!(ColdIncr.run(&mut con, "c", 2).unwrap(), 7);
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("evalsha"), 1, "warm: one EVALSHA");
     assert_eq!(stats.calls("script|load"), 0);
@@ -121,7 +127,7 @@ fn a_failed_load_is_returned_not_looped() {
     let server = Server::start_with(&["--rename-command", "SCRIPT", "SCRIPTX"]);
     let mut con = server.connection();
     reset_stats(&mut con);
-    let err = IncrBy.run(&mut con, "x", 1).unwrap_err();
+    let err = NoLoadIncr.run(&mut con, "x", 1).unwrap_err();
     let stats = Stats::read(&mut con);
     assert_eq!(
         stats.calls("evalsha"),
@@ -195,7 +201,8 @@ fn variadic_optional_and_headerless_parameters() {
         vec!["4".to_owned(), "y".to_owned()]
     );
 
-    let echoed: Vec<String> = Echo.run(&mut con, &["k1"], &["a1", "a2"]).unwrap();
+    // Headerless: parameters counted from KEYS[1], ARGV[1], ARGV[2].
+    let echoed: Vec<String> = Echo.run(&mut con, "k1", "a1", "a2").unwrap();
     assert_eq!(echoed, ["k1", "a1", "a2"]);
     assert_eq!(CrlfUnicode.run(&mut con).unwrap(), "ok");
 }
@@ -225,7 +232,7 @@ fn wrong_reply_type_names_the_expected_type() {
     let server = Server::start();
     let mut con = server.connection();
     let err = Echo
-        .run::<i64, _>(&mut con, &["k"], &["not a number", "x"])
+        .run::<i64, _>(&mut con, "k", "not a number", "x")
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Reply { expected: "i64" });
     assert!(err.to_string().contains("tests/scripts/echo.lua"), "{err}");
@@ -254,4 +261,33 @@ fn reload_policy_per_script_type() {
         .run(&mut con)
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NoScript);
+}
+
+evalsha::include_script!(ProxyIncr = "tests/scripts/incr_by.lua");
+
+/// Behind a proxy that refuses `SCRIPT` (simulated by renaming the command), the default
+/// policy cannot load, while `Reload::Eval` works: one EVALSHA, one EVAL, no SCRIPT.
+#[test]
+fn reload_eval_works_where_script_load_is_refused() {
+    let server = Server::start_with(&["--rename-command", "SCRIPT", "SCRIPTX"]);
+    let mut con = server.connection();
+    assert!(
+        ProxyIncr.run(&mut con, "p", 1).is_err(),
+        "Load cannot work here"
+    );
+    reset_stats(&mut con);
+    let n = ProxyIncr
+        .call("p", 5)
+        .reload(Reload::Eval)
+        .run(&mut con)
+        .unwrap();
+    assert_eq!(n, 5, "the failed Load attempt above did not run the script");
+    let stats = Stats::read(&mut con);
+    assert_eq!(
+        stats.calls("evalsha"),
+        1,
+        "NOSCRIPT: nothing could load the script"
+    );
+    assert_eq!(stats.calls("eval"), 1);
+    assert_eq!(stats.calls("script|load") + stats.calls("scriptx|load"), 0);
 }

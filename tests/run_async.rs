@@ -5,6 +5,12 @@ use evalsha_testkit::{Server, Stats, reset_stats};
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/count_then_fail.lua");
+// Tests in this binary run in parallel against different servers. Each test that counts
+// commands uses its own script type, whose load state (single flight) it shares with no
+// other test: a load on another test's server would otherwise look like a load it can
+// reuse and cost it an extra retry.
+evalsha::include_script!(ManagerIncr = "tests/scripts/incr_by.lua");
+evalsha::include_script!(HerdIncr = "tests/scripts/incr_by.lua");
 
 fn flush_and_reset(server: &Server) {
     let mut con = server.connection();
@@ -52,12 +58,12 @@ async fn connection_manager_cold_then_warm() {
         .await
         .unwrap();
     flush_and_reset(&server);
-    assert_eq!(IncrBy.run_async(&mut con, "m", 2).await.unwrap(), 2);
+    assert_eq!(ManagerIncr.run_async(&mut con, "m", 2).await.unwrap(), 2);
     let s = stats(&server);
     assert_eq!(s.calls("evalsha"), 2);
     assert_eq!(s.calls("script|load"), 1);
     reset_stats(&mut server.connection());
-    assert_eq!(IncrBy.run_async(&mut con, "m", 2).await.unwrap(), 4);
+    assert_eq!(ManagerIncr.run_async(&mut con, "m", 2).await.unwrap(), 4);
     assert_eq!(stats(&server).calls("evalsha"), 1);
 }
 
@@ -106,7 +112,7 @@ async fn a_herd_of_tasks_sends_one_script_load() {
         let handles: Vec<_> = (0..tasks)
             .map(|_| {
                 let mut con = con.clone();
-                tokio::spawn(async move { IncrBy.run_async(&mut con, "herd", 1).await })
+                tokio::spawn(async move { HerdIncr.run_async(&mut con, "herd", 1).await })
             })
             .collect();
         for h in handles {
@@ -119,5 +125,41 @@ async fn a_herd_of_tasks_sends_one_script_load() {
             .query(&mut server.connection())
             .unwrap();
         assert_eq!(n, tasks, "every call ran exactly once");
+    }
+}
+
+evalsha::include_script!(TwoServerIncr = "tests/scripts/incr_by.lua");
+
+/// Two servers meet NOSCRIPT for the same script type at once: the single flight does not
+/// know servers apart, yet each server still gets exactly one load, and every call runs
+/// exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn herds_on_two_servers_load_once_each() {
+    let servers = [Server::start(), Server::start()];
+    let mut handles = Vec::new();
+    for server in &servers {
+        flush_and_reset(server);
+        let con = server
+            .client()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        for _ in 0..200 {
+            let mut con = con.clone();
+            handles.push(tokio::spawn(async move {
+                TwoServerIncr.run_async(&mut con, "two", 1).await
+            }));
+        }
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    for server in &servers {
+        assert_eq!(stats(server).calls("script|load"), 1);
+        let n: usize = redis::cmd("GET")
+            .arg("two")
+            .query(&mut server.connection())
+            .unwrap();
+        assert_eq!(n, 200);
     }
 }

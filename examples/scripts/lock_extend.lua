@@ -1,9 +1,9 @@
---- Extends the lock, but only for its owner.
----@key lock            the lock's key
----@arg token &str      the token given when acquiring
----@arg ttl_ms u64      the new time to live
----@return bool         true when the token still held the lock and it was extended
+--- Extends the lock, only for the owner that holds it.
+---@key lock
+---@arg token string    the owner's token
+---@arg ttl_ms u64      new time to live
+---@return bool         false when the lock is not (or no longer) held with this token
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2]) == 1
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return false
+return 0

@@ -1,8 +1,8 @@
---- Releases the lock, but only for its owner: another holder's lock is left alone.
----@key lock            the lock's key
----@arg token &str      the token given when acquiring
----@return bool         true when the token held the lock and it was deleted
+--- Releases the lock, only for the owner that holds it.
+---@key lock
+---@arg token string    the owner's token
+---@return bool         false when the lock is not held with this token
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1]) == 1
+  return redis.call('DEL', KEYS[1])
 end
-return false
+return 0

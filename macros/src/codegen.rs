@@ -7,6 +7,7 @@ use quote::{format_ident, quote};
 use syn::{Ident, Visibility};
 
 use crate::header::{Header, Param};
+use crate::lua::{Side, Usage};
 
 /// What to generate, after reading and checking the file.
 pub(crate) struct Model<'a> {
@@ -21,6 +22,8 @@ pub(crate) struct Model<'a> {
     pub(crate) absolute: Option<&'a str>,
     pub(crate) sha1: &'a str,
     pub(crate) header: &'a Header,
+    /// Where the script uses `KEYS` and `ARGV`: the parameters of a script without header.
+    pub(crate) usage: &'a Usage,
     /// `load`, `eval` or `never`: the type's default reload policy.
     pub(crate) reload: &'a str,
     /// Emit `run_async`.
@@ -51,7 +54,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
     let source_doc = format!("The exact bytes of `{path}`.");
 
-    let (keys, args) = params(header);
+    let (keys, args) = params(header, m.usage);
     let fn_params: Vec<TokenStream> = keys
         .iter()
         .map(|p| key_param(krate, p))
@@ -151,21 +154,31 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     }
 }
 
-/// The keys and args of the methods. A file without a header takes variadic keys and
-/// args.
-fn params(header: &Header) -> (Vec<Param>, Vec<Param>) {
+/// The keys and args of the methods. A file without a header gets them from the script:
+/// `key1..keyN` / `arg1..argN` up to the highest literal index, or a variadic `keys` /
+/// `args` slice when that side is used dynamically (`KEYS[i]`, `#ARGV`, `unpack(KEYS)`).
+fn params(header: &Header, usage: &Usage) -> (Vec<Param>, Vec<Param>) {
     if header.present {
         return (header.keys.clone(), header.args.clone());
     }
-    let variadic = |name: &str| Param {
-        name: name.to_owned(),
-        ty: None,
-        variadic: true,
-        doc: String::new(),
-        line: 0,
-        col: 0,
+    let side = |prefix: &str, side: &Side| -> Vec<Param> {
+        let param = |name: String, variadic: bool| Param {
+            name,
+            ty: None,
+            variadic,
+            doc: String::new(),
+            line: 0,
+            col: 0,
+        };
+        if side.dynamic {
+            vec![param(format!("{prefix}s"), true)]
+        } else {
+            (1..=side.max())
+                .map(|n| param(format!("{prefix}{n}"), false))
+                .collect()
+        }
     };
-    (vec![variadic("keys")], vec![variadic("args")])
+    (side("key", &usage.keys), side("arg", &usage.args))
 }
 
 fn to_redis_args(krate: &TokenStream) -> TokenStream {

@@ -35,7 +35,7 @@ pub(crate) fn read(path: &str, caller: Option<&Path>) -> Result<ScriptFile, Stri
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(missing(path, &root, caller));
         }
-        Err(err) => return Err(format!("{path}: cannot read {}: {err}", absolute.display())),
+        Err(err) => return Err(format!("{path}: cannot read the file: {err}")),
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -52,8 +52,8 @@ pub(crate) fn read(path: &str, caller: Option<&Path>) -> Result<ScriptFile, Stri
 
 fn missing(path: &str, root: &Path, caller: Option<&Path>) -> String {
     let mut msg = format!(
-        "{path}: file not found (looked in {}, the crate root: paths are relative to CARGO_MANIFEST_DIR)",
-        root.display()
+        "{path}: file not found; the path is relative to the crate root (CARGO_MANIFEST_DIR, \
+         the directory of Cargo.toml)"
     );
     if let Some(dir) = caller.and_then(Path::parent) {
         // A relative source path is relative to rustc's working directory, which is also
@@ -62,12 +62,9 @@ fn missing(path: &str, root: &Path, caller: Option<&Path>) -> String {
         let beside = beside.canonicalize().unwrap_or(beside);
         let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
         if beside.is_file() {
-            let rel = beside
-                .strip_prefix(&root)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| beside.display().to_string());
             msg.push_str(&format!(
-                "; it exists relative to the calling source file: write \"{rel}\""
+                "; it exists relative to the calling source file: write \"{}\"",
+                relative(&root, &beside).display()
             ));
         }
     }
@@ -84,4 +81,23 @@ pub(crate) fn line_col(bytes: &[u8], at: usize) -> (usize, usize) {
         .map_or(0, |p| p + 1);
     let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     (line, col)
+}
+
+/// `to` as a path relative to the directory `from` (both absolute and canonical).
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to_parts[common..] {
+        out.push(part);
+    }
+    out
 }

@@ -153,7 +153,7 @@ pub(crate) fn parse(text: &str) -> (Header, Vec<Problem>) {
                 .push(content.strip_prefix(' ').unwrap_or(content).to_owned()),
         }
     }
-    check_names(&header, &mut problems);
+    check_names(&mut header, &mut problems);
     (header, problems)
 }
 
@@ -279,10 +279,13 @@ fn split_word(s: &str) -> (&str, &str) {
     (&s[..end], &s[end..])
 }
 
-fn check_names(header: &Header, problems: &mut Vec<Problem>) {
-    let mut seen: Vec<&str> = Vec::new();
-    for param in header.keys.iter().chain(&header.args) {
-        let name = param.name.as_str();
+/// Reports bad parameter names and renames those parameters to placeholders, so the
+/// methods are still generated with the right number of parameters (no cascade).
+fn check_names(header: &mut Header, problems: &mut Vec<Problem>) {
+    let mut seen: Vec<String> = Vec::new();
+    for (index, param) in header.keys.iter_mut().chain(&mut header.args).enumerate() {
+        let name = param.name.clone();
+        let name = name.as_str();
         let message = if !is_ident(name) {
             Some(format!(
                 "`{name}` is not a valid parameter name: use letters, digits and `_`, not starting with a digit"
@@ -295,19 +298,20 @@ fn check_names(header: &Header, problems: &mut Vec<Problem>) {
             Some(format!(
                 "`{name}` is reserved for the connection parameter of the generated methods"
             ))
-        } else if seen.contains(&name) {
+        } else if seen.iter().any(|s| s == name) {
             Some(format!("parameter `{name}` is declared twice"))
         } else {
             None
         };
+        seen.push(name.to_owned());
         if let Some(message) = message {
             problems.push(Problem {
                 line: param.line,
                 col: param.col,
                 message,
             });
+            param.name = format!("invalid_parameter_{}", index + 1);
         }
-        seen.push(name);
     }
 }
 

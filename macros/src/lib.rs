@@ -1,7 +1,7 @@
 //! The `include_script!` macro of [evalsha](https://docs.rs/evalsha). An implementation
 //! detail: depend on `evalsha` and use `evalsha::include_script!`.
 //!
-//! This crate is a thin shim: the expansion is [`expand::expand`], a plain function over
+//! This crate is a thin shim: the expansion is `expand::expand`, a plain function over
 //! `proc_macro2` token streams, unit-tested on its own.
 
 mod codegen;
@@ -9,11 +9,11 @@ mod expand;
 mod file;
 mod header;
 mod input;
+mod lua;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.
 #[proc_macro]
 pub fn include_script(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    let caller = proc_macro::Span::call_site().local_file();
-    expand::expand(input.into(), caller.as_deref()).into()
+    expand::expand(input.into()).into()
 }

@@ -35,7 +35,8 @@ impl<T> Call<T> {
     /// Starts a call; `bytes_hint` is the expected size of the encoded keys and args.
     #[doc(hidden)]
     pub fn __new(script: &'static Script, bytes_hint: usize) -> Self {
-        let mut buf = Vec::with_capacity(HEAD_ROOM + bytes_hint);
+        let mut buf = spare::take();
+        buf.reserve(HEAD_ROOM + bytes_hint);
         buf.resize(HEAD_ROOM, 0);
         Self {
             script,
@@ -107,13 +108,16 @@ impl<T> Call<T> {
     /// Completes the call: writes the command head in front of the encoded values.
     #[doc(hidden)]
     pub fn __finish(mut self) -> Self {
-        let mut head = Vec::with_capacity(HEAD_ROOM);
-        resp::push_len(&mut head, b'*', 3 + self.keys + self.argc);
-        resp::push_bulk(&mut head, self.command().as_bytes());
-        resp::push_bulk(&mut head, self.script.sha1().as_bytes());
-        resp::push_bulk(&mut head, itoa::Buffer::new().format(self.keys).as_bytes());
+        // Written on the stack: the head is at most ~90 bytes, and a heap `Vec` here
+        // would be one allocation per call.
+        let mut head = resp::StackBuf::<HEAD_ROOM>::new();
+        head.push_len(b'*', 3 + self.keys + self.argc);
+        head.push_bulk(self.command().as_bytes());
+        head.push_bulk(self.script.sha1().as_bytes());
+        head.push_bulk(itoa::Buffer::new().format(self.keys).as_bytes());
+        let head = head.as_bytes();
         self.head = HEAD_ROOM - head.len();
-        self.buf[self.head..HEAD_ROOM].copy_from_slice(&head);
+        self.buf[self.head..HEAD_ROOM].copy_from_slice(head);
         self
     }
 
@@ -185,8 +189,30 @@ impl<T> Call<T> {
     }
 
     /// The packed `EVALSHA` command.
+    /// The same call with its reply type forgotten, for pipelines that hold calls of
+    /// several scripts.
+    pub(crate) fn erase(mut self) -> Call<Value> {
+        Call {
+            script: self.script,
+            buf: std::mem::take(&mut self.buf),
+            head: self.head,
+            keys: self.keys,
+            argc: self.argc,
+            reload: self.reload,
+            bad_param: self.bad_param.take(),
+            reply: PhantomData,
+        }
+    }
+
     pub(crate) fn packed(&self) -> &[u8] {
         &self.buf[self.head..]
+    }
+
+    /// The packed `EVALSHA` command, for the benchmarks' pipeline baseline. Not a public
+    /// API.
+    #[doc(hidden)]
+    pub fn __packed(&self) -> &[u8] {
+        self.packed()
     }
 
     /// The keys and args as bulk strings, after `numkeys`.
@@ -215,7 +241,6 @@ impl<T> Call<T> {
         out
     }
 
-    #[cfg(feature = "aio")]
     /// The call as a `redis::Cmd` under `command` (`EVALSHA`, `EVAL`, ...), for connection
     /// types that take commands rather than bytes.
     pub(crate) fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
@@ -247,6 +272,45 @@ impl<T: FromRedisValue> Call<T> {
 /// Appends a packed `SCRIPT LOAD <body>`.
 pub(crate) fn push_script_load(out: &mut Vec<u8>, script: &Script) {
     resp::push_command(out, &[b"SCRIPT", b"LOAD", script.source().as_bytes()]);
+}
+
+impl<T> Drop for Call<T> {
+    fn drop(&mut self) {
+        spare::give(std::mem::take(&mut self.buf));
+    }
+}
+
+/// One spare call buffer per thread, so that a warm `run` (build a call, send it, drop
+/// it) allocates no buffer: the next call on the thread takes the previous one's.
+mod spare {
+    use std::cell::Cell;
+
+    /// Larger buffers are freed rather than kept, so a one-off huge call does not pin
+    /// its memory in the thread for ever.
+    const KEEP_AT_MOST: usize = 16 * 1024;
+
+    thread_local! {
+        static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    }
+
+    /// The thread's spare buffer, empty, or a new one.
+    pub(super) fn take() -> Vec<u8> {
+        let mut buf = SPARE.try_with(Cell::take).unwrap_or_default();
+        buf.clear();
+        buf
+    }
+
+    /// Keeps `buf` as the thread's spare when there is none yet and it is not too big.
+    pub(super) fn give(buf: Vec<u8>) {
+        if buf.capacity() == 0 || buf.capacity() > KEEP_AT_MOST {
+            return;
+        }
+        let _ = SPARE.try_with(|spare| {
+            let old = spare.take();
+            // Keep the one already there if it exists; either is fine.
+            spare.set(if old.capacity() == 0 { buf } else { old });
+        });
+    }
 }
 
 impl<T> std::fmt::Debug for Call<T> {

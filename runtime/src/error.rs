@@ -29,6 +29,23 @@ pub enum ErrorKind {
         /// How many arguments its value produced.
         count: usize,
     },
+    /// On a Redis Cluster connection, the call's keys hash to different slots, so no node
+    /// could run it. Nothing was sent. Use hash tags (`{user}:a`, `{user}:b`) to keep keys
+    /// that one script touches in one slot.
+    CrossSlot {
+        /// Every key of the call with its hash slot, in call order (non-UTF-8 bytes shown
+        /// lossily).
+        keys: Vec<(String, u16)>,
+    },
+    /// The script declares `#!lua flags=no-writes`, so it is sent as `EVALSHA_RO`, and the
+    /// server does not know that command (Redis before 7.0). Nothing ran. Run it on
+    /// Redis 7+ or Valkey, or drop the flags line to send it as `EVALSHA`.
+    ReadOnlyUnsupported,
+    /// The operation cannot work on this kind of connection; nothing was sent.
+    Unsupported {
+        /// What is not supported, and what to do instead.
+        what: &'static str,
+    },
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha.
     Redis,
@@ -55,6 +72,7 @@ impl Error {
     pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
         let kind = match err.kind() {
             redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::NoScript,
+            _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
             _ if is_script_error(&err) => ErrorKind::Script {
                 line: script_line(&err.to_string()),
             },
@@ -125,6 +143,13 @@ fn is_script_error(err: &RedisError) -> bool {
     }
 }
 
+/// The server's answer to `EVALSHA_RO` or `EVAL_RO` when it predates them (Redis 6.2:
+/// ``ERR unknown command `EVALSHA_RO`, with args beginning with: ...``).
+fn is_unknown_read_only_command(err: &RedisError) -> bool {
+    let text = err.to_string();
+    text.contains("unknown command") && (text.contains("EVALSHA_RO") || text.contains("EVAL_RO"))
+}
+
 /// Finds the line number in a server message such as
 /// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
 fn script_line(text: &str) -> Option<u32> {
@@ -153,10 +178,30 @@ impl fmt::Display for Error {
                 ": parameter `{name}` produced {count} Redis arguments, expected exactly 1 \
                  (declare it variadic with `...{name}` to pass several); nothing was sent"
             )?,
+            ErrorKind::CrossSlot { keys } => {
+                f.write_str(": keys hash to different cluster slots (")?;
+                for (i, (key, slot)) in keys.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}`{key}` -> {slot}")?;
+                }
+                f.write_str("); use a hash tag such as `{user}:a` to keep them in one slot; nothing was sent")?
+            }
+            ErrorKind::ReadOnlyUnsupported => f.write_str(
+                ": the server has no EVALSHA_RO (Redis < 7.0), which `#!lua flags=no-writes` \
+                 scripts are sent as; use Redis 7+ or Valkey, or drop the flags line",
+            )?,
+            ErrorKind::Unsupported { what } => {
+                write!(f, ": not supported: {what}; nothing was sent")?
+            }
             ErrorKind::Redis => f.write_str(": redis error")?,
         }
         if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
+            match (source.code(), source.detail()) {
+                // A server error as the server sent it: `WRONGTYPE Operation against ...`.
+                (Some(code), Some(detail)) => write!(f, ": {code} {detail}")?,
+                (Some(code), None) => write!(f, ": {code}")?,
+                _ => write!(f, ": {source}")?,
+            }
         }
         Ok(())
     }

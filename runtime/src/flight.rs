@@ -5,8 +5,10 @@
 //! caller remembers the load generation it saw *before* sending `EVALSHA`; if a load
 //! finished after that, its `NOSCRIPT` is already stale and a plain retry suffices. The
 //! state does not know which server a connection talks to: a caller on another server
-//! waits at most for one load to finish, its retry meets `NOSCRIPT` again, and it then
-//! loads for itself (see `invoke`).
+//! whose retry meets `NOSCRIPT` again waits once more, now behind the first loader of its
+//! own server, so each server still gets one load. The waits are bounded (see `invoke`):
+//! a caller never waits behind more than three loads before it loads for itself, and the
+//! lock is held only while one `SCRIPT LOAD` + `EVALSHA` pipeline is on the wire.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -10,8 +10,10 @@ use std::future::Future;
 use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
+use crate::cluster;
 use crate::error::Error;
 use crate::script::Reload;
+use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
 /// it wraps, so the load and the retry reach the same server as the first attempt.
@@ -27,8 +29,19 @@ pub(crate) trait Transport {
     ) -> impl Future<Output = RedisResult<(Value, Value)>>;
 }
 
+/// How many times a caller retries behind other callers' loads before loading itself.
+const MAX_WAITS: u32 = 3;
+
 fn is_noscript(result: &RedisResult<Value>) -> bool {
     matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
+}
+
+/// A Redis Cluster `MOVED` or `ASK`: the command did not run on the node that said it.
+fn is_redirect(err: &RedisError) -> bool {
+    matches!(
+        err.kind(),
+        redis::ErrorKind::Server(ServerErrorKind::Moved | ServerErrorKind::Ask)
+    )
 }
 
 /// Turns an error reply into an `Err`, as `redis::Cmd::query` does.
@@ -36,9 +49,18 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
-/// Runs `call` through `transport`. Never sends a call again after any reply other than
-/// `NOSCRIPT`, which guarantees the script did not run.
+/// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
 pub(crate) async fn invoke<T, Tr: Transport>(
+    transport: &mut Tr,
+    call: &Call<T>,
+) -> Result<Value, Error> {
+    trace::in_span(call.script(), invoke_untraced(transport, call)).await
+}
+
+/// Runs `call` through `transport`. Never sends a call again after any reply other than
+/// `NOSCRIPT`, which guarantees the script did not run (or, after the load, a cluster
+/// redirect, which guarantees the same).
+async fn invoke_untraced<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
@@ -53,30 +75,45 @@ pub(crate) async fn invoke<T, Tr: Transport>(
     }
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
-        Reload::Eval => {
-            let started = crate::trace::reload_started();
-            let result = reply(transport.eval(call).await).map_err(fail);
-            crate::trace::reloaded(script, Reload::Eval, started);
-            return result;
-        }
+        Reload::Eval => return reply(transport.eval(call).await).map_err(fail),
         Reload::Load => {}
     }
 
-    let mut guard = script.flight.lock().await;
-    if script.flight.generation() != seen {
-        // Another caller loaded the script after we sent: just retry. If it is still
-        // missing (another server, or flushed again), load it ourselves below.
+    // Single flight: if another caller finished a load after we sent, our NOSCRIPT is
+    // stale and a plain retry suffices. The flight does not know which server a
+    // connection talks to, so that load may have been on another server; then the retry
+    // meets NOSCRIPT again and we wait once more, now behind this server's first loader.
+    // Bounded: after `MAX_WAITS` stale rounds we load ourselves.
+    let mut seen = seen;
+    let mut waits = 0;
+    let guard = loop {
+        let guard = script.flight.lock().await;
+        let now = script.flight.generation();
+        if now == seen || waits == MAX_WAITS {
+            break guard;
+        }
         drop(guard);
+        waits += 1;
+        seen = now;
         let retry = reply(transport.evalsha(call).await);
         if !is_noscript(&retry) {
             return retry.map_err(fail);
         }
-        guard = script.flight.lock().await;
-    }
-    let started = crate::trace::reload_started();
-    let (loaded, retry) = transport.load_and_evalsha(call).await.map_err(fail)?;
-    crate::trace::reloaded(script, Reload::Load, started);
+    };
+    let timer = trace::start();
+    let (loaded, retry) = match transport.load_and_evalsha(call).await {
+        Err(err) if is_redirect(&err) => {
+            // Redis Cluster: the slot is moving and `redis` followed the redirect with the
+            // whole load-and-call pipeline, so the script is now loaded where the key is,
+            // but the call itself was refused there (`ASK` applies to one command). A
+            // redirect guarantees the call did not run: send it once more, as at first.
+            drop(guard);
+            return reply(transport.evalsha(call).await).map_err(fail);
+        }
+        other => other.map_err(fail)?,
+    };
     let loaded = reply(Ok(loaded));
+    trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
         script.flight.loaded();
     }
@@ -135,6 +172,14 @@ impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
     }
 
     async fn load_and_evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<(Value, Value)> {
+        if !self.0.supports_pipelining() {
+            // A sync cluster connection: see `cluster` for why the call goes first.
+            let mut replies =
+                self.0
+                    .req_packed_commands(&cluster::packed_probe_load_and_call(call), 0, 3)?;
+            replies.remove(0);
+            return pair(&mut replies);
+        }
         let mut replies = self
             .0
             .req_packed_commands(&call.packed_load_and_call(), 0, 2)?;
@@ -188,22 +233,33 @@ impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport
 impl<T: redis::FromRedisValue> Call<T> {
     /// Runs the call on a sync connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
+    ///
+    /// On a Redis Cluster connection the keys must hash to one slot (checked before
+    /// anything is sent) and the reload happens on the node that runs the call.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
-        let _span = crate::trace::enter(self.script());
+        if !con.supports_pipelining() {
+            cluster::check_slots(self)?;
+        }
         let value = block_on(invoke(&mut SyncTransport(con), self))?;
         self.decode(value)
     }
 
     /// Runs the call on an async connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
+    ///
+    /// On `redis::cluster_async::ClusterConnection` (feature `cluster-async`) the keys must
+    /// hash to one slot, checked before anything is sent; the reload and the retry go to
+    /// the node that runs the call.
     #[cfg(feature = "aio")]
     pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
-        let mut transport = AsyncTransport(con);
-        let call = invoke(&mut transport, self);
-        let value = crate::trace::instrument(self.script(), call).await?;
+        #[cfg(feature = "cluster-async")]
+        if cluster::is_async_cluster::<C>() {
+            cluster::check_slots(self)?;
+        }
+        let value = invoke(&mut AsyncTransport(con), self).await?;
         self.decode(value)
     }
 }

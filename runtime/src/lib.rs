@@ -7,15 +7,21 @@
 #![warn(missing_docs)]
 
 mod call;
+mod cluster;
 mod error;
 mod flight;
 mod invoke;
+mod pipeline;
 mod resp;
 mod script;
 mod trace;
 
 pub use call::Call;
+pub use cluster::slot as hash_slot;
 pub use error::{Error, ErrorKind};
+pub use pipeline::{PIPELINE, Pipeline, loaded, preload};
+#[cfg(feature = "aio")]
+pub use pipeline::{loaded_async, preload_async};
 pub use script::{Reload, Script};
 
 /// Items used by the code `include_script!` generates. Not a public API.

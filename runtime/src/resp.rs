@@ -19,6 +19,45 @@ pub(crate) fn push_len(buf: &mut Vec<u8>, prefix: u8, n: usize) {
     buf.extend_from_slice(b"\r\n");
 }
 
+/// A fixed-size buffer on the stack for short RESP fragments (a command head).
+pub(crate) struct StackBuf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackBuf<N> {
+    pub(crate) fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    /// Appends `bytes`; panics when they do not fit, which the callers rule out.
+    fn extend(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Appends `<prefix><n>\r\n`.
+    pub(crate) fn push_len(&mut self, prefix: u8, n: usize) {
+        self.extend(&[prefix]);
+        self.extend(itoa::Buffer::new().format(n).as_bytes());
+        self.extend(b"\r\n");
+    }
+
+    /// Appends `$<len>\r\n<bytes>\r\n`.
+    pub(crate) fn push_bulk(&mut self, bytes: &[u8]) {
+        self.push_len(b'$', bytes.len());
+        self.extend(bytes);
+        self.extend(b"\r\n");
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// Appends a whole command of bulk strings.
 pub(crate) fn push_command(buf: &mut Vec<u8>, parts: &[&[u8]]) {
     push_len(buf, b'*', parts.len());
@@ -72,11 +111,11 @@ impl RedisWrite for BulkWriter<'_> {
         impl Drop for Guard<'_, '_> {
             fn drop(&mut self) {
                 let len = self.writer.buf.len() - self.start;
-                let mut prefix = Vec::with_capacity(24);
-                push_len(&mut prefix, b'$', len);
+                let mut prefix = StackBuf::<24>::new();
+                prefix.push_len(b'$', len);
                 self.writer
                     .buf
-                    .splice(self.start..self.start, prefix.iter().copied());
+                    .splice(self.start..self.start, prefix.as_bytes().iter().copied());
                 self.writer.buf.extend_from_slice(b"\r\n");
                 self.writer.count += 1;
             }

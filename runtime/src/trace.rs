@@ -1,78 +1,57 @@
-//! Instrumentation with the `tracing` feature: a span per script call, named `evalsha`,
-//! with the fields `script` (the file name) and `sha1`, and an event in it when a
-//! `NOSCRIPT` reply made the call reload the script, with the field `duration_us`.
-//!
-//! Without the feature every function here is an empty `#[inline(always)]` shim over
-//! zero-sized values, so instrumented call sites compile to nothing.
+//! Observability with the `tracing` feature: a span per call carrying the script's name
+//! and SHA1, and an event when a `NOSCRIPT` load happens, with its duration. Without the
+//! feature every function here is an empty inline one and the timer a zero-sized value,
+//! so the calls compile to nothing.
 
-#[cfg(not(feature = "tracing"))]
 use crate::script::Script;
 
-#[cfg(feature = "tracing")]
-mod on {
-    use std::future::Future;
-    use std::time::Instant;
+/// Measures a load, when tracing is on.
+pub(crate) struct Timer {
+    #[cfg(feature = "tracing")]
+    start: std::time::Instant,
+}
 
-    use tracing::Instrument;
-
-    use crate::script::{Reload, Script};
-
-    fn span(script: &Script) -> tracing::Span {
-        tracing::debug_span!("evalsha", script = script.name(), sha1 = script.sha1())
-    }
-
-    /// The span of one sync call, entered until the guard drops.
-    pub(crate) fn enter(script: &Script) -> tracing::span::EnteredSpan {
-        span(script).entered()
-    }
-
-    /// An async call's future, run inside its span.
-    pub(crate) fn instrument<F: Future>(
-        script: &Script,
-        future: F,
-    ) -> impl Future<Output = F::Output> {
-        future.instrument(span(script))
-    }
-
-    /// When a reload after `NOSCRIPT` started.
-    pub(crate) fn reload_started() -> Instant {
-        Instant::now()
-    }
-
-    /// Records a reload after `NOSCRIPT` (inside the call's span) and how long it took.
-    pub(crate) fn reloaded(script: &Script, policy: Reload, started: Instant) {
-        let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tracing::info!(
-            script = script.name(),
-            sha1 = script.sha1(),
-            policy = ?policy,
-            duration_us,
-            "NOSCRIPT: script reloaded"
-        );
+/// Starts timing a load.
+#[inline(always)]
+pub(crate) fn start() -> Timer {
+    Timer {
+        #[cfg(feature = "tracing")]
+        start: std::time::Instant::now(),
     }
 }
 
+/// Records that the script was loaded after `NOSCRIPT` (`ok`: the load succeeded).
+#[inline(always)]
+pub(crate) fn loaded(script: &Script, timer: Timer, ok: bool) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        script = script.name(),
+        sha1 = script.sha1(),
+        ok,
+        duration_us = timer.start.elapsed().as_micros() as u64,
+        "evalsha: NOSCRIPT, loaded the script and retried"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (script, timer, ok);
+}
+
+/// Runs `future` (one script call) inside a span naming the script.
 #[cfg(feature = "tracing")]
-pub(crate) use on::*;
+pub(crate) fn in_span<F: std::future::Future>(
+    script: &Script,
+    future: F,
+) -> tracing::instrument::Instrumented<F> {
+    use tracing::Instrument;
+    future.instrument(tracing::info_span!(
+        "evalsha",
+        script = script.name(),
+        sha1 = script.sha1()
+    ))
+}
 
-/// The span of one sync call: nothing without the `tracing` feature.
+/// Without the feature: the future itself.
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
-pub(crate) fn enter(_script: &Script) {}
-
-/// An async call's future: returned as is without the `tracing` feature.
-#[cfg(not(feature = "tracing"))]
-#[inline(always)]
-pub(crate) fn instrument<F>(_script: &Script, future: F) -> F {
+pub(crate) fn in_span<F: std::future::Future>(_script: &Script, future: F) -> F {
     future
 }
-
-/// When a reload started: nothing without the `tracing` feature.
-#[cfg(not(feature = "tracing"))]
-#[inline(always)]
-pub(crate) fn reload_started() {}
-
-/// Records a reload: nothing without the `tracing` feature.
-#[cfg(not(feature = "tracing"))]
-#[inline(always)]
-pub(crate) fn reloaded(_script: &Script, _policy: crate::script::Reload, _started: ()) {}

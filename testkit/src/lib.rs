@@ -5,6 +5,10 @@
 //! dropped. The binary is `$EVALSHA_SERVER` when set (a path or a name on `PATH`, e.g.
 //! `valkey-server`), else `redis-server`.
 
+pub mod cluster;
+
+pub use cluster::Cluster;
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -157,6 +161,11 @@ impl Server {
         self.spawn()
     }
 
+    /// True until [`stop`](Self::stop) (or a failed restart).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// The loopback port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -259,9 +268,40 @@ pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
         .expect("CONFIG RESETSTAT");
 }
 
-/// For examples: the server at `REDIS_URL` when it is set; otherwise a throwaway
-/// `redis-server` on a free loopback port, stopped when the returned [`Server`] drops.
-/// Exits the process with install instructions when neither is available.
+/// True when `server` is at least major version `major`. Otherwise prints why `what` is
+/// skipped (visible with `--nocapture` and in CI logs) and returns false, so a test can
+/// `if !requires(..) { return; }` and never skip silently: the reason goes to stderr
+/// and, when `EVALSHA_SKIP_LOG` names a file, is appended to it.
+pub fn requires(server: &Server, major: u32, what: &str) -> bool {
+    let version = server.version();
+    let ok = server.major_version() >= major;
+    if !ok {
+        let line = format!(
+            "SKIPPED: {what}: needs server version >= {major}, {} is {version}\n",
+            server.binary
+        );
+        // libtest hides a passing test's output, so CI collects skips in a file
+        // (`EVALSHA_SKIP_LOG`, set by .ci/test) and prints them after each server's run.
+        eprint!("{line}");
+        if let Ok(path) = std::env::var("EVALSHA_SKIP_LOG") {
+            use std::io::Write;
+            if let Ok(mut file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = file.write_all(line.as_bytes());
+            }
+        }
+    }
+    ok
+}
+
+pub mod proxy;
+
+/// For examples: the server at `$REDIS_URL`, or a throwaway `redis-server` started on a
+/// free loopback port (kept running while the returned `Server` lives). When neither is
+/// possible, prints how to install a server and exits with status 2.
 pub fn server_or_env() -> (String, Option<Server>) {
     if let Ok(url) = std::env::var("REDIS_URL") {
         return (url, None);
@@ -269,7 +309,8 @@ pub fn server_or_env() -> (String, Option<Server>) {
     match Server::try_start(&server_binary(), &[]) {
         Ok(server) => {
             println!(
-                "REDIS_URL not set: started a throwaway redis-server at {}",
+                "REDIS_URL not set: started a throwaway {} at {}",
+                server.binary,
                 server.url()
             );
             (server.url(), Some(server))

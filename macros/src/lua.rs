@@ -1,0 +1,236 @@
+//! The Lua side of the checks: a real Lua 5.1 parse (the dialect Redis embeds, by
+//! `full_moon` with only its Lua 5.1 grammar), and where the script uses `KEYS` and
+//! `ARGV`. Strings, long strings and comments never count as uses: they are tokens of
+//! their own kinds, not names.
+
+use full_moon::ast::{self, Expression, Index, Prefix, Suffix, Var};
+use full_moon::tokenizer::{TokenReference, TokenType};
+use full_moon::visitors::Visitor;
+
+use crate::header::Problem;
+
+/// How the script uses one of `KEYS` / `ARGV`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Side {
+    /// Every literal index used, with its line and column: `KEYS[2]` → `(2, line, col)`.
+    pub(crate) literal: Vec<(usize, usize, usize)>,
+    /// Used in a way that needs any number of values: `KEYS[i]`, `#ARGV`, `unpack(KEYS)`.
+    pub(crate) dynamic: bool,
+}
+
+impl Side {
+    /// The highest literal index used, or 0.
+    pub(crate) fn max(&self) -> usize {
+        self.literal.iter().map(|u| u.0).max().unwrap_or(0)
+    }
+}
+
+/// Uses of `KEYS` and `ARGV`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub(crate) keys: Side,
+    pub(crate) args: Side,
+}
+
+/// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
+/// line is blanked first (keeping line numbers), as Redis does.
+pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
+    let code = blank_shebang(text);
+    let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
+    if !ast.errors().is_empty() {
+        return Err(ast
+            .errors()
+            .iter()
+            .map(|err| {
+                let (start, _) = err.range();
+                Problem {
+                    line: start.line().max(1),
+                    col: start.character().max(1),
+                    message: format!("Lua syntax error: {}", err.error_message()),
+                }
+            })
+            .collect());
+    }
+    let mut finder = Finder::default();
+    finder.visit_ast(ast.ast());
+    Ok(finder.usage)
+}
+
+/// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
+/// header: without one the methods are generated from the uses).
+pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if !header.present {
+        return problems;
+    }
+    for (name, tag, side, declared) in [
+        ("KEYS", "@key", &usage.keys, &header.keys),
+        ("ARGV", "@arg", &usage.args, &header.args),
+    ] {
+        let variadic = declared.last().is_some_and(|p| p.variadic);
+        let mut reported = Vec::new();
+        for &(n, line, col) in &side.literal {
+            if reported.contains(&n) {
+                continue;
+            }
+            let message = if n == 0 {
+                format!("{name}[0] is always nil: Lua tables count from 1")
+            } else if n > declared.len() && !variadic {
+                let hint = if declared.is_empty() {
+                    format!("; declare it with `---{tag} NAME`")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{name}[{n}] is used but the header declares {} `{tag}` line{}{hint}",
+                    declared.len(),
+                    if declared.len() == 1 { "" } else { "s" }
+                )
+            } else {
+                continue;
+            };
+            reported.push(n);
+            problems.push(Problem { line, col, message });
+        }
+    }
+    problems
+}
+
+fn blank_shebang(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with("#!") {
+        let end = text.find('\n').unwrap_or(text.len());
+        let mut code = String::with_capacity(text.len());
+        code.push_str(&text[end..]);
+        std::borrow::Cow::Owned(code)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[derive(Default)]
+struct Finder {
+    usage: Usage,
+}
+
+impl Finder {
+    fn side(&mut self, name: &TokenReference) -> Option<&mut Side> {
+        match name.token_type() {
+            TokenType::Identifier { identifier } if identifier.as_str() == "KEYS" => {
+                Some(&mut self.usage.keys)
+            }
+            TokenType::Identifier { identifier } if identifier.as_str() == "ARGV" => {
+                Some(&mut self.usage.args)
+            }
+            _ => None,
+        }
+    }
+
+    /// `KEYS<suffixes>`: a literal `[n]` first is a use of slot n; anything else is dynamic.
+    fn indexed<'a>(&mut self, prefix: &Prefix, mut suffixes: impl Iterator<Item = &'a Suffix>) {
+        let Prefix::Name(name) = prefix else { return };
+        let first = suffixes.next();
+        let Some(side) = self.side(name) else { return };
+        match first {
+            Some(Suffix::Index(Index::Brackets { expression, .. })) => match &**expression {
+                Expression::Number(number) => match number_value(number) {
+                    Some(n) => {
+                        let pos = name.token().start_position();
+                        side.literal.push((n, pos.line(), pos.character()));
+                    }
+                    None => side.dynamic = true,
+                },
+                _ => side.dynamic = true,
+            },
+            _ => side.dynamic = true,
+        }
+    }
+}
+
+fn number_value(number: &TokenReference) -> Option<usize> {
+    match number.token_type() {
+        TokenType::Number { text } => text.as_str().parse().ok(),
+        _ => None,
+    }
+}
+
+impl Visitor for Finder {
+    fn visit_var(&mut self, var: &Var) {
+        // A bare `KEYS` / `ARGV` as a value: `#KEYS`, `unpack(ARGV)`, `ipairs(KEYS)`.
+        if let Var::Name(name) = var
+            && let Some(side) = self.side(name)
+        {
+            side.dynamic = true;
+        }
+    }
+
+    fn visit_var_expression(&mut self, var: &ast::VarExpression) {
+        self.indexed(var.prefix(), var.suffixes());
+    }
+
+    fn visit_function_call(&mut self, call: &ast::FunctionCall) {
+        // `KEYS[1]:upper()` is a call whose prefix is `KEYS`.
+        self.indexed(call.prefix(), call.suffixes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(code: &str) -> Usage {
+        analyse(code).unwrap()
+    }
+
+    #[test]
+    fn literal_indexes_with_positions() {
+        let u = usage("local a = KEYS[1]\nreturn redis.call('GET', KEYS[2], ARGV[3])");
+        assert_eq!(u.keys.literal, vec![(1, 1, 11), (2, 2, 26)]);
+        assert_eq!(u.keys.max(), 2);
+        assert_eq!(u.args.max(), 3);
+        assert!(!u.keys.dynamic && !u.args.dynamic);
+    }
+
+    #[test]
+    fn strings_and_comments_are_not_uses() {
+        let u =
+            usage("-- KEYS[9]\n--[[ ARGV[9] ]]\nlocal s = 'KEYS[9]' .. [==[ARGV[8]]==]\nreturn s");
+        assert_eq!(u, Usage::default());
+    }
+
+    #[test]
+    fn dynamic_uses() {
+        assert!(
+            usage("for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end")
+                .keys
+                .dynamic
+        );
+        assert!(
+            usage("return redis.call('MGET', unpack(KEYS))")
+                .keys
+                .dynamic
+        );
+        assert!(usage("for _, a in ipairs(ARGV) do end").args.dynamic);
+        let u = usage("return KEYS[1]:upper()");
+        assert_eq!(u.keys.max(), 1);
+        assert!(!u.keys.dynamic);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let errs = analyse("local x = 1\nif x then\n  return 1\n").unwrap_err();
+        assert!(!errs.is_empty());
+        assert!(
+            errs[0].message.starts_with("Lua syntax error"),
+            "{}",
+            errs[0].message
+        );
+        // Lua 5.2+ syntax is not Lua 5.1.
+        assert!(analyse("goto done\n::done::").is_err());
+    }
+
+    #[test]
+    fn shebang_line_is_allowed_and_lines_stay() {
+        let u = usage("#!lua flags=no-writes\nreturn KEYS[1]");
+        assert_eq!(u.keys.literal, vec![(1, 2, 8)]);
+    }
+}

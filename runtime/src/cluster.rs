@@ -1,0 +1,199 @@
+//! Redis Cluster: hash slots of a call's keys, the cross-slot check, and the way the
+//! `NOSCRIPT` fallback reaches the node that runs the call.
+//!
+//! There is no separate cluster entry point: `run` and `run_async` detect a cluster
+//! connection and go through the same `invoke` flow as every other connection.
+//!
+//! - **Sync** (`redis::cluster::ClusterConnection`, also behind a pool): recognised by
+//!   `ConnectionLike::supports_pipelining() == false`, which among redis's connections only
+//!   the cluster connection returns. Its `req_packed_commands` routes a whole pipeline by
+//!   the *first* command, and `SCRIPT LOAD` has no key (redis routes it to all nodes, or
+//!   to a random one inside a pipeline). So the fallback sends the pipeline
+//!   `EVAL "return 0" keys.., SCRIPT LOAD, EVALSHA`: the leading no-op probe (the call's
+//!   keys, `EVAL_RO` for a read-only call) makes redis route all three to the node chosen
+//!   for the call: the primary of the first key's slot, or for `EVALSHA_RO` the node the
+//!   read strategy picks.
+//! - **Async** (`redis::cluster_async::ClusterConnection`): its `req_packed_commands`
+//!   routes a pipeline by the first command that has a key, so the ordinary
+//!   `SCRIPT LOAD, EVALSHA` pipeline already lands on the call's node. With feature
+//!   `cluster-async` the connection type is recognised so the cross-slot check runs first.
+//! - **Redirects**: when the load-and-call pipeline meets `MOVED`/`ASK` (a slot being
+//!   migrated), redis resends it whole to the new node, where `ASK` admits only its first
+//!   command; `invoke` then sends the call once more (a redirect proves it did not run).
+//! - **Pipelines** (`evalsha::Pipeline`) are refused on the sync cluster connection, see
+//!   [`refuse_sync_pipeline`].
+
+use crate::call::Call;
+use crate::error::{Error, ErrorKind};
+use crate::resp;
+
+/// Number of hash slots in Redis Cluster.
+const SLOTS: u16 = 16384;
+
+/// The hash slot of `key`, as Redis computes it: CRC16 (XMODEM) of the key, or of the
+/// part between the first `{` and the next `}` when that part is not empty, mod 16384.
+pub fn slot(key: &[u8]) -> u16 {
+    crc16(hash_tag(key).unwrap_or(key)) % SLOTS
+}
+
+fn hash_tag(key: &[u8]) -> Option<&[u8]> {
+    let open = key.iter().position(|&b| b == b'{')?;
+    let close = key[open + 1..].iter().position(|&b| b == b'}')?;
+    let tag = &key[open + 1..open + 1 + close];
+    (!tag.is_empty()).then_some(tag)
+}
+
+/// CRC16-CCITT (XMODEM: polynomial 0x1021, initial 0), the checksum of Redis Cluster.
+fn crc16(bytes: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &byte in bytes {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// Fails, before anything is sent, when the call's keys do not all hash to one slot.
+pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
+    let mut keys = call.keys();
+    let Some(first) = keys.next() else {
+        return Ok(());
+    };
+    let first_slot = slot(first);
+    if keys.all(|key| slot(key) == first_slot) {
+        return Ok(());
+    }
+    let keys = call
+        .keys()
+        .map(|key| (String::from_utf8_lossy(key).into_owned(), slot(key)))
+        .collect();
+    Err(Error::new(
+        call.script().name(),
+        ErrorKind::CrossSlot { keys },
+        None,
+    ))
+}
+
+/// Refuses an [`evalsha::Pipeline`](crate::Pipeline) on a sync cluster connection.
+///
+/// redis's sync cluster connection routes a whole pipeline by its first command, which
+/// for an evalsha pipeline is a keyless `SCRIPT LOAD`: a random node. Measured: a plain
+/// pipeline then comes back `MOVED` and redis resends all of it to the right node (an
+/// ordinary command without a key would run twice), and a `MULTI`/`EXEC` one fails with
+/// an aborted transaction. Neither is acceptable, so it is refused before sending. The
+/// async cluster connection routes a pipeline by its first keyed command and is fine.
+pub(crate) fn refuse_sync_pipeline<C: redis::ConnectionLike + ?Sized>(
+    con: &C,
+) -> Result<(), Error> {
+    if con.supports_pipelining() {
+        return Ok(());
+    }
+    Err(Error::new(
+        crate::pipeline::PIPELINE,
+        ErrorKind::Unsupported {
+            what: "evalsha::Pipeline on a sync Redis Cluster connection (redis routes the \
+                   whole pipeline to a random node); run the calls one by one with `run`, or \
+                   use the async cluster connection, whose pipelines work when every \
+                   command uses one slot",
+        },
+        None,
+    ))
+}
+
+/// True when `C` is redis's async cluster connection, whose calls get the cross-slot check.
+#[cfg(feature = "cluster-async")]
+pub(crate) fn is_async_cluster<C: ?Sized>() -> bool {
+    // `type_name` is not stable across compilers, but it is the same string for the same
+    // type within one build, which is all this comparison needs.
+    std::any::type_name::<C>() == std::any::type_name::<redis::cluster_async::ClusterConnection>()
+}
+
+/// The body of the leading probe of the sync fallback: does nothing, touches no key.
+const PROBE: &[u8] = b"return 0";
+
+/// The sync fallback on a cluster connection, packed as one pipeline that redis routes by
+/// its first command: a probe `EVAL`/`EVAL_RO "return 0" numkeys keys..` (the call's keys,
+/// and read-only exactly when the call is, so redis gives it the call's route; it runs a
+/// no-op), then `SCRIPT LOAD` and the call. The probe cannot be the call's own `EVALSHA`:
+/// that could run the script twice if another caller loaded it meanwhile, and redis's
+/// cluster pipeline turns any error reply, `NOSCRIPT` included, into a failure of the
+/// whole pipeline.
+pub(crate) fn packed_probe_load_and_call<T>(call: &Call<T>) -> Vec<u8> {
+    let load = call.packed_load_and_call();
+    let mut out = Vec::with_capacity(64 + 2 * load.len());
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(3 + call.num_keys());
+    let numkeys = itoa::Buffer::new().format(call.num_keys()).to_owned();
+    parts.extend([call.eval_command().as_bytes(), PROBE, numkeys.as_bytes()]);
+    parts.extend(call.keys());
+    resp::push_command(&mut out, &parts);
+    out.extend_from_slice(&load);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::{Reload, Script};
+
+    static RO: Script = Script::__new(
+        "ro.lua",
+        "0123456789012345678901234567890123456789",
+        "#!lua flags=no-writes\nreturn 1",
+        true,
+        Reload::Load,
+    );
+
+    fn call(keys: &[&str]) -> Call<i64> {
+        let mut call = Call::__new(&RO, 0);
+        call.__keys(keys);
+        call.__arg("a", &"secret");
+        call.__finish()
+    }
+
+    #[test]
+    fn probe_routes_like_the_call_and_leaves_out_the_args() {
+        let call = call(&["{u}:a", "{u}:b"]);
+        let packed = packed_probe_load_and_call(&call);
+        let probe =
+            b"*5\r\n$7\r\nEVAL_RO\r\n$8\r\nreturn 0\r\n$1\r\n2\r\n$5\r\n{u}:a\r\n$5\r\n{u}:b\r\n";
+        assert!(packed.starts_with(probe));
+        assert_eq!(&packed[probe.len()..], &call.packed_load_and_call()[..]);
+        assert!(check_slots(&call).is_ok());
+    }
+
+    #[test]
+    fn cross_slot_error_names_keys_and_slots() {
+        let err = check_slots(&call(&["a", "b"])).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::CrossSlot {
+                keys: vec![("a".into(), slot(b"a")), ("b".into(), slot(b"b"))]
+            }
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("script ro.lua: keys hash to different cluster slots"));
+        assert!(text.contains(&format!("`a` -> {}, `b` -> {}", slot(b"a"), slot(b"b"))));
+        assert!(check_slots(&call(&[])).is_ok());
+    }
+
+    #[test]
+    fn slots_match_redis() {
+        // Values from `CLUSTER KEYSLOT` and the Redis Cluster specification.
+        assert_eq!(crc16(b"123456789"), 0x31C3);
+        assert_eq!(slot(b"foo"), 12182);
+        assert_eq!(slot(b"bar"), 5061);
+        assert_eq!(slot(b""), 0);
+        assert_eq!(slot(b"{user1000}.following"), slot(b"{user1000}.followers"));
+        assert_eq!(slot(b"{user}:a"), slot(b"user"));
+        // Empty tag: the whole key is hashed.
+        assert_eq!(slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") % SLOTS);
+        assert_eq!(slot(b"foo{{bar}}zap"), slot(b"{bar"));
+        assert_eq!(slot(b"foo{bar}{zap}"), slot(b"bar"));
+    }
+}

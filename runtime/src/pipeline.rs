@@ -1,0 +1,493 @@
+//! Script calls in pipelines and `MULTI`/`EXEC` transactions, next to ordinary commands.
+//!
+//! # Why the script is loaded inside the pipeline
+//!
+//! A pipeline cannot take the single-call route (send `EVALSHA`, reload on `NOSCRIPT`,
+//! retry): by the time a `NOSCRIPT` reply arrives, the commands after it have already run,
+//! so retrying the failed call would run it out of order, and in `MULTI`/`EXEC` the rest of
+//! the "atomic" block would already have run without it. The three ways out cost:
+//!
+//! | strategy | round trips | bytes | order and exactly-once |
+//! |---|---|---|---|
+//! | retry only the `NOSCRIPT` calls | 1, or 2 after a flush | body after a flush | **broken**: the retried calls run after later ones |
+//! | `SCRIPT EXISTS` first | **2, always** | none | kept (but a flush between the two can still hit) |
+//! | `SCRIPT LOAD` inside the pipeline | 1 | body, every time | kept |
+//!
+//! evalsha takes the third: a `SCRIPT LOAD` of each script goes into the pipeline right
+//! before that script's first call (for [`Reload::Load`], the default). A `SCRIPT LOAD` of
+//! a script the server already has is a dictionary lookup on the server, so the price is
+//! the body's bytes on the wire once per script per pipeline, and nothing else; the load
+//! replies are removed from the results. Inside `MULTI`/`EXEC` ([`Pipeline::atomic`]) the
+//! loads are queued inside the transaction, so the block runs all-or-nothing: no script
+//! can be missing when `EXEC` runs it.
+//!
+//! Calls with [`Reload::Eval`] go in as `EVAL` with the body (nothing loaded), calls with
+//! [`Reload::Never`] as plain `EVALSHA` (a missing script is that call's error). Nothing
+//! in a pipeline is ever retried.
+//!
+//! One limit, inherent to Redis: a plain (non-atomic) pipeline too large for the server to
+//! read at once is executed in several reads, between which another client's
+//! `SCRIPT FLUSH` can run; the affected calls then fail with `NOSCRIPT` (not run, not
+//! retried). Use [`Pipeline::atomic`] where that matters.
+
+use redis::{Cmd, FromRedisValue, RedisError, ToRedisArgs, Value};
+
+use crate::call::Call;
+use crate::error::{Error, ErrorKind};
+use crate::script::{Reload, Script};
+
+/// What `Error::script` names for a failed ordinary command of a pipeline.
+pub const PIPELINE: &str = "(pipeline)";
+
+/// A pipeline (or, with [`atomic`](Self::atomic), a `MULTI`/`EXEC` transaction) of script
+/// calls and ordinary commands, whose results come back in the order they were added.
+///
+/// ```rust,ignore
+/// let (left, n): (i64, i64) = evalsha::Pipeline::new()
+///     .script(RateLimit.call("rate:user:42", 10, 60_000))
+///     .cmd("SET").arg("seen").arg(1).ignore()
+///     .cmd("INCR").arg("hits")
+///     .query(&mut con)?;
+/// ```
+#[derive(Default)]
+pub struct Pipeline {
+    /// The commands to send, in order, loads included.
+    items: Vec<Item>,
+    atomic: bool,
+    /// Scripts already loaded by an earlier command of this pipeline.
+    loaded: Vec<&'static str>,
+    /// A call that could not be encoded: the pipeline fails with it before sending.
+    refused: Option<(&'static str, ErrorKind)>,
+}
+
+enum Item {
+    /// A `SCRIPT LOAD` evalsha added; its reply is dropped unless it failed.
+    Load(&'static Script),
+    /// A script call, already packed; `eval` sends it as `EVAL` with the body.
+    Call {
+        call: Call<Value>,
+        eval: bool,
+        ignore: bool,
+    },
+    /// An ordinary command.
+    Cmd { cmd: Cmd, ignore: bool },
+}
+
+impl Item {
+    /// Appends the packed command: calls are copied as packed, never re-encoded.
+    fn write_packed(&self, out: &mut Vec<u8>) {
+        match self {
+            Item::Load(script) => crate::call::push_script_load(out, script),
+            Item::Call {
+                call, eval: false, ..
+            } => out.extend_from_slice(call.packed()),
+            Item::Call {
+                call, eval: true, ..
+            } => out.extend_from_slice(&call.packed_eval()),
+            Item::Cmd { cmd, .. } => cmd.write_packed_command(out),
+        }
+    }
+
+    /// The command as a `redis::Cmd`, for async connections (which take commands).
+    fn to_cmd(&self) -> Cmd {
+        match self {
+            Item::Load(script) => {
+                let mut cmd = redis::cmd("SCRIPT");
+                cmd.arg("LOAD").arg(script.source());
+                cmd
+            }
+            Item::Call { call, eval, .. } => {
+                if *eval {
+                    call.to_cmd(call.eval_command(), call.script().source())
+                } else {
+                    call.to_cmd(call.command(), call.script().sha1())
+                }
+            }
+            Item::Cmd { cmd, .. } => cmd.clone(),
+        }
+    }
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes this a `MULTI`/`EXEC` transaction: every command runs, or none does.
+    pub fn atomic(&mut self) -> &mut Self {
+        self.atomic = true;
+        self
+    }
+
+    /// Adds a prepared script call (`RateLimit.call(..)`).
+    pub fn script<T>(&mut self, call: Call<T>) -> &mut Self {
+        if let Err(err) = call.check() {
+            // A parameter that expanded to several arguments: the whole pipeline fails
+            // before anything is sent, like a single call would.
+            self.refused
+                .get_or_insert((err.script(), err.kind().clone()));
+            return self;
+        }
+        let script = call.script();
+        let policy = call.reload_policy();
+        if policy == Reload::Load && !self.loaded.contains(&script.sha1()) {
+            self.loaded.push(script.sha1());
+            self.items.push(Item::Load(script));
+        }
+        self.items.push(Item::Call {
+            call: call.erase(),
+            eval: policy == Reload::Eval,
+            ignore: false,
+        });
+        self
+    }
+
+    /// Adds an ordinary command.
+    pub fn add_command(&mut self, cmd: Cmd) -> &mut Self {
+        self.items.push(Item::Cmd { cmd, ignore: false });
+        self
+    }
+
+    /// Starts an ordinary command; add its arguments with [`arg`](Self::arg).
+    pub fn cmd(&mut self, name: &str) -> &mut Self {
+        self.add_command(redis::cmd(name))
+    }
+
+    /// Adds an argument to the last ordinary command (ignored after a script call).
+    pub fn arg<A: ToRedisArgs>(&mut self, arg: A) -> &mut Self {
+        if let Some(Item::Cmd { cmd, .. }) = self.items.last_mut() {
+            cmd.arg(arg);
+        }
+        self
+    }
+
+    /// Leaves the reply of the last command or script call out of the results (its error,
+    /// if it fails, is still reported).
+    pub fn ignore(&mut self) -> &mut Self {
+        match self.items.last_mut() {
+            Some(Item::Call { ignore, .. }) | Some(Item::Cmd { ignore, .. }) => *ignore = true,
+            _ => {}
+        }
+        self
+    }
+
+    /// Number of commands and script calls added (not counting evalsha's loads).
+    pub fn len(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|e| !matches!(e, Item::Load(_)))
+            .count()
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pipeline as a `redis::Pipeline`, loads included: what is sent.
+    pub fn to_redis(&self) -> redis::Pipeline {
+        let mut pipe = redis::Pipeline::with_capacity(self.items.len());
+        if self.atomic {
+            pipe.atomic();
+        }
+        for item in &self.items {
+            pipe.add_command(item.to_cmd());
+        }
+        pipe
+    }
+
+    /// What a sync connection is sent, for the benchmarks. Not a public API.
+    #[doc(hidden)]
+    pub fn __packed(&self) -> Vec<u8> {
+        self.packed()
+    }
+
+    /// Every command packed, with `MULTI`/`EXEC` around them for a transaction.
+    fn packed(&self) -> Vec<u8> {
+        let bytes: usize = self
+            .items
+            .iter()
+            .map(|i| match i {
+                Item::Call { call, .. } => call.packed().len(),
+                _ => 64,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(bytes + 32);
+        if self.atomic {
+            crate::resp::push_command(&mut out, &[b"MULTI"]);
+        }
+        for item in &self.items {
+            item.write_packed(&mut out);
+        }
+        if self.atomic {
+            crate::resp::push_command(&mut out, &[b"EXEC"]);
+        }
+        out
+    }
+
+    /// Runs the pipeline on a sync connection and converts the results (not ignored) to
+    /// `T`, like `redis::Pipeline::query`. The first failed command or call is the error;
+    /// use [`query_each`](Self::query_each) to see every result.
+    pub fn query<T: FromRedisValue, C: redis::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<T, Error> {
+        self.check()?;
+        crate::cluster::refuse_sync_pipeline(con)?;
+        let (offset, count) = self.window();
+        let replies = con.req_packed_commands(&self.packed(), offset, count);
+        self.typed(replies)
+    }
+
+    /// Runs the pipeline on a sync connection and returns every result (not ignored), each
+    /// its own `Result`: a script error in the middle does not hide the other results.
+    pub fn query_each<C: redis::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<Vec<Result<Value, Error>>, Error> {
+        self.check()?;
+        crate::cluster::refuse_sync_pipeline(con)?;
+        let (offset, count) = self.window();
+        let replies = con.req_packed_commands(&self.packed(), offset, count);
+        self.each(replies)
+    }
+
+    /// [`query`](Self::query) on an async connection.
+    #[cfg(feature = "aio")]
+    pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, Error>
+    where
+        C: redis::aio::ConnectionLike + Send + ?Sized,
+    {
+        self.check()?;
+        let (offset, count) = self.window();
+        let replies = con
+            .req_packed_commands(&self.to_redis(), offset, count)
+            .await;
+        self.typed(replies)
+    }
+
+    /// [`query_each`](Self::query_each) on an async connection.
+    #[cfg(feature = "aio")]
+    pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, Error>>, Error>
+    where
+        C: redis::aio::ConnectionLike + Send + ?Sized,
+    {
+        self.check()?;
+        let (offset, count) = self.window();
+        let replies = con
+            .req_packed_commands(&self.to_redis(), offset, count)
+            .await;
+        self.each(replies)
+    }
+
+    /// Fails before sending when a call could not be encoded.
+    fn check(&self) -> Result<(), Error> {
+        match &self.refused {
+            None => Ok(()),
+            Some((script, kind)) => Err(Error::new(script, kind.clone(), None)),
+        }
+    }
+
+    /// Which replies to read: all of them, or only `EXEC`'s for a transaction.
+    fn window(&self) -> (usize, usize) {
+        let n = self.items.len();
+        if self.atomic { (n + 1, 1) } else { (0, n) }
+    }
+
+    /// The script a failure is attributed to: the first script of the pipeline.
+    fn blame(&self) -> &'static str {
+        self.items
+            .iter()
+            .find_map(|e| match e {
+                Item::Call { call, .. } => Some(call.script().name()),
+                Item::Load(script) => Some(script.name()),
+                Item::Cmd { .. } => None,
+            })
+            .unwrap_or(PIPELINE)
+    }
+
+    /// Per added command, its reply or error; `None` for a transaction aborted by `WATCH`.
+    fn replies(
+        &self,
+        replies: redis::RedisResult<Vec<Value>>,
+    ) -> Result<Option<Vec<Result<Value, Error>>>, Error> {
+        let mut replies = replies.map_err(|e| Error::from_redis(self.blame(), e))?;
+        if self.atomic {
+            replies = match replies.pop() {
+                Some(Value::Array(items)) => items,
+                Some(Value::Nil) => return Ok(None),
+                other => {
+                    let err = RedisError::from((
+                        redis::ErrorKind::UnexpectedReturnType,
+                        "EXEC did not answer with an array",
+                        format!("{other:?}"),
+                    ));
+                    return Err(Error::from_redis(self.blame(), err));
+                }
+            };
+        }
+        if replies.len() != self.items.len() {
+            let err = RedisError::from((
+                redis::ErrorKind::UnexpectedReturnType,
+                "pipeline reply count differs from the commands sent",
+            ));
+            return Err(Error::from_redis(self.blame(), err));
+        }
+        let mut out = Vec::with_capacity(replies.len());
+        let mut failed_load: Option<Error> = None;
+        for (item, reply) in self.items.iter().zip(replies) {
+            let reply = reply.extract_error();
+            match item {
+                Item::Load(script) => {
+                    if let Err(err) = reply {
+                        failed_load.get_or_insert(Error::from_redis(script.name(), err));
+                    }
+                }
+                Item::Call { call, ignore, .. } => {
+                    let result = reply.map_err(|e| Error::from_redis(call.script().name(), e));
+                    if !ignore || result.is_err() {
+                        out.push(result);
+                    }
+                }
+                Item::Cmd { ignore, .. } => {
+                    let result = reply.map_err(|e| Error::new(PIPELINE, ErrorKind::Redis, Some(e)));
+                    if !ignore || result.is_err() {
+                        out.push(result);
+                    }
+                }
+            }
+        }
+        // A load the server refused explains the NOSCRIPT replies after it.
+        if let Some(err) = failed_load {
+            return Err(err);
+        }
+        Ok(Some(out))
+    }
+
+    fn each(
+        &self,
+        replies: redis::RedisResult<Vec<Value>>,
+    ) -> Result<Vec<Result<Value, Error>>, Error> {
+        Ok(self.replies(replies)?.unwrap_or_default())
+    }
+
+    fn typed<T: FromRedisValue>(
+        &self,
+        replies: redis::RedisResult<Vec<Value>>,
+    ) -> Result<T, Error> {
+        let value = match self.replies(replies)? {
+            None => Value::Nil,
+            Some(results) => Value::Array(results.into_iter().collect::<Result<_, _>>()?),
+        };
+        T::from_redis_value(value).map_err(|err| {
+            Error::new(
+                self.blame(),
+                ErrorKind::Reply {
+                    expected: std::any::type_name::<T>(),
+                },
+                Some(err.into()),
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("commands", &self.len())
+            .field("atomic", &self.atomic)
+            .finish()
+    }
+}
+
+/// Loads `scripts` on the connection in one round trip (a pipeline of `SCRIPT LOAD`s):
+/// at start-up, after a failover, or as the deploy step for [`Reload::Never`].
+pub fn preload<C: redis::ConnectionLike + ?Sized>(
+    con: &mut C,
+    scripts: &[&'static Script],
+) -> Result<(), Error> {
+    let pipe = load_pipeline(scripts);
+    let replies = con.req_packed_commands(&pipe.get_packed_pipeline(), 0, scripts.len());
+    check_loads(scripts, replies)
+}
+
+/// [`preload`] on an async connection.
+#[cfg(feature = "aio")]
+pub async fn preload_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<(), Error>
+where
+    C: redis::aio::ConnectionLike + Send + ?Sized,
+{
+    let pipe = load_pipeline(scripts);
+    let replies = con.req_packed_commands(&pipe, 0, scripts.len()).await;
+    check_loads(scripts, replies)
+}
+
+/// Asks the server which of `scripts` it has (`SCRIPT EXISTS`), in order.
+pub fn loaded<C: redis::ConnectionLike + ?Sized>(
+    con: &mut C,
+    scripts: &[&'static Script],
+) -> Result<Vec<bool>, Error> {
+    let reply = con.req_packed_command(&exists_cmd(scripts).get_packed_command());
+    exists_reply(scripts, reply)
+}
+
+/// [`loaded`] on an async connection.
+#[cfg(feature = "aio")]
+pub async fn loaded_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<Vec<bool>, Error>
+where
+    C: redis::aio::ConnectionLike + Send + ?Sized,
+{
+    let reply = con.req_packed_command(&exists_cmd(scripts)).await;
+    exists_reply(scripts, reply)
+}
+
+fn load_pipeline(scripts: &[&'static Script]) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for script in scripts {
+        pipe.cmd("SCRIPT").arg("LOAD").arg(script.source());
+    }
+    pipe
+}
+
+fn check_loads(
+    scripts: &[&'static Script],
+    replies: redis::RedisResult<Vec<Value>>,
+) -> Result<(), Error> {
+    let name = scripts.first().map_or(PIPELINE, |s| s.name());
+    let replies = replies.map_err(|e| Error::from_redis(name, e))?;
+    for (script, reply) in scripts.iter().zip(replies) {
+        reply
+            .extract_error()
+            .map_err(|e| Error::from_redis(script.name(), e))?;
+    }
+    Ok(())
+}
+
+fn exists_cmd(scripts: &[&'static Script]) -> Cmd {
+    let mut cmd = redis::cmd("SCRIPT");
+    cmd.arg("EXISTS");
+    for script in scripts {
+        cmd.arg(script.sha1());
+    }
+    cmd
+}
+
+fn exists_reply(
+    scripts: &[&'static Script],
+    reply: redis::RedisResult<Value>,
+) -> Result<Vec<bool>, Error> {
+    let name = scripts.first().map_or(PIPELINE, |s| s.name());
+    let value = reply
+        .and_then(Value::extract_error)
+        .map_err(|e| Error::from_redis(name, e))?;
+    Vec::<bool>::from_redis_value(value).map_err(|err| {
+        Error::new(
+            name,
+            ErrorKind::Reply {
+                expected: "Vec<bool>",
+            },
+            Some(err.into()),
+        )
+    })
+}

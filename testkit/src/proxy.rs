@@ -1,0 +1,194 @@
+//! A loopback TCP proxy that counts what a client sends and how many round trips it takes,
+//! and can hold every reply back for a fixed delay (a slow network, made visible).
+//!
+//! A *round trip* is counted each time the client sends after having received something
+//! (and once for its first send): bytes the client writes in one go, even across several
+//! commands of a pipeline, count once. The reply delay is applied before the first chunk of
+//! each reply is passed on, so the rest of a pipeline the client already wrote is read
+//! within the same round trip. Counts are exact for one connection used by one caller at a
+//! time; with many callers interleaving on one connection they lose their meaning.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Who last sent data through a connection.
+const NOBODY: u8 = 0;
+const CLIENT: u8 = 1;
+const SERVER: u8 = 2;
+
+#[derive(Default)]
+struct Counters {
+    round_trips: AtomicU64,
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
+    connections: AtomicU64,
+}
+
+/// A running proxy in front of a server on `127.0.0.1`; stopped on drop.
+pub struct Proxy {
+    port: u16,
+    counters: Arc<Counters>,
+    stop: Arc<AtomicBool>,
+    streams: Arc<Mutex<Vec<TcpStream>>>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    /// Starts a proxy on a free loopback port forwarding to `127.0.0.1:target_port`,
+    /// holding each reply back for `reply_delay` (zero: no delay).
+    pub fn start(target_port: u16, reply_delay: Duration) -> io::Result<Proxy> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let port = listener.local_addr()?.port();
+        let counters = Arc::new(Counters::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let streams = Arc::new(Mutex::new(Vec::new()));
+        let accept = {
+            let (counters, stop, streams) = (counters.clone(), stop.clone(), streams.clone());
+            thread::spawn(move || {
+                for client in listener.incoming() {
+                    if stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    let Ok(client) = client else { continue };
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                        continue;
+                    };
+                    counters.connections.fetch_add(1, Ordering::Relaxed);
+                    if let Err(err) = splice(client, server, &counters, &streams, reply_delay) {
+                        eprintln!("evalsha-testkit proxy: {err}");
+                    }
+                }
+            })
+        };
+        Ok(Proxy {
+            port,
+            counters,
+            stop,
+            streams,
+            accept: Some(accept),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A client that connects through the proxy.
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.url()).expect("valid url")
+    }
+
+    /// Round trips since the last [`reset`](Self::reset), over all connections.
+    pub fn round_trips(&self) -> u64 {
+        self.counters.round_trips.load(Ordering::Acquire)
+    }
+
+    /// Bytes from clients to the server since the last reset.
+    pub fn bytes_sent(&self) -> u64 {
+        self.counters.bytes_sent.load(Ordering::Acquire)
+    }
+
+    /// Bytes from the server to clients since the last reset.
+    pub fn bytes_received(&self) -> u64 {
+        self.counters.bytes_received.load(Ordering::Acquire)
+    }
+
+    /// Connections accepted since the proxy started.
+    pub fn connections(&self) -> u64 {
+        self.counters.connections.load(Ordering::Acquire)
+    }
+
+    /// Zeroes the round-trip and byte counters. Call it when no reply is in flight.
+    pub fn reset(&self) {
+        self.counters.round_trips.store(0, Ordering::Release);
+        self.counters.bytes_sent.store(0, Ordering::Release);
+        self.counters.bytes_received.store(0, Ordering::Release);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Wake the accept loop, then close every forwarded connection.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        for stream in self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// Forwards both directions of one connection on two threads.
+fn splice(
+    client: TcpStream,
+    server: TcpStream,
+    counters: &Arc<Counters>,
+    streams: &Mutex<Vec<TcpStream>>,
+    reply_delay: Duration,
+) -> io::Result<()> {
+    client.set_nodelay(true)?;
+    server.set_nodelay(true)?;
+    {
+        let mut streams = streams.lock().unwrap_or_else(|e| e.into_inner());
+        streams.push(client.try_clone()?);
+        streams.push(server.try_clone()?);
+    }
+    let last = Arc::new(AtomicU8::new(NOBODY));
+    let (up_from, up_to) = (client.try_clone()?, server.try_clone()?);
+    let (up_counters, up_last) = (counters.clone(), last.clone());
+    thread::spawn(move || {
+        forward(up_from, up_to, |n| {
+            if up_last.swap(CLIENT, Ordering::AcqRel) != CLIENT {
+                up_counters.round_trips.fetch_add(1, Ordering::AcqRel);
+            }
+            up_counters.bytes_sent.fetch_add(n, Ordering::AcqRel);
+        })
+    });
+    let down_counters = counters.clone();
+    thread::spawn(move || {
+        forward(server, client, |n| {
+            // The first chunk of a reply: hold it back, and only then let the client's
+            // next send count as a new round trip.
+            if last.load(Ordering::Acquire) != SERVER && !reply_delay.is_zero() {
+                thread::sleep(reply_delay);
+            }
+            last.store(SERVER, Ordering::Release);
+            down_counters.bytes_received.fetch_add(n, Ordering::AcqRel);
+        })
+    });
+    Ok(())
+}
+
+/// Copies `from` to `to`, calling `seen(bytes)` for each chunk before writing it.
+fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(u64)) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                seen(n as u64);
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}

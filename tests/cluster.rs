@@ -1,0 +1,484 @@
+//! `run` on `redis::cluster::ClusterConnection` against a real 3-primary, 3-replica
+//! cluster: routing by the first key's slot, loading on the node that runs the call,
+//! the cross-slot check, read-only scripts on replicas, and calls through failovers and a
+//! slot migration. Counters are checked exact: each successful call adds one.
+//!
+//! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
+
+use evalsha::ErrorKind;
+use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::{Stats, requires, reset_stats};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
+use redis::cluster_read_routing::RandomReplicaStrategy;
+use std::time::{Duration, Instant};
+
+evalsha::include_script!("tests/scripts/incr_by.lua");
+evalsha::include_script!("tests/scripts/incr_pair.lua");
+evalsha::include_script!("tests/scripts/read_counter.lua");
+evalsha::include_script!("tests/scripts/keyless_hello.lua");
+
+fn main() {
+    const TESTS: &[ClusterTest] = &[
+        ("slots_match_cluster_keyslot", slots_match_cluster_keyslot),
+        (
+            "calls_spread_over_all_slots_load_once_per_primary",
+            calls_spread_over_all_slots_load_once_per_primary,
+        ),
+        (
+            "cross_slot_keys_fail_before_sending",
+            cross_slot_keys_fail_before_sending,
+        ),
+        ("hash_tags_keep_keys_together", hash_tags_keep_keys_together),
+        (
+            "keyless_scripts_run_on_one_node",
+            keyless_scripts_run_on_one_node,
+        ),
+        (
+            "read_only_scripts_load_and_run_on_replicas",
+            read_only_scripts_load_and_run_on_replicas,
+        ),
+        (
+            "manual_failover_promoted_replica_gets_loaded",
+            manual_failover_promoted_replica_gets_loaded,
+        ),
+        (
+            "killed_primary_promoted_replica_gets_loaded",
+            killed_primary_promoted_replica_gets_loaded,
+        ),
+        (
+            "slot_migration_moved_and_ask_while_calls_run",
+            slot_migration_moved_and_ask_while_calls_run,
+        ),
+        (
+            "pipelines_are_refused_before_sending",
+            pipelines_are_refused_before_sending,
+        ),
+    ];
+    run_tests(TESTS);
+}
+
+fn connect(cluster: &Cluster) -> ClusterConnection {
+    ClusterClient::new(cluster.urls())
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// The counter's value, read through a fresh sync cluster connection (which follows
+/// `ASK` during a migration).
+fn get(cluster: &Cluster, key: &str) -> i64 {
+    let mut con = ClusterClient::new(cluster.urls())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(&mut con)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+fn stats(cluster: &Cluster, port: u16) -> Stats {
+    Stats::read(&mut cluster.node_connection(port))
+}
+
+fn reset_all(cluster: &Cluster) {
+    for port in cluster.live_ports() {
+        reset_stats(&mut cluster.node_connection(port));
+    }
+}
+
+fn script_exists(cluster: &Cluster, port: u16, sha1: &str) -> bool {
+    let exists: Vec<bool> = redis::cmd("SCRIPT")
+        .arg("EXISTS")
+        .arg(sha1)
+        .query(&mut cluster.node_connection(port))
+        .unwrap();
+    exists[0]
+}
+
+/// Keys `prefix:0..n` cover every primary: 64 keys land in all three slot ranges.
+/// Redis before 7 propagates `SCRIPT LOAD` to replicas; Redis 7 and Valkey do not (measured:
+/// after `WAIT 1`, `SCRIPT EXISTS` on the replica says 0), so a promoted replica starts
+/// with an empty script cache there.
+fn load_propagates(cluster: &Cluster) -> bool {
+    cluster.any_server().major_version() < 7
+}
+
+fn keys(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}:{i}")).collect()
+}
+
+fn slots_match_cluster_keyslot(cluster: &mut Cluster) {
+    let mut con = cluster.node_connection(cluster.live_ports()[0]);
+    for key in keys("slot", 200).into_iter().chain([
+        "{user}:a".into(),
+        "a{}b".into(),
+        "{{x}}".into(),
+        "".into(),
+    ]) {
+        let expected: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(&key)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(evalsha::hash_slot(key.as_bytes()), expected, "{key:?}");
+    }
+}
+
+fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
+    cluster.flush_scripts();
+    reset_all(cluster);
+    let mut con = connect(cluster);
+    let keys = keys("spread", 64);
+    for round in 1..=3 {
+        for key in &keys {
+            assert_eq!(IncrBy.run(&mut con, key, 1).unwrap(), round);
+        }
+    }
+    let primaries: Vec<_> = cluster.nodes().into_iter().filter(|n| n.primary).collect();
+    let mut evalsha = 0;
+    for node in &cluster.nodes() {
+        let s = stats(cluster, node.port);
+        if node.primary {
+            let served = keys
+                .iter()
+                .filter(|k| {
+                    let slot = evalsha::hash_slot(k.as_bytes());
+                    node.slots.iter().any(|&(a, b)| (a..=b).contains(&slot))
+                })
+                .count() as u64;
+            assert!(served > 0, "64 keys reach every primary");
+            assert_eq!(
+                s.calls("script|load"),
+                1,
+                "one load on primary {}",
+                node.port
+            );
+            // Cold: NOSCRIPT, then the no-op probe, SCRIPT LOAD and the retry pipelined.
+            assert_eq!(s.calls("evalsha"), 3 * served + 1);
+            assert_eq!(s.calls("eval"), 1, "one probe");
+            evalsha += s.calls("evalsha");
+        } else {
+            let propagated = u64::from(load_propagates(cluster));
+            assert_eq!(s.calls("script|load"), propagated, "replica {}", node.port);
+            assert_eq!(s.calls("evalsha"), 0);
+        }
+    }
+    assert_eq!(evalsha, 3 * 64 + primaries.len() as u64);
+    for key in &keys {
+        assert_eq!(get(cluster, key), 3);
+    }
+}
+
+fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
+    let mut con = connect(cluster);
+    reset_all(cluster);
+    let err = IncrPair.run(&mut con, "cross:a", "cross:b").unwrap_err();
+    let (sa, sb) = (
+        evalsha::hash_slot(b"cross:a"),
+        evalsha::hash_slot(b"cross:b"),
+    );
+    assert_ne!(sa, sb);
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::CrossSlot {
+            keys: vec![("cross:a".into(), sa), ("cross:b".into(), sb)]
+        }
+    );
+    let text = err.to_string();
+    assert!(text.contains("tests/scripts/incr_pair.lua"), "{text}");
+    assert!(text.contains(&format!("`cross:a` -> {sa}")), "{text}");
+    assert!(text.contains(&format!("`cross:b` -> {sb}")), "{text}");
+    for port in cluster.live_ports() {
+        let s = stats(cluster, port);
+        assert_eq!(
+            s.calls("evalsha") + s.calls("script|load"),
+            0,
+            "nothing sent"
+        );
+    }
+}
+
+fn hash_tags_keep_keys_together(cluster: &mut Cluster) {
+    cluster.flush_scripts();
+    let mut con = connect(cluster);
+    for i in 0..20 {
+        let (a, b) = (format!("{{user{i}}}:a"), format!("{{user{i}}}:b"));
+        for n in 1..=2 {
+            assert_eq!(IncrPair.run(&mut con, &a, &b).unwrap(), n);
+        }
+        assert_eq!((get(cluster, &a), get(cluster, &b)), (2, 2));
+    }
+}
+
+fn keyless_scripts_run_on_one_node(cluster: &mut Cluster) {
+    cluster.flush_scripts();
+    reset_all(cluster);
+    let mut con = connect(cluster);
+    for i in 0..30 {
+        assert_eq!(
+            KeylessHello.run(&mut con, &i.to_string()).unwrap(),
+            format!("hello {i}")
+        );
+    }
+    // Each call ran on one node redis chose at random; a node that met NOSCRIPT loaded it.
+    // The fallback's pipeline may go to another random node than the NOSCRIPT did.
+    let (mut loads, mut probes, mut ran) = (0, 0, 0);
+    for port in cluster.live_ports() {
+        let s = stats(cluster, port);
+        probes += s.calls("eval");
+        if !load_propagates(cluster) {
+            loads += s.calls("script|load");
+            assert_eq!(
+                s.calls("script|load") > 0,
+                script_exists(cluster, port, KeylessHello::SHA1)
+            );
+        }
+        ran += s.calls("evalsha");
+    }
+    assert!(probes >= 1);
+    if !load_propagates(cluster) {
+        assert_eq!(probes, loads, "one probe per load");
+    }
+    let loads = probes;
+    assert_eq!(
+        ran,
+        30 + loads,
+        "each call once, plus one NOSCRIPT per load"
+    );
+}
+
+fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
+    if !requires(cluster.any_server(), 7, "EVALSHA_RO on cluster replicas") {
+        // Redis 6.2 has no EVALSHA_RO: a clear error, nothing retried.
+        let err = ReadCounter.run(&mut connect(cluster), "ro:0").unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::ReadOnlyUnsupported, "{err}");
+        assert!(err.to_string().contains("EVALSHA_RO"), "{err}");
+        return;
+    }
+    let mut con = connect(cluster);
+    let keys = keys("ro", 32);
+    for key in &keys {
+        IncrBy.run(&mut con, key, 7).unwrap();
+    }
+    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
+        let _: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(5000)
+            .query(&mut cluster.node_connection(node.port))
+            .unwrap();
+    }
+    cluster.flush_scripts();
+    reset_all(cluster);
+    let mut ro = ClusterClientBuilder::new(cluster.urls())
+        .read_routing_strategy(RandomReplicaStrategy)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    for _ in 0..2 {
+        for key in &keys {
+            assert_eq!(ReadCounter.run(&mut ro, key).unwrap(), 7);
+        }
+    }
+    for node in cluster.nodes() {
+        let s = stats(cluster, node.port);
+        if node.primary {
+            assert_eq!(s.calls("evalsha_ro") + s.calls("script|load"), 0);
+        } else {
+            assert_eq!(s.calls("script|load"), 1, "loaded on replica {}", node.port);
+            assert!(script_exists(cluster, node.port, ReadCounter::SHA1));
+            assert!(s.calls("evalsha_ro") > 2);
+        }
+    }
+}
+
+/// Runs `IncrBy` on `key` until `stop()` holds and a call has succeeded after that,
+/// counting successes; failures are allowed only while the topology changes, and only as
+/// connection or cluster-state errors (never a script or `NOSCRIPT` error).
+fn calls_until(
+    con: &mut ClusterConnection,
+    key: &str,
+    stop: impl Fn() -> bool,
+    reconnect: impl Fn() -> ClusterConnection,
+) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ok = 0;
+    loop {
+        assert!(Instant::now() < deadline, "calls did not recover");
+        let stopped = stop();
+        match IncrBy.run(con, key, 1) {
+            Ok(_) => {
+                ok += 1;
+                if stopped {
+                    return ok;
+                }
+            }
+            Err(err) => {
+                assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
+                if stopped && err.is_io_error() {
+                    // redis 1.8's sync cluster connection does not refresh its slot map
+                    // when the primary it knows refuses connections (a plain INCR fails
+                    // the same way): it must be rebuilt once the failover is done.
+                    *con = reconnect();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let old = cluster.primary_of(slot);
+    let replica = cluster.replicas_of(&old.id).remove(0);
+    let mut con = connect(cluster);
+    let mut ok = 0;
+    for _ in 0..10 {
+        IncrBy.run(&mut con, key, 1).unwrap();
+        ok += 1;
+    }
+    let _: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(5000)
+        .query(&mut cluster.node_connection(old.port))
+        .unwrap();
+    let had_script = script_exists(cluster, replica.port, IncrBy::SHA1);
+    assert_eq!(
+        had_script,
+        load_propagates(cluster),
+        "replica's cache before failover"
+    );
+    reset_stats(&mut cluster.node_connection(replica.port));
+    if kill {
+        cluster.server(old.port).stop();
+    } else {
+        redis::cmd("CLUSTER")
+            .arg("FAILOVER")
+            .exec(&mut cluster.node_connection(replica.port))
+            .unwrap();
+    }
+    let promoted = || {
+        cluster
+            .try_primary_of(slot)
+            .is_some_and(|p| p.port == replica.port)
+    };
+    ok += calls_until(&mut con, key, promoted, || connect(cluster));
+    for _ in 0..10 {
+        IncrBy.run(&mut con, key, 1).unwrap();
+        ok += 1;
+    }
+    assert_eq!(get(cluster, key), ok, "every successful call counted once");
+    let s = stats(cluster, replica.port);
+    let expected = if had_script { 0 } else { 1 };
+    assert_eq!(
+        s.calls("script|load"),
+        expected,
+        "loads on the promoted replica"
+    );
+    if kill {
+        cluster.server(old.port).restart().unwrap();
+    }
+}
+
+fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
+    failover_test(cluster, "failover:manual", false);
+}
+
+fn killed_primary_promoted_replica_gets_loaded(cluster: &mut Cluster) {
+    failover_test(cluster, "failover:kill", true);
+}
+
+fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
+    let key = "migrate:counter";
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let src = cluster.primary_of(slot);
+    let dst = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id)
+        .unwrap();
+    let mut con = connect(cluster);
+    // Warm both primaries: the target already serves other slots and so has the script.
+    for k in keys("warm", 64) {
+        IncrBy.run(&mut con, &k, 1).unwrap();
+    }
+    let ok = std::cell::Cell::new(0);
+    let call = |con: &mut ClusterConnection| {
+        IncrBy.run(con, key, 1).unwrap();
+        ok.set(ok.get() + 1);
+    };
+    call(&mut con);
+    let mut s = cluster.node_connection(src.port);
+    let mut d = cluster.node_connection(dst.port);
+    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .exec(c)
+            .unwrap()
+    };
+    setslot(&mut d, "IMPORTING", &src.id);
+    setslot(&mut s, "MIGRATING", &dst.id);
+    call(&mut con); // key still on the source: served there
+    redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(dst.port)
+        .arg("")
+        .arg(0)
+        .arg(5000)
+        .arg("KEYS")
+        .arg(key)
+        .exec(&mut s)
+        .unwrap();
+    reset_stats(&mut d);
+    for _ in 0..5 {
+        call(&mut con); // ASK: the client follows to the target with ASKING
+    }
+    assert_eq!(Stats::read(&mut d).calls("evalsha"), 5, "ASK followed");
+    // The target without the script, in the ASK window: loaded there, the call runs once.
+    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut d).unwrap();
+    call(&mut con);
+    assert!(Stats::read(&mut d).calls("script|load") >= 1);
+    assert_eq!(
+        get(cluster, key),
+        ok.get(),
+        "the cold call ran exactly once"
+    );
+    for c in [&mut d, &mut s] {
+        setslot(c, "NODE", &dst.id);
+    }
+    for _ in 0..5 {
+        call(&mut con); // MOVED once, then straight to the target
+    }
+    assert_eq!(cluster.primary_of(slot).id, dst.id);
+    assert_eq!(get(cluster, key), ok.get());
+    assert_eq!(ok.get(), 13);
+}
+
+fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
+    let mut con = connect(cluster);
+    reset_all(cluster);
+    for atomic in [false, true] {
+        let mut pipe = evalsha::Pipeline::new();
+        if atomic {
+            pipe.atomic();
+        }
+        pipe.script(IncrBy.call("{p}:a", 1))
+            .cmd("INCR")
+            .arg("{p}:b");
+        let err = pipe.query::<(i64, i64), _>(&mut con).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("sync Redis Cluster"), "{err}");
+        assert!(pipe.query_each(&mut con).is_err());
+    }
+    for port in cluster.live_ports() {
+        let s = stats(cluster, port);
+        let sent = s.calls("evalsha") + s.calls("script|load") + s.calls("incr");
+        assert_eq!(sent, 0, "nothing sent to {port}");
+    }
+    assert_eq!((get(cluster, "{p}:a"), get(cluster, "{p}:b")), (0, 0));
+}

@@ -1,0 +1,3 @@
+--- Returns a table: declared with the Lua language-server name.
+---@return table
+return {1, 2}

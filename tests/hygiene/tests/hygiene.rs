@@ -1,0 +1,28 @@
+//! The shadowed, renamed setup compiles and runs scripts against a real server.
+
+use evalsha_hygiene::{Echo, Incr, Table, client};
+
+#[test]
+fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
+    let server = evalsha_testkit::Server::start();
+    let mut con = client::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    assert_eq!(Incr.run(&mut con, "h", 2).unwrap(), 2);
+    let echoed: Vec<String> = Echo.run(&mut con, "k", "a").unwrap();
+    assert_eq!(echoed, ["k", "a"]);
+    let table: client::Value = Table.run(&mut con).unwrap();
+    assert!(matches!(table, client::Value::Array(ref v) if v.len() == 2));
+}
+
+#[tokio::test]
+async fn and_async() {
+    let server = evalsha_testkit::Server::start();
+    let mut con = client::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    assert_eq!(Incr.run_async(&mut con, "h", 3).await.unwrap(), 3);
+}

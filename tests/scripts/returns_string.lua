@@ -1,0 +1,3 @@
+--- Declares an integer but returns text.
+---@return i64
+return 'not a number'

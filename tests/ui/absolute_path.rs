@@ -1,0 +1,3 @@
+evalsha::include_script!("/etc/evalsha/x.lua");
+
+fn main() {}

@@ -1,0 +1,3 @@
+evalsha::include_script!("scripts/beside.lua");
+
+fn main() {}

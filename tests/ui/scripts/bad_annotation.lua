@@ -1,0 +1,4 @@
+---@key
+---@arg limit
+---@return
+return 1

@@ -1,0 +1,2 @@
+--- bad bytes: ÿş
+return 1

@@ -1,0 +1,3 @@
+---@return i64
+---@return string
+return 1

@@ -1,0 +1,4 @@
+--- Three problems in one file, reported together.
+---@kye counter
+---@arg limit int
+return KEYS[1]

@@ -1,0 +1,5 @@
+---@kye counter
+---@arg limit u64
+---@frobnicate yes
+---@param x number  (LuaLS tags are left alone)
+return 1

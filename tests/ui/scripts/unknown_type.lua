@@ -1,0 +1,3 @@
+---@arg limit int
+---@arg data bytes
+return 1

@@ -1,0 +1,3 @@
+---@key ...keys
+---@key last
+return 1
