@@ -15,6 +15,10 @@ evalsha::include_script!(TracedIncr = "tests/scripts/incr_by.lua");
 struct Recorder {
     spans: Arc<Mutex<Vec<String>>>,
     events: Arc<Mutex<Vec<String>>>,
+    /// Ids of the spans entered now, innermost last (tests run one call at a time).
+    entered: Arc<Mutex<Vec<u64>>>,
+    /// For each event, the innermost span entered when it fired.
+    parents: Arc<Mutex<Vec<Option<u64>>>>,
 }
 
 struct Fields(String);
@@ -42,9 +46,15 @@ impl Subscriber for Recorder {
         let mut fields = Fields(String::new());
         event.record(&mut fields);
         self.events.lock().unwrap().push(fields.0);
+        let parent = self.entered.lock().unwrap().last().copied();
+        self.parents.lock().unwrap().push(parent);
     }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+    fn enter(&self, span: &Id) {
+        self.entered.lock().unwrap().push(span.into_u64());
+    }
+    fn exit(&self, _: &Id) {
+        self.entered.lock().unwrap().pop();
+    }
 }
 
 #[test]
@@ -75,4 +85,50 @@ fn a_span_per_call_and_an_event_per_load() {
     assert!(events[0].contains("NOSCRIPT"), "{}", events[0]);
     assert!(events[0].contains("duration_us="), "{}", events[0]);
     assert!(events[0].contains("ok=true"), "{}", events[0]);
+    let parents = recorder.parents.lock().unwrap();
+    assert_eq!(
+        parents[..],
+        [Some(1)],
+        "the load event is inside the cold call's span"
+    );
+}
+
+evalsha::include_script!(TracedAsync = "tests/scripts/incr_by.lua");
+
+#[tokio::test]
+async fn run_async_gets_the_same_span_and_event() {
+    let server = Server::start();
+    redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .exec(&mut server.connection())
+        .unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let recorder = Recorder::default();
+    let guard = tracing::subscriber::set_default(recorder.clone());
+    assert_eq!(TracedAsync.run_async(&mut con, "t", 3).await.unwrap(), 3); // cold
+    assert_eq!(TracedAsync.run_async(&mut con, "t", 1).await.unwrap(), 4); // warm
+    drop(guard);
+    let spans = recorder.spans.lock().unwrap();
+    let ours: Vec<&String> = spans.iter().filter(|s| s.starts_with("evalsha ")).collect();
+    assert_eq!(ours.len(), 2, "{spans:?}");
+    assert!(
+        ours[0].contains(&format!("sha1=\"{}\"", TracedAsync::SHA1)),
+        "{}",
+        ours[0]
+    );
+    let events = recorder.events.lock().unwrap();
+    let loads: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].contains("duration_us="))
+        .collect();
+    assert_eq!(loads.len(), 1, "one load, one event: {events:?}");
+    let parent = recorder.parents.lock().unwrap()[loads[0]];
+    let parent_name = parent.map(|id| spans[id as usize - 1].as_str());
+    assert!(
+        parent_name.is_some_and(|name| name.starts_with("evalsha ")),
+        "the load event is inside the call's span: {parent_name:?}"
+    );
 }
