@@ -17,9 +17,27 @@ macro_rules! include_script {
         $crate::__private::include_script! { [$crate] $($input)* }
     };
 }
+/// Embeds a Redis Functions library and generates a type with typed methods for its
+/// functions, sent as `FCALL` (`FCALL_RO` for `no-writes`) and loaded on
+/// `ERR Function not found`.
+///
+/// ```rust,ignore
+/// evalsha::include_library!("redis/queue.lua");   // `#!lua name=queue` → pub struct Queue;
+/// evalsha::include_library!(pub(crate) Jobs = "redis/queue.lua"); // name, visibility
+/// evalsha::include_library!("redis/queue.lua", versioned = false); // plain loaded names
+/// ```
+///
+/// See the crate documentation ("Redis Functions") for the generated items.
+#[macro_export]
+macro_rules! include_library {
+    ($($input:tt)*) => {
+        $crate::__private::include_library! { [$crate] $($input)* }
+    };
+}
+pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, PIPELINE, Pipeline, Reload, Script, loaded, preload,
+    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Reload, Script, loaded, preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};
@@ -29,7 +47,7 @@ pub use evalsha_runtime::{loaded_async, preload_async};
 #[doc(hidden)]
 pub mod __private {
     pub use core::{concat, include_str, option::Option, result::Result};
-    pub use evalsha_macros::include_script;
+    pub use evalsha_macros::{include_library, include_script};
     pub use evalsha_runtime::__private::*;
     pub use evalsha_runtime::{Call, Error, Script};
 }

@@ -54,6 +54,80 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
     let source_doc = format!("The exact bytes of `{path}`.");
 
+    let methods = methods(&Methods {
+        krate,
+        statik: &Ident::new("SCRIPT", Span::call_site()),
+        call: format_ident!("call"),
+        run: format_ident!("run"),
+        run_async: format_ident!("run_async"),
+        header,
+        usage: m.usage,
+        subject: &format!("`{path}`"),
+        protocol: ("EVALSHA", "NOSCRIPT", "SCRIPT LOAD"),
+        doc: "",
+        aio: m.aio,
+    });
+
+    quote! {
+        #[doc = #type_doc]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
+        #vis struct #name;
+
+        const _: () = {
+            static SCRIPT: #krate::Script =
+                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
+
+            impl #name {
+                #[doc = #sha_doc]
+                pub const SHA1: &'static str = #sha1;
+                #[doc = #source_doc]
+                pub const SOURCE: &'static str = #source;
+
+                /// The embedded script: name, source, SHA1 and shared load state.
+                pub fn script() -> &'static #krate::Script {
+                    &SCRIPT
+                }
+
+                #methods
+            }
+        };
+    }
+}
+
+/// What [`methods`] generates: `call`, `run` and `run_async` of a script, or `NAME_call`,
+/// `NAME` and `NAME_async` of one function of a library.
+pub(crate) struct Methods<'a> {
+    pub(crate) krate: &'a TokenStream,
+    /// The `static` `Script` the calls run.
+    pub(crate) statik: &'a Ident,
+    pub(crate) call: Ident,
+    pub(crate) run: Ident,
+    pub(crate) run_async: Ident,
+    pub(crate) header: &'a Header,
+    pub(crate) usage: &'a Usage,
+    /// What the docs say runs: "`scripts/x.lua`", "function `push` of `queue.lua`".
+    pub(crate) subject: &'a str,
+    /// The command sent, the reply that means "not loaded", the command that loads.
+    pub(crate) protocol: (&'a str, &'a str, &'a str),
+    /// Text put in front of every method's docs.
+    pub(crate) doc: &'a str,
+    pub(crate) aio: bool,
+}
+
+/// The typed methods of one script or function: one implementation for both macros.
+pub(crate) fn methods(m: &Methods) -> TokenStream {
+    let Methods {
+        krate,
+        statik,
+        call: call_fn,
+        run,
+        run_async: run_async_fn,
+        header,
+        subject,
+        protocol: (command, missing, load),
+        doc,
+        ..
+    } = m;
     let (keys, args) = params(header, m.usage);
     let fn_params: Vec<TokenStream> = keys
         .iter()
@@ -83,20 +157,20 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     };
     let param_docs = param_docs(&keys, &args, header);
     let call_doc = format!(
-        "Prepares a call of `{path}` without sending it: keys and arguments are encoded now.{param_docs}"
+        "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.{param_docs}"
     );
     let run_doc = format!(
-        "Runs `{path}` on a sync connection: one `EVALSHA`; only on `NOSCRIPT`, `SCRIPT LOAD` \
+        "{doc}Runs {subject} on a sync connection: one `{command}`; only on `{missing}`, `{load}` \
          and one retry through the same connection, pipelined.{param_docs}"
     );
     let run_async = m.aio.then(|| {
         let doc = format!(
-            "Runs `{path}` on an async connection: one `EVALSHA`; only on `NOSCRIPT`, \
-             `SCRIPT LOAD` and one retry through the same connection, pipelined.{param_docs}"
+            "{doc}Runs {subject} on an async connection: one `{command}`; only on `{missing}`, \
+             `{load}` and one retry through the same connection, pipelined.{param_docs}"
         );
         quote! {
             #[doc = #doc]
-            pub async fn run_async<#generics C>(
+            pub async fn #run_async_fn<#generics C>(
                 &self,
                 con: &mut C,
                 #(#fn_params,)*
@@ -104,53 +178,31 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
             where
                 C: #krate::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
             {
-                self.call #turbofish(#(#names),*).run_async(con).await
+                self.#call_fn #turbofish(#(#names),*).run_async(con).await
             }
         }
     });
-
     quote! {
-        #[doc = #type_doc]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
-        #vis struct #name;
+        #[doc = #call_doc]
+        pub fn #call_fn<#generics>(&self, #(#fn_params),*) -> #krate::Call<#ret> {
+            let mut #call = #krate::Call::__new(&#statik, #hint);
+            #(#pushes)*
+            #call.__finish()
+        }
 
-        const _: () = {
-            static SCRIPT: #krate::Script =
-                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
+        #[doc = #run_doc]
+        pub fn #run<#generics C>(
+            &self,
+            con: &mut C,
+            #(#fn_params,)*
+        ) -> #krate::__private::Result<#ret, #krate::Error>
+        where
+            C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
+        {
+            self.#call_fn #turbofish(#(#names),*).run(con)
+        }
 
-            impl #name {
-                #[doc = #sha_doc]
-                pub const SHA1: &'static str = #sha1;
-                #[doc = #source_doc]
-                pub const SOURCE: &'static str = #source;
-
-                /// The embedded script: name, source, SHA1 and shared load state.
-                pub fn script() -> &'static #krate::Script {
-                    &SCRIPT
-                }
-
-                #[doc = #call_doc]
-                pub fn call<#generics>(&self, #(#fn_params),*) -> #krate::Call<#ret> {
-                    let mut #call = #krate::Call::__new(&SCRIPT, #hint);
-                    #(#pushes)*
-                    #call.__finish()
-                }
-
-                #[doc = #run_doc]
-                pub fn run<#generics C>(
-                    &self,
-                    con: &mut C,
-                    #(#fn_params,)*
-                ) -> #krate::__private::Result<#ret, #krate::Error>
-                where
-                    C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
-                {
-                    self.call #turbofish(#(#names),*).run(con)
-                }
-
-                #run_async
-            }
-        };
+        #run_async
     }
 }
 

@@ -17,7 +17,10 @@ use crate::lua;
 
 /// Expands `include_script!(input)`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let input: Input = match syn::parse2(input) {
+    let input: Input = match syn::parse2(input).and_then(|input: Input| {
+        input.check_options(&[("reload", "reload policy", &["load", "eval", "never"])])?;
+        Ok(input)
+    }) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error(),
     };
@@ -73,10 +76,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         sha1: &sha1,
         header: &header,
         usage: &usage,
-        reload: &input
-            .reload
-            .as_ref()
-            .map_or_else(|| "load".to_owned(), ToString::to_string),
+        reload: &input.option("reload").unwrap_or_else(|| "load".to_owned()),
         aio: cfg!(feature = "aio"),
     });
     let errors = errors

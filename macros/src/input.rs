@@ -12,14 +12,55 @@ pub(crate) struct Input {
     pub(crate) vis: Visibility,
     pub(crate) name: Option<Ident>,
     pub(crate) path: LitStr,
-    /// `reload = load | eval | never`: the type's default `evalsha::Reload`.
-    pub(crate) reload: Option<Ident>,
+    /// `key = value` options after the path, checked by [`Input::check_options`].
+    pub(crate) options: Vec<(Ident, proc_macro2::TokenTree)>,
 }
 
 impl Input {
     /// The span errors about the file point at.
     pub(crate) fn span(&self) -> Span {
         self.path.span()
+    }
+
+    /// The value of option `key`, if given.
+    pub(crate) fn option(&self, key: &str) -> Option<String> {
+        self.options
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// Checks the options against `allowed`: `(key, what the value is, values)`.
+    pub(crate) fn check_options(&self, allowed: &[(&str, &str, &[&str])]) -> syn::Result<()> {
+        for (key, value) in &self.options {
+            let Some((_, what, values)) = allowed.iter().find(|(k, _, _)| key == k) else {
+                let list: Vec<String> = allowed
+                    .iter()
+                    .map(|(k, _, v)| format!("`{k} = {}`", v.join(" | ")))
+                    .collect();
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "unknown option `{key}`; the only option is {}",
+                        list.join(", ")
+                    ),
+                ));
+            };
+            if !values.iter().any(|v| value.to_string() == *v) {
+                let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+                let expected = match quoted.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
+                    _ => quoted.join(""),
+                };
+                return Err(syn::Error::new(
+                    value.span(),
+                    format!("unknown {what} `{value}`; expected {expected}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -48,30 +89,17 @@ impl Parse for Input {
                  or include_script!(pub(crate) Limiter = \"scripts/rate_limit.lua\")",
             )
         })?;
-        let mut reload = None;
+        let mut options = Vec::new();
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
             let key: Ident = input.parse()?;
-            if key != "reload" {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!(
-                        "unknown option `{key}`; the only option is `reload = load | eval | never`"
-                    ),
-                ));
-            }
             input.parse::<Token![=]>()?;
-            let value: Ident = input.parse()?;
-            if !["load", "eval", "never"].contains(&value.to_string().as_str()) {
-                return Err(syn::Error::new(
-                    value.span(),
-                    format!("unknown reload policy `{value}`; expected `load`, `eval` or `never`"),
-                ));
-            }
-            reload = Some(value);
+            // One token: `eval`, `false`; anything else is reported by `check_options`.
+            let value: proc_macro2::TokenTree = input.parse()?;
+            options.push((key, value));
         }
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the script path"));
@@ -87,7 +115,7 @@ impl Parse for Input {
             vis,
             name,
             path,
-            reload,
+            options,
         })
     }
 }

@@ -35,6 +35,23 @@ pub(crate) struct Usage {
 /// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
 /// line is blanked first (keeping line numbers), as Redis does.
 pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
+    let ast = parse(text)?;
+    let mut finder = Finder::new("KEYS", "ARGV");
+    finder.visit_ast(&ast);
+    Ok(finder.usage)
+}
+
+/// How a block uses the names `keys` and `args` (a library function's two parameters)
+/// as script code uses `KEYS` and `ARGV`.
+pub(crate) fn usage_in(block: &ast::Block, keys: &str, args: &str) -> Usage {
+    use full_moon::visitors::Visit;
+    let mut finder = Finder::new(keys, args);
+    block.visit(&mut finder);
+    finder.usage
+}
+
+/// Parses `text` as Lua 5.1, a leading `#!lua` line blanked first (keeping positions).
+pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
@@ -51,9 +68,7 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
             })
             .collect());
     }
-    let mut finder = Finder::default();
-    finder.visit_ast(ast.ast());
-    Ok(finder.usage)
+    Ok(ast.into_ast())
 }
 
 /// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
@@ -107,18 +122,26 @@ fn blank_shebang(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-#[derive(Default)]
-struct Finder {
+struct Finder<'n> {
     usage: Usage,
+    /// The names that stand for the keys and the args: `KEYS`, `ARGV` in a script.
+    names: (&'n str, &'n str),
 }
 
-impl Finder {
+impl<'n> Finder<'n> {
+    fn new(keys: &'n str, args: &'n str) -> Self {
+        Self {
+            usage: Usage::default(),
+            names: (keys, args),
+        }
+    }
+
     fn side(&mut self, name: &TokenReference) -> Option<&mut Side> {
         match name.token_type() {
-            TokenType::Identifier { identifier } if identifier.as_str() == "KEYS" => {
+            TokenType::Identifier { identifier } if identifier.as_str() == self.names.0 => {
                 Some(&mut self.usage.keys)
             }
-            TokenType::Identifier { identifier } if identifier.as_str() == "ARGV" => {
+            TokenType::Identifier { identifier } if identifier.as_str() == self.names.1 => {
                 Some(&mut self.usage.args)
             }
             _ => None,
@@ -153,7 +176,7 @@ fn number_value(number: &TokenReference) -> Option<usize> {
     }
 }
 
-impl Visitor for Finder {
+impl Visitor for Finder<'_> {
     fn visit_var(&mut self, var: &Var) {
         // A bare `KEYS` / `ARGV` as a value: `#KEYS`, `unpack(ARGV)`, `ipairs(KEYS)`.
         if let Var::Name(name) = var

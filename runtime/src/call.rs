@@ -20,8 +20,10 @@ const HEAD_ROOM: usize = 128;
 /// the reply type: the script's `@return` type, or chosen by the caller.
 pub struct Call<T = Value> {
     script: &'static Script,
-    /// `[HEAD_ROOM][keys and args as bulk strings]`; the head ends at `HEAD_ROOM`.
+    /// `[room][keys and args as bulk strings]`; the head ends at `room`.
     buf: Vec<u8>,
+    /// Where the keys and args start: [`HEAD_ROOM`], or more for a long function name.
+    room: usize,
     head: usize,
     keys: usize,
     argc: usize,
@@ -36,12 +38,15 @@ impl<T> Call<T> {
     #[doc(hidden)]
     pub fn __new(script: &'static Script, bytes_hint: usize) -> Self {
         let mut buf = spare::take();
-        buf.reserve(HEAD_ROOM + bytes_hint);
-        buf.resize(HEAD_ROOM, 0);
+        // A function's loaded name can be longer than a SHA1.
+        let room = HEAD_ROOM.max(script.target().len() + 88);
+        buf.reserve(room + bytes_hint);
+        buf.resize(room, 0);
         Self {
             script,
             buf,
-            head: HEAD_ROOM,
+            room,
+            head: room,
             keys: 0,
             argc: 0,
             reload: script.reload(),
@@ -109,16 +114,36 @@ impl<T> Call<T> {
     #[doc(hidden)]
     pub fn __finish(mut self) -> Self {
         // Written on the stack: the head is at most ~90 bytes, and a heap `Vec` here
-        // would be one allocation per call.
-        let mut head = resp::StackBuf::<HEAD_ROOM>::new();
-        head.push_len(b'*', 3 + self.keys + self.argc);
-        head.push_bulk(self.command().as_bytes());
-        head.push_bulk(self.script.sha1().as_bytes());
-        head.push_bulk(itoa::Buffer::new().format(self.keys).as_bytes());
-        let head = head.as_bytes();
-        self.head = HEAD_ROOM - head.len();
-        self.buf[self.head..HEAD_ROOM].copy_from_slice(head);
+        // would be one allocation per call. Only a function name longer than ~40 bytes
+        // needs the heap.
+        let mut numkeys = itoa::Buffer::new();
+        let parts = [
+            self.command().as_bytes(),
+            self.script.target().as_bytes(),
+            numkeys.format(self.keys).as_bytes(),
+        ];
+        let argc = 3 + self.keys + self.argc;
+        let room = self.room;
+        if room == HEAD_ROOM {
+            let mut head = resp::StackBuf::<HEAD_ROOM>::new();
+            head.push_len(b'*', argc);
+            parts.iter().for_each(|part| head.push_bulk(part));
+            self.put_head(head.as_bytes());
+        } else {
+            let mut head = Vec::with_capacity(room);
+            resp::push_len(&mut head, b'*', argc);
+            parts
+                .iter()
+                .for_each(|part| resp::push_bulk(&mut head, part));
+            self.put_head(&head);
+        }
         self
+    }
+
+    fn put_head(&mut self, head: &[u8]) {
+        self.head = self.room - head.len();
+        let room = self.room;
+        self.buf[self.head..room].copy_from_slice(head);
     }
 
     /// Chooses what happens on `NOSCRIPT` for this call, overriding the script type's
@@ -150,20 +175,22 @@ impl<T> Call<T> {
 
     /// The encoded keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-        resp::bulks(&self.buf[HEAD_ROOM..]).take(self.keys)
+        resp::bulks(&self.buf[self.room..]).take(self.keys)
     }
 
     /// The encoded arguments, in order.
     pub fn args(&self) -> impl Iterator<Item = &[u8]> {
-        resp::bulks(&self.buf[HEAD_ROOM..]).skip(self.keys)
+        resp::bulks(&self.buf[self.room..]).skip(self.keys)
     }
 
-    /// `EVALSHA` or, for `#!lua flags=no-writes` scripts, `EVALSHA_RO`.
+    /// `EVALSHA` or, for `#!lua flags=no-writes` scripts, `EVALSHA_RO`; `FCALL` or
+    /// `FCALL_RO` for a function.
     pub(crate) fn command(&self) -> &'static str {
-        if self.script.is_read_only() {
-            "EVALSHA_RO"
-        } else {
-            "EVALSHA"
+        match (self.script.library().is_some(), self.script.is_read_only()) {
+            (false, false) => "EVALSHA",
+            (false, true) => "EVALSHA_RO",
+            (true, false) => "FCALL",
+            (true, true) => "FCALL_RO",
         }
     }
 
@@ -176,8 +203,19 @@ impl<T> Call<T> {
         }
     }
 
-    /// Fails before anything is sent when a parameter produced other than one argument.
+    /// Fails before anything is sent when a parameter produced other than one argument,
+    /// or a function call asks for [`Reload::Eval`] (a function has no `EVAL` form).
     pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.reload == Reload::Eval && self.script.library().is_some() {
+            return Err(Error::new(
+                self.script.name(),
+                ErrorKind::Unsupported {
+                    what: "Reload::Eval for a Redis Function (a function cannot be sent with its \
+                           body); use Reload::Load or Reload::Never",
+                },
+                None,
+            ));
+        }
         match self.bad_param {
             None => Ok(()),
             Some((name, count)) => Err(Error::new(
@@ -195,6 +233,7 @@ impl<T> Call<T> {
         Call {
             script: self.script,
             buf: std::mem::take(&mut self.buf),
+            room: self.room,
             head: self.head,
             keys: self.keys,
             argc: self.argc,
@@ -217,7 +256,7 @@ impl<T> Call<T> {
 
     /// The keys and args as bulk strings, after `numkeys`.
     pub(crate) fn packed_values(&self) -> &[u8] {
-        &self.buf[HEAD_ROOM..]
+        &self.buf[self.room..]
     }
 
     /// The packed `EVAL <body>` command for the [`Reload::Eval`] fallback.
@@ -232,11 +271,12 @@ impl<T> Call<T> {
         out
     }
 
-    /// `SCRIPT LOAD <body>` followed by the call, packed as one pipeline.
+    /// `SCRIPT LOAD <body>` (`FUNCTION LOAD` for a function) followed by the call, packed
+    /// as one pipeline.
     pub(crate) fn packed_load_and_call(&self) -> Vec<u8> {
         let call = self.packed();
         let mut out = Vec::with_capacity(64 + self.script.source().len() + call.len());
-        push_script_load(&mut out, self.script);
+        push_load(&mut out, self.script);
         out.extend_from_slice(call);
         out
     }
@@ -269,9 +309,17 @@ impl<T: FromRedisValue> Call<T> {
     }
 }
 
-/// Appends a packed `SCRIPT LOAD <body>`.
-pub(crate) fn push_script_load(out: &mut Vec<u8>, script: &Script) {
-    resp::push_command(out, &[b"SCRIPT", b"LOAD", script.source().as_bytes()]);
+/// Appends a packed `SCRIPT LOAD <body>`, or `FUNCTION LOAD <body>` for a function.
+pub(crate) fn push_load(out: &mut Vec<u8>, script: &Script) {
+    resp::push_command(out, &script.load_command());
+}
+
+/// The command that loads `script`, as a `redis::Cmd`.
+pub(crate) fn load_cmd(script: &Script) -> redis::Cmd {
+    let [a, b, body] = script.load_command();
+    let mut cmd = redis::cmd(std::str::from_utf8(a).unwrap_or_default());
+    cmd.arg(b).arg(body);
+    cmd
 }
 
 impl<T> Drop for Call<T> {

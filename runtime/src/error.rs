@@ -46,6 +46,15 @@ pub enum ErrorKind {
         /// What is not supported, and what to do instead.
         what: &'static str,
     },
+    /// A Redis Functions library could not be loaded because the server holds a different
+    /// body under its name, or another library registers one of its function names. The
+    /// server's library was left alone and the call did not run. Happens with
+    /// `include_library!(.., versioned = false)`; versioned libraries have names of their
+    /// own per build.
+    LibraryConflict,
+    /// The server has no Redis Functions (`FCALL`, `FUNCTION LOAD`): Redis before 7.0.
+    /// Nothing ran.
+    FunctionsUnsupported,
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha.
     Redis,
@@ -72,6 +81,8 @@ impl Error {
     pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
         let kind = match err.kind() {
             redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::NoScript,
+            _ if crate::library::is_not_found(&err) => ErrorKind::NoScript,
+            _ if is_unknown_function_command(&err) => ErrorKind::FunctionsUnsupported,
             _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
             _ if is_script_error(&err) => ErrorKind::Script {
                 line: script_line(&err.to_string()),
@@ -150,10 +161,23 @@ fn is_unknown_read_only_command(err: &RedisError) -> bool {
     text.contains("unknown command") && (text.contains("EVALSHA_RO") || text.contains("EVAL_RO"))
 }
 
+/// The answer of a server without Redis Functions (Redis 6.2):
+/// ``ERR unknown command `FCALL`, with args beginning with: ...``.
+fn is_unknown_function_command(err: &RedisError) -> bool {
+    let text = err.to_string();
+    text.contains("unknown command")
+        && ["`FCALL`", "`FCALL_RO`", "`FUNCTION`"]
+            .iter()
+            .any(|command| text.contains(command))
+}
+
 /// Finds the line number in a server message such as
 /// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
 fn script_line(text: &str) -> Option<u32> {
-    let at = text.find("user_script:")? + "user_script:".len();
+    // Functions: `ERR user_function:3: boom script: push_.., on @user_function:3.`
+    let at = ["user_script:", "user_function:"]
+        .iter()
+        .find_map(|tag| text.find(tag).map(|at| at + tag.len()))?;
     let digits: String = text[at..]
         .chars()
         .take_while(|c| c.is_ascii_digit())
@@ -163,14 +187,23 @@ fn script_line(text: &str) -> Option<u32> {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "script {}", self.script)?;
+        // A function of a library is named `<file>#<function>`.
+        let (file, function) = match self.script.split_once('#') {
+            Some((file, function)) => (file, Some(function)),
+            None => (self.script, None),
+        };
+        match function {
+            Some(function) => write!(f, "function {function} of {file}")?,
+            None => write!(f, "script {file}")?,
+        }
         match &self.kind {
+            ErrorKind::NoScript if function.is_some() => {
+                f.write_str(": the server does not have the function (Function not found)")?
+            }
             ErrorKind::NoScript => {
                 f.write_str(": the server does not have the script (NOSCRIPT)")?
             }
-            ErrorKind::Script { line: Some(line) } => {
-                write!(f, " failed at {}:{line}", self.script)?
-            }
+            ErrorKind::Script { line: Some(line) } => write!(f, " failed at {file}:{line}")?,
             ErrorKind::Script { line: None } => f.write_str(" returned an error")?,
             ErrorKind::Reply { expected } => write!(f, ": reply does not convert to `{expected}`")?,
             ErrorKind::Argument { name, count } => write!(
@@ -193,6 +226,14 @@ impl fmt::Display for Error {
             ErrorKind::Unsupported { what } => {
                 write!(f, ": not supported: {what}; nothing was sent")?
             }
+            ErrorKind::LibraryConflict => f.write_str(
+                ": the server holds a different library under its name (or another library \
+                 registers the same function name); it was not replaced and nothing ran",
+            )?,
+            ErrorKind::FunctionsUnsupported => f.write_str(
+                ": the server has no Redis Functions (FCALL, FUNCTION LOAD: Redis 7.0+ or \
+                 Valkey); nothing ran",
+            )?,
             ErrorKind::Redis => f.write_str(": redis error")?,
         }
         if let Some(source) = &self.source {

@@ -12,7 +12,9 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::cluster;
 use crate::error::Error;
-use crate::script::Reload;
+use crate::error::ErrorKind;
+use crate::library;
+use crate::script::{Reload, Script};
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
@@ -32,8 +34,15 @@ pub(crate) trait Transport {
 /// How many times a caller retries behind other callers' loads before loading itself.
 const MAX_WAITS: u32 = 3;
 
-fn is_noscript(result: &RedisResult<Value>) -> bool {
-    matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
+/// The server's own reply saying it does not have what the call names: `NOSCRIPT` for a
+/// script, `ERR Function not found` for a function. Nothing ran.
+fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
+    let Err(err) = result else { return false };
+    if script.library().is_some() {
+        library::is_not_found(err)
+    } else {
+        err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript)
+    }
 }
 
 /// A Redis Cluster `MOVED` or `ASK`: the command did not run on the node that said it.
@@ -67,10 +76,10 @@ async fn invoke_untraced<T, Tr: Transport>(
     call.check()?;
     let script = call.script();
     let fail = |err: RedisError| Error::from_redis(script.name(), err);
-    let seen = script.flight.generation();
+    let seen = script.flight().generation();
 
     let first = reply(transport.evalsha(call).await);
-    if !is_noscript(&first) {
+    if !is_not_loaded(script, &first) {
         return first.map_err(fail);
     }
     match call.reload_policy() {
@@ -87,8 +96,8 @@ async fn invoke_untraced<T, Tr: Transport>(
     let mut seen = seen;
     let mut waits = 0;
     let guard = loop {
-        let guard = script.flight.lock().await;
-        let now = script.flight.generation();
+        let guard = script.flight().lock().await;
+        let now = script.flight().generation();
         if now == seen || waits == MAX_WAITS {
             break guard;
         }
@@ -96,7 +105,7 @@ async fn invoke_untraced<T, Tr: Transport>(
         waits += 1;
         seen = now;
         let retry = reply(transport.evalsha(call).await);
-        if !is_noscript(&retry) {
+        if !is_not_loaded(script, &retry) {
             return retry.map_err(fail);
         }
     };
@@ -113,14 +122,33 @@ async fn invoke_untraced<T, Tr: Transport>(
         other => other.map_err(fail)?,
     };
     let loaded = reply(Ok(loaded));
+    let retry = reply(Ok(retry));
+    let loaded = match loaded {
+        // A library is loaded without `REPLACE`, so a server that has it already says so.
+        // Another caller loaded this version meanwhile: the retry's reply stands. But
+        // when the function is still missing, the name is taken by a different body
+        // (`versioned = false`, or a foreign library registering the same function name).
+        Err(err) if script.library().is_some() && library::is_already_loaded(&err) => {
+            if is_not_loaded(script, &retry) {
+                Err(Error::new(
+                    script.name(),
+                    ErrorKind::LibraryConflict,
+                    Some(err),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        other => other.map(drop).map_err(fail),
+    };
     trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
-        script.flight.loaded();
+        script.flight().loaded();
     }
     drop(guard);
     // A load that failed (the server refused the body) explains the retry's NOSCRIPT.
-    loaded.map_err(fail)?;
-    let retry = reply(Ok(retry)).map_err(fail)?;
+    loaded?;
+    let retry = retry.map_err(fail)?;
     Ok(retry)
 }
 
@@ -207,7 +235,7 @@ pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 #[cfg(feature = "aio")]
 impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
-        let cmd = call.to_cmd(call.command(), call.script().sha1());
+        let cmd = call.to_cmd(call.command(), call.script().target());
         async move { self.0.req_packed_command(&cmd).await }
     }
 
@@ -221,8 +249,8 @@ impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport
         call: &Call<T>,
     ) -> impl Future<Output = RedisResult<(Value, Value)>> {
         let mut pipe = redis::pipe();
-        pipe.cmd("SCRIPT").arg("LOAD").arg(call.script().source());
-        pipe.add_command(call.to_cmd(call.command(), call.script().sha1()));
+        pipe.add_command(crate::call::load_cmd(call.script()));
+        pipe.add_command(call.to_cmd(call.command(), call.script().target()));
         async move {
             let mut replies = self.0.req_packed_commands(&pipe, 0, 2).await?;
             pair(&mut replies)

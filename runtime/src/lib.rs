@@ -10,7 +10,9 @@ mod call;
 mod cluster;
 mod error;
 mod flight;
+pub mod functions;
 mod invoke;
+mod library;
 mod pipeline;
 mod resp;
 mod script;
@@ -19,6 +21,7 @@ mod trace;
 pub use call::Call;
 pub use cluster::slot as hash_slot;
 pub use error::{Error, ErrorKind};
+pub use library::Library;
 pub use pipeline::{PIPELINE, Pipeline, loaded, preload};
 #[cfg(feature = "aio")]
 pub use pipeline::{loaded_async, preload_async};

@@ -77,7 +77,7 @@ impl Item {
     /// Appends the packed command: calls are copied as packed, never re-encoded.
     fn write_packed(&self, out: &mut Vec<u8>) {
         match self {
-            Item::Load(script) => crate::call::push_script_load(out, script),
+            Item::Load(script) => crate::call::push_load(out, script),
             Item::Call {
                 call, eval: false, ..
             } => out.extend_from_slice(call.packed()),
@@ -91,16 +91,12 @@ impl Item {
     /// The command as a `redis::Cmd`, for async connections (which take commands).
     fn to_cmd(&self) -> Cmd {
         match self {
-            Item::Load(script) => {
-                let mut cmd = redis::cmd("SCRIPT");
-                cmd.arg("LOAD").arg(script.source());
-                cmd
-            }
+            Item::Load(script) => crate::call::load_cmd(script),
             Item::Call { call, eval, .. } => {
                 if *eval {
                     call.to_cmd(call.eval_command(), call.script().source())
                 } else {
-                    call.to_cmd(call.command(), call.script().sha1())
+                    call.to_cmd(call.command(), call.script().target())
                 }
             }
             Item::Cmd { cmd, .. } => cmd.clone(),
@@ -131,8 +127,8 @@ impl Pipeline {
         }
         let script = call.script();
         let policy = call.reload_policy();
-        if policy == Reload::Load && !self.loaded.contains(&script.sha1()) {
-            self.loaded.push(script.sha1());
+        if policy == Reload::Load && !self.loaded.contains(&script.load_key()) {
+            self.loaded.push(script.load_key());
             self.items.push(Item::Load(script));
         }
         self.items.push(Item::Call {
@@ -336,16 +332,33 @@ impl Pipeline {
         }
         let mut out = Vec::with_capacity(replies.len());
         let mut failed_load: Option<Error> = None;
+        // Libraries whose `FUNCTION LOAD` found the name taken: loaded already, or a
+        // conflict, which the calls' `Function not found` then reveals.
+        let mut taken: Vec<&'static str> = Vec::new();
         for (item, reply) in self.items.iter().zip(replies) {
             let reply = reply.extract_error();
             match item {
-                Item::Load(script) => {
-                    if let Err(err) = reply {
+                Item::Load(script) => match reply {
+                    Err(err)
+                        if script.library().is_some()
+                            && crate::library::is_already_loaded(&err) =>
+                    {
+                        taken.push(script.load_key());
+                    }
+                    Err(err) => {
                         failed_load.get_or_insert(Error::from_redis(script.name(), err));
                     }
-                }
+                    Ok(_) => {}
+                },
                 Item::Call { call, ignore, .. } => {
-                    let result = reply.map_err(|e| Error::from_redis(call.script().name(), e));
+                    let script = call.script();
+                    let result = reply.map_err(|e| {
+                        if taken.contains(&script.load_key()) && crate::library::is_not_found(&e) {
+                            Error::new(script.name(), ErrorKind::LibraryConflict, Some(e))
+                        } else {
+                            Error::from_redis(script.name(), e)
+                        }
+                    });
                     if !ignore || result.is_err() {
                         out.push(result);
                     }

@@ -2,6 +2,7 @@
 //! and SHA1, plus the shared state that keeps concurrent reloads to one.
 
 use crate::flight::Flight;
+use crate::library::Library;
 
 /// What to do when the server answers `NOSCRIPT`.
 ///
@@ -31,7 +32,10 @@ pub struct Script {
     source: &'static str,
     read_only: bool,
     reload: Reload,
-    pub(crate) flight: Flight,
+    flight: Flight,
+    /// For a function of a Redis Functions library: the library and the name the function
+    /// is loaded under. `None` for a script.
+    function: Option<(&'static Library, &'static str)>,
 }
 
 impl Script {
@@ -51,10 +55,34 @@ impl Script {
             read_only,
             reload,
             flight: Flight::new(),
+            function: None,
         }
     }
 
-    /// The file as written in `include_script!`, relative to the including crate.
+    /// Used by `include_library!`: one function of `library`, loaded as `loaded_name`.
+    /// `name` is `<file>#<function>`; `sha1` and `source` are the library's.
+    #[doc(hidden)]
+    pub const fn __function(
+        library: &'static Library,
+        name: &'static str,
+        loaded_name: &'static str,
+        sha1: &'static str,
+        source: &'static str,
+        read_only: bool,
+    ) -> Self {
+        Self {
+            name,
+            sha1,
+            source,
+            read_only,
+            reload: Reload::Load,
+            flight: Flight::new(),
+            function: Some((library, loaded_name)),
+        }
+    }
+
+    /// The file as written in `include_script!`, relative to the including crate; for a
+    /// function of a library, `<file>#<function>`.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -76,9 +104,50 @@ impl Script {
         self.reload
     }
 
-    /// True when the script declares `#!lua flags=no-writes`: it is sent as `EVALSHA_RO`.
+    /// True when the script declares `#!lua flags=no-writes`: it is sent as `EVALSHA_RO`
+    /// (a function registered with `flags={'no-writes'}`: `FCALL_RO`).
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// The library this function belongs to, or `None` for a script.
+    pub fn library(&self) -> Option<&'static Library> {
+        self.function.map(|(library, _)| library)
+    }
+
+    /// What the call names after the command: the SHA1 for `EVALSHA`, the loaded function
+    /// name for `FCALL`.
+    pub(crate) fn target(&self) -> &'static str {
+        match self.function {
+            Some((_, loaded)) => loaded,
+            None => self.sha1,
+        }
+    }
+
+    /// The load state shared by everything loaded together: the script's own, or its
+    /// library's for a function.
+    pub(crate) fn flight(&self) -> &Flight {
+        match self.function {
+            Some((library, _)) => &library.flight,
+            None => &self.flight,
+        }
+    }
+
+    /// The command that loads it: `SCRIPT LOAD <source>` or `FUNCTION LOAD <body>`.
+    pub(crate) fn load_command(&self) -> [&'static [u8]; 3] {
+        match self.function {
+            Some((library, _)) => [b"FUNCTION", b"LOAD", library.body().as_bytes()],
+            None => [b"SCRIPT", b"LOAD", self.source.as_bytes()],
+        }
+    }
+
+    /// The bytes that identify what a load loads: the SHA1 of a script, the loaded name
+    /// of a library (so a pipeline loads each once).
+    pub(crate) fn load_key(&self) -> &'static str {
+        match self.function {
+            Some((library, _)) => library.loaded_name(),
+            None => self.sha1,
+        }
     }
 }
 

@@ -1,0 +1,329 @@
+//! Redis Functions (`include_library!`) against real servers: `FCALL` warm and cold (one
+//! `FUNCTION LOAD` pipelined with the retried call), counted with `INFO commandstats` and
+//! a counter the function increments; a rolling deploy of two versions side by side;
+//! `versioned = false` conflicts; `prune`; a herd sending one load; Lua error lines; and
+//! Redis 6.2's clear error. Each test that counts loads has its own library type, whose
+//! load state no other test shares.
+
+use evalsha::ErrorKind;
+use evalsha_testkit::{Server, Stats, requires, reset_stats};
+use redis::ConnectionLike;
+
+evalsha::include_library!("tests/libraries/queue.lua");
+evalsha::include_library!(ColdQueue = "tests/libraries/queue.lua");
+evalsha::include_library!(AsyncQueue = "tests/libraries/queue.lua");
+evalsha::include_library!(HerdQueue = "tests/libraries/queue.lua");
+evalsha::include_library!(OldQueue = "tests/libraries/queue.lua");
+evalsha::include_library!(DeployV1 = "tests/libraries/v1/deploy.lua");
+evalsha::include_library!(DeployV2 = "tests/libraries/v2/deploy.lua");
+evalsha::include_library!(Plain = "tests/libraries/plain.lua", versioned = false);
+evalsha::include_library!(
+    PlainConflict = "tests/libraries/plain.lua",
+    versioned = false
+);
+
+/// A server with Redis Functions, or `None` (the reason printed) on Redis 6.2.
+fn server(what: &str) -> Option<Server> {
+    let server = Server::start();
+    requires(&server, 7, what).then_some(server)
+}
+
+fn runs(con: &mut dyn ConnectionLike, key: &str) -> i64 {
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(con)
+        .unwrap()
+        .unwrap_or(0)
+}
+
+fn library_names(con: &mut dyn ConnectionLike) -> Vec<String> {
+    let list: Vec<redis::Value> = redis::cmd("FUNCTION").arg("LIST").query(con).unwrap();
+    let mut names: Vec<String> = list
+        .iter()
+        .filter_map(|entry| {
+            let redis::Value::Array(kv) = entry else {
+                return None;
+            };
+            kv.chunks(2).find_map(|pair| match pair {
+                [redis::Value::BulkString(k), redis::Value::BulkString(v)]
+                    if k == b"library_name" =>
+                {
+                    Some(String::from_utf8_lossy(v).into_owned())
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn names_carry_the_first_12_hex_digits_of_the_sha1() {
+    assert_eq!(Evq::LIBRARY, format!("evq_{}", &Evq::SHA1[..12]));
+    assert_eq!(Evq::library().name(), "evq");
+    assert_eq!(
+        Evq::library().function_name("push"),
+        format!("push_{}", &Evq::SHA1[..12])
+    );
+    assert_eq!(
+        Evq::SOURCE.as_bytes(),
+        &std::fs::read("tests/libraries/queue.lua").unwrap()[..]
+    );
+    assert_eq!(Plain::LIBRARY, "evplain");
+    assert_eq!(Plain::library().body(), Plain::SOURCE);
+    assert_ne!(DeployV1::LIBRARY, DeployV2::LIBRARY);
+    // The loaded body keeps every line of the file in its place.
+    assert_eq!(
+        Evq::library().body().lines().count(),
+        Evq::SOURCE.lines().count()
+    );
+}
+
+#[test]
+fn cold_then_warm_sync() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    reset_stats(&mut con);
+    // Cold: FCALL meets `Function not found`, then FUNCTION LOAD + FCALL pipelined.
+    let len: i64 = ColdQueue.push(&mut con, "q", "runs", "job-1").unwrap();
+    assert_eq!(len, 1);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("fcall"), 2);
+    assert_eq!(stats.calls("function|load"), 1);
+    assert_eq!(runs(&mut con, "runs"), 1, "the function ran exactly once");
+    assert_eq!(library_names(&mut con), vec![ColdQueue::LIBRARY.to_owned()]);
+
+    // Warm: one FCALL, nothing else.
+    reset_stats(&mut con);
+    let len: i64 = ColdQueue.push(&mut con, "q", "runs", "job-2").unwrap();
+    assert_eq!(len, 2);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("fcall"), 1);
+    assert_eq!(stats.calls("function|load"), 0);
+    assert_eq!(runs(&mut con, "runs"), 2);
+
+    // `no-writes` goes out as FCALL_RO; its parameters were inferred from `KEYS, ARGV`.
+    reset_stats(&mut con);
+    let job: String = ColdQueue.peek_at(&mut con, "q", 1).unwrap();
+    assert_eq!(job, "job-2");
+    assert_eq!(Stats::read(&mut con).calls("fcall_ro"), 1);
+}
+
+#[test]
+fn lua_errors_run_once_and_name_the_file_line() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    Evq.push(&mut con, "q", "runs", "warm-up").unwrap();
+    reset_stats(&mut con);
+    let err = Evq
+        .fail_call::<()>("fails", "boom")
+        .run(&mut con)
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(22) });
+    assert_eq!(err.script(), "tests/libraries/queue.lua#fail");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "function fail of tests/libraries/queue.lua failed at tests/libraries/queue.lua:22"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("boom"), "{text}");
+    assert_eq!(runs(&mut con, "fails"), 1);
+    assert_eq!(Stats::read(&mut con).calls("fcall"), 1, "not retried");
+}
+
+#[test]
+fn computed_names_are_loaded_with_the_suffix() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    evalsha::functions::load(&mut con, &[Evq::library()]).unwrap();
+    // Loading twice is fine: the server has this version already.
+    evalsha::functions::load(&mut con, &[Evq::library()]).unwrap();
+    let tag: String = redis::cmd("FCALL")
+        .arg(Evq::library().function_name("evtag"))
+        .arg(0)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(tag, "computed");
+}
+
+#[test]
+fn rolling_deploy_two_versions_side_by_side() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let client = server.client();
+            std::thread::spawn(move || {
+                let mut con = client.get_connection().unwrap();
+                for _ in 0..50 {
+                    if i % 2 == 0 {
+                        assert_eq!(DeployV1.version(&mut con, "runs:v1").unwrap(), "v1");
+                    } else {
+                        assert_eq!(DeployV2.version(&mut con, "runs:v2").unwrap(), "v2");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut con = server.connection();
+    assert_eq!(runs(&mut con, "runs:v1"), 100);
+    assert_eq!(runs(&mut con, "runs:v2"), 100);
+    let mut both = vec![DeployV1::LIBRARY.to_owned(), DeployV2::LIBRARY.to_owned()];
+    both.sort();
+    assert_eq!(library_names(&mut con), both);
+}
+
+#[test]
+fn prune_deletes_other_versions_only() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    DeployV1.version(&mut con, "runs").unwrap();
+    DeployV2.version(&mut con, "runs").unwrap();
+    // A library under the plain name is not a version: left alone.
+    redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=evdeploy\nredis.register_function('hand', function() return 1 end)")
+        .exec(&mut con)
+        .unwrap();
+    let deleted = evalsha::functions::prune(&mut con, &[DeployV2::library()]).unwrap();
+    assert_eq!(deleted, vec![DeployV1::LIBRARY.to_owned()]);
+    let mut left = vec!["evdeploy".to_owned(), DeployV2::LIBRARY.to_owned()];
+    left.sort();
+    assert_eq!(library_names(&mut con), left);
+    // Nothing more to prune; and a pruned version reloads itself when called.
+    assert!(
+        evalsha::functions::prune(&mut con, &[DeployV2::library()])
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(DeployV1.version(&mut con, "runs").unwrap(), "v1");
+}
+
+#[test]
+fn versioned_false_keeps_plain_names_and_refuses_another_body() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    redis::cmd("SET").arg("k").arg("v").exec(&mut con).unwrap();
+    assert_eq!(
+        Plain.plain_get(&mut con, "k").unwrap().as_deref(),
+        Some("v")
+    );
+    assert_eq!(library_names(&mut con), vec!["evplain".to_owned()]);
+
+    // Another server holds a different body under the same name.
+    let other = server_with_other_body();
+    let mut con = other.connection();
+    reset_stats(&mut con);
+    let err = PlainConflict.plain_get(&mut con, "k").unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::LibraryConflict, "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("function|load"), 1);
+    // The server's library was not replaced.
+    let code: Vec<redis::Value> = redis::cmd("FUNCTION")
+        .arg("LIST")
+        .arg("WITHCODE")
+        .query(&mut con)
+        .unwrap();
+    assert!(format!("{code:?}").contains("other"), "{code:?}");
+}
+
+fn server_with_other_body() -> Server {
+    let server = Server::start();
+    let mut con = server.connection();
+    redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=evplain\nredis.register_function('other', function() return 1 end)")
+        .exec(&mut con)
+        .unwrap();
+    server
+}
+
+#[test]
+fn redis_6_2_gets_a_clear_error_and_nothing_is_sent_twice() {
+    let server = Server::start();
+    if server.major_version() >= 7 {
+        return; // the other tests cover servers with functions
+    }
+    let mut con = server.connection();
+    redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .exec(&mut con)
+        .unwrap();
+    let err = OldQueue.push(&mut con, "q", "runs", "job").unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::FunctionsUnsupported, "{err}");
+    assert!(err.to_string().contains("no Redis Functions"), "{err}");
+    // One refused command: the FCALL. No FUNCTION LOAD, no retry.
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();
+    let errors = info
+        .lines()
+        .find_map(|l| l.strip_prefix("total_error_replies:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(errors, "1", "{info}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_then_warm_async_and_a_herd_sends_one_load() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let client = server.client();
+    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut sync = server.connection();
+    reset_stats(&mut sync);
+    let len: i64 = AsyncQueue
+        .push_async(&mut con, "q", "runs", "job")
+        .await
+        .unwrap();
+    assert_eq!(len, 1);
+    let stats = Stats::read(&mut sync);
+    assert_eq!(stats.calls("fcall"), 2);
+    assert_eq!(stats.calls("function|load"), 1);
+    reset_stats(&mut sync);
+    AsyncQueue
+        .push_async(&mut con, "q", "runs", "job")
+        .await
+        .unwrap();
+    assert_eq!(Stats::read(&mut sync).calls("fcall"), 1);
+    assert_eq!(runs(&mut sync, "runs"), 2);
+
+    // A herd of 200 tasks on one multiplexed connection, cold: one FUNCTION LOAD.
+    redis::cmd("FUNCTION").arg("FLUSH").exec(&mut sync).unwrap();
+    reset_stats(&mut sync);
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let mut con = con.clone();
+            tokio::spawn(async move {
+                HerdQueue
+                    .push_async(&mut con, "herd", "herd:runs", "job")
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = Stats::read(&mut sync);
+    assert_eq!(stats.calls("function|load"), 1);
+    assert_eq!(runs(&mut sync, "herd:runs"), 200, "each task ran once");
+}
