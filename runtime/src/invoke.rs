@@ -58,7 +58,7 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 /// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
 /// evalsha's own successful load of the script on the same connection) is the script's
 /// own error reply: it ran.
-fn own_reply(script: &'static str, err: RedisError) -> Error {
+pub(crate) fn own_reply(script: &'static str, err: RedisError) -> Error {
     if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
         Error::new(script, ErrorKind::Script { line: None }, Some(err)).with_ran(Ran::Yes)
     } else {
