@@ -66,7 +66,7 @@ async fn invoke_untraced<T, Tr: Transport>(
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err);
+    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
     let seen = script.flight.generation();
 
     let first = reply(transport.evalsha(call).await);
