@@ -60,7 +60,15 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 /// own error reply: it ran.
 fn own_reply(script: &'static str, err: RedisError) -> Error {
     if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
-        Error::new(script, ErrorKind::Script { line: None }, Some(err)).with_ran(Ran::Yes)
+        Error::new(
+            script,
+            ErrorKind::Script {
+                line: None,
+                file: script,
+            },
+            Some(err),
+        )
+        .with_ran(Ran::Yes)
     } else {
         Error::from_redis(script, err)
     }
@@ -83,7 +91,7 @@ async fn invoke_untraced<T, Tr: Transport>(
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err);
+    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
     let mut seen = script.flight.generation();
 
     let first = reply(transport.evalsha(call).await);
