@@ -102,7 +102,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 #(#fn_params,)*
             ) -> #krate::__private::Result<#ret, #krate::Error>
             where
-                C: #krate::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
+                C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
             {
                 self.call #turbofish(#(#names),*).run_async(con).await
             }

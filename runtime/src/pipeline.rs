@@ -257,7 +257,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -271,7 +271,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, Error>>, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -416,7 +416,7 @@ pub fn preload<C: redis::ConnectionLike + ?Sized>(
 #[cfg(feature = "aio")]
 pub async fn preload_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<(), Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
     let pipe = load_pipeline(scripts);
     let replies = con.req_packed_commands(&pipe, 0, scripts.len()).await;
@@ -436,7 +436,7 @@ pub fn loaded<C: redis::ConnectionLike + ?Sized>(
 #[cfg(feature = "aio")]
 pub async fn loaded_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<Vec<bool>, Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
     let reply = con.req_packed_command(&exists_cmd(scripts)).await;
     exists_reply(scripts, reply)
