@@ -118,6 +118,8 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
             static SCRIPT: #krate::Script =
                 #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
 
+            // A script may declare any number of parameters, each a method parameter.
+            #[allow(clippy::too_many_arguments)]
             impl #name {
                 #[doc = #sha_doc]
                 pub const SHA1: &'static str = #sha1;
