@@ -243,7 +243,7 @@ fn pair(replies: &mut Vec<Value>) -> RedisResult<(Value, Value)> {
 pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 #[cfg(feature = "aio")]
-impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
+impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C> {
     const MAY_WAIT: bool = true;
 
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
@@ -291,7 +291,7 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// hash to one slot, checked before anything is sent; the reload and the retry go to
     /// the node that runs the call.
     #[cfg(feature = "aio")]
-    pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
+    pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
