@@ -42,7 +42,13 @@ fn a_lua_error_ran() {
     let err = CountThenFail
         .run::<(), _>(&mut con, "n", "boom")
         .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(5) });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(5),
+            file: "tests/scripts/count_then_fail.lua"
+        }
+    );
     assert_eq!(err.ran(), Ran::Yes, "{err}");
     assert_eq!(get(&mut con, "n"), 1);
 }

@@ -30,8 +30,12 @@ pub enum ErrorKind {
     /// `redis.call`, also its own error reply reading `NOSCRIPT ...`). `line` is the line
     /// in the `.lua` file when the server reported one.
     Script {
-        /// 1-based line of the `.lua` file the server blamed, if it named one.
+        /// 1-based line of the `.lua` file the server blamed, if it named one: a line
+        /// of [`file`](ErrorKind::Script::file).
         line: Option<u32>,
+        /// The file that holds that line: the script itself, or for a script composed
+        /// with `@include`, the included file where the failing code was written.
+        file: &'static str,
     },
     /// The script ran but its reply could not be converted to the Rust type.
     Reply {
@@ -128,14 +132,29 @@ impl Error {
             // A script's own error reply that reads `NOSCRIPT ...`: it ran.
             redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::Script {
                 line: script_line(&err.to_string()),
+                file: script,
             },
             _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
             _ if is_script_error(&err) => ErrorKind::Script {
                 line: script_line(&err.to_string()),
+                file: script,
             },
             _ => ErrorKind::Redis,
         };
         Self::new(script, kind, Some(err))
+    }
+
+    /// Points a script error's line at the file and line where the code was written
+    /// (the included file of a composed script); other errors pass unchanged.
+    pub(crate) fn located(mut self, script: &crate::Script) -> Self {
+        if let ErrorKind::Script {
+            line: Some(line),
+            file,
+        } = &mut self.kind
+        {
+            (*file, *line) = script.origin(*line);
+        }
+        self
     }
 
     /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
@@ -151,7 +170,7 @@ impl Error {
     /// The line of the `.lua` file a script error points at, when the server named one.
     pub fn line(&self) -> Option<u32> {
         match self.kind {
-            ErrorKind::Script { line } => line,
+            ErrorKind::Script { line, .. } => line,
             _ => None,
         }
     }
@@ -254,10 +273,11 @@ impl fmt::Display for Error {
                 ": transaction aborted (EXECABORT), nothing in it ran: the server refused \
                  command #{command} of the pipeline when queuing it"
             )?,
-            ErrorKind::Script { line: Some(line) } => {
-                write!(f, " failed at {}:{line}", self.script)?
-            }
-            ErrorKind::Script { line: None } => f.write_str(" returned an error")?,
+            ErrorKind::Script {
+                line: Some(line),
+                file,
+            } => write!(f, " failed at {file}:{line}")?,
+            ErrorKind::Script { line: None, .. } => f.write_str(" returned an error")?,
             ErrorKind::Reply { expected } => write!(f, ": reply does not convert to `{expected}`")?,
             ErrorKind::Argument { name, count } => write!(
                 f,

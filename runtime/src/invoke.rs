@@ -14,7 +14,7 @@ use crate::cluster;
 use crate::error::{Error, ErrorKind};
 use crate::flight;
 use crate::ran::{self, Ran};
-use crate::script::Reload;
+use crate::script::{Reload, Script};
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
@@ -58,11 +58,19 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 /// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
 /// evalsha's own successful load of the script on the same connection) is the script's
 /// own error reply: it ran.
-pub(crate) fn own_reply(script: &'static str, err: RedisError) -> Error {
+pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
     if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
-        Error::new(script, ErrorKind::Script { line: None }, Some(err)).with_ran(Ran::Yes)
+        Error::new(
+            script.name(),
+            ErrorKind::Script {
+                line: None,
+                file: script.name(),
+            },
+            Some(err),
+        )
+        .with_ran(Ran::Yes)
     } else {
-        Error::from_redis(script, err)
+        Error::from_redis(script.name(), err).located(script)
     }
 }
 
@@ -83,7 +91,7 @@ async fn invoke_untraced<T, Tr: Transport>(
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err);
+    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
     let mut seen = script.flight.generation();
 
     let first = reply(transport.evalsha(call).await);
@@ -93,7 +101,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
         Reload::Eval => {
-            return reply(transport.eval(call).await).map_err(|e| own_reply(script.name(), e));
+            return reply(transport.eval(call).await).map_err(|e| own_reply(script, e));
         }
         Reload::Load => {}
     }
@@ -149,7 +157,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     drop(loading);
     // A refused load explains the retry's NOSCRIPT: nothing ran.
     loaded.map_err(|e| Error::load_refused(script.name(), e))?;
-    reply(Ok(retry)).map_err(|e| own_reply(script.name(), e))
+    reply(Ok(retry)).map_err(|e| own_reply(script, e))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for
@@ -235,7 +243,7 @@ fn pair(replies: &mut Vec<Value>) -> RedisResult<(Value, Value)> {
 pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 #[cfg(feature = "aio")]
-impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
+impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C> {
     const MAY_WAIT: bool = true;
 
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
@@ -283,7 +291,7 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// hash to one slot, checked before anything is sent; the reload and the retry go to
     /// the node that runs the call.
     #[cfg(feature = "aio")]
-    pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
+    pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {

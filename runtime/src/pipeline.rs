@@ -281,7 +281,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -295,7 +295,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, Error>>, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -398,9 +398,9 @@ impl Pipeline {
                     let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
                         if own {
-                            crate::invoke::own_reply(script.name(), e)
+                            crate::invoke::own_reply(script, e)
                         } else {
-                            Error::from_redis(script.name(), e)
+                            Error::from_redis(script.name(), e).located(script)
                         }
                     });
                     let ran = result.as_ref().map_or_else(|e| e.ran(), |_| Ran::Yes);
@@ -460,21 +460,43 @@ impl std::fmt::Debug for Pipeline {
 
 /// Loads `scripts` on the connection in one round trip (a pipeline of `SCRIPT LOAD`s):
 /// at start-up, after a failover, or as the deploy step for [`Reload::Never`].
+///
+/// On a Redis Cluster connection it loads every script on every node, primaries and
+/// replicas: one `SCRIPT LOAD` per script, which redis fans out to all nodes and which
+/// succeeds only when every node loaded it. (A pipeline of them would reach one random
+/// node.)
 pub fn preload<C: redis::ConnectionLike + ?Sized>(
     con: &mut C,
     scripts: &[&'static Script],
 ) -> Result<(), Error> {
+    if !con.supports_pipelining() {
+        // A sync cluster connection (see `cluster`).
+        for script in scripts {
+            let reply = con.req_packed_command(&load_cmd(script).get_packed_command());
+            check_loads(&[script], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(scripts);
     let replies = con.req_packed_commands(&pipe.get_packed_pipeline(), 0, scripts.len());
     check_loads(scripts, replies)
 }
 
-/// [`preload`] on an async connection.
+/// [`preload`] on an async connection. On `redis::cluster_async::ClusterConnection`
+/// (feature `cluster-async`) it loads every script on every node, as [`preload`] does.
 #[cfg(feature = "aio")]
 pub async fn preload_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<(), Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
+    #[cfg(feature = "cluster-async")]
+    if crate::cluster::is_async_cluster::<C>() {
+        for script in scripts {
+            let reply = con.req_packed_command(&load_cmd(script)).await;
+            check_loads(&[script], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(scripts);
     let replies = con.req_packed_commands(&pipe, 0, scripts.len()).await;
     check_loads(scripts, replies)
@@ -493,16 +515,22 @@ pub fn loaded<C: redis::ConnectionLike + ?Sized>(
 #[cfg(feature = "aio")]
 pub async fn loaded_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<Vec<bool>, Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
     let reply = con.req_packed_command(&exists_cmd(scripts)).await;
     exists_reply(scripts, reply)
 }
 
+fn load_cmd(script: &Script) -> Cmd {
+    let mut cmd = redis::cmd("SCRIPT");
+    cmd.arg("LOAD").arg(script.source());
+    cmd
+}
+
 fn load_pipeline(scripts: &[&'static Script]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     for script in scripts {
-        pipe.cmd("SCRIPT").arg("LOAD").arg(script.source());
+        pipe.add_command(load_cmd(script));
     }
     pipe
 }
