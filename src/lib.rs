@@ -19,7 +19,7 @@ macro_rules! include_script {
 }
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, PIPELINE, Pipeline, Reload, Script, loaded, preload,
+    Call, Error, ErrorKind, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};

@@ -104,7 +104,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 #(#fn_params,)*
             ) -> #krate::__private::Result<#ret, #krate::Error>
             where
-                C: #krate::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
+                C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
             {
                 self.call #turbofish(#(#names),*).run_async(con).await
             }
@@ -121,6 +121,8 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload)#sources;
             #tracked
 
+            // A script may declare any number of parameters, each a method parameter.
+            #[allow(clippy::too_many_arguments)]
             impl #name {
                 #[doc = #sha_doc]
                 pub const SHA1: &'static str = #sha1;
