@@ -101,7 +101,8 @@ async fn invoke_untraced<T, Tr: Transport>(
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
         Reload::Eval => {
-            return reply(transport.eval(call).await).map_err(|e| own_reply(script.name(), e));
+            return reply(transport.eval(call).await)
+                .map_err(|e| own_reply(script.name(), e).located(script));
         }
         Reload::Load => {}
     }
@@ -157,7 +158,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     drop(loading);
     // A refused load explains the retry's NOSCRIPT: nothing ran.
     loaded.map_err(|e| Error::load_refused(script.name(), e))?;
-    reply(Ok(retry)).map_err(|e| own_reply(script.name(), e))
+    reply(Ok(retry)).map_err(|e| own_reply(script.name(), e).located(script))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for

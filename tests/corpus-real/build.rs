@@ -45,7 +45,7 @@ fn main() {
     }
     code.push_str(
         "/// Every compiled corpus script: its package and version, and its `Script`.\n\
-         pub static SCRIPTS: &[(&str, fn() -> &'static ::evalsha::Script)] = &[\n",
+         pub static SCRIPTS: &[Entry] = &[\n",
     );
     code.push_str(&table);
     code.push_str("];\n");
