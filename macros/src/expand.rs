@@ -9,6 +9,7 @@ use quote::quote;
 use sha1::{Digest, Sha1};
 use syn::Ident;
 
+use crate::check::{self, Mode};
 use crate::codegen::{self, Model};
 use crate::file;
 use crate::header::{self, Header};
@@ -47,12 +48,23 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             }
             let (parsed, mut problems) = header::parse(&script.text);
             header = parsed;
-            match lua::analyse(&script.text) {
-                Ok(found) => {
+            match lua::parse(&script.text) {
+                Ok(ast) => {
+                    let found = lua::usage(&ast);
                     problems.extend(lua::check(&header, &found));
+                    problems.extend(check::run(&ast, &script.text, &header, Mode::Script));
                     usage = found;
                 }
-                Err(syntax) => problems.extend(syntax),
+                Err(syntax) => {
+                    // A misplaced `#!lua` line is a syntax error: say what is wrong there.
+                    let shebang = check::run_on_text(&script.text);
+                    problems.extend(
+                        syntax
+                            .into_iter()
+                            .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+                    );
+                    problems.extend(shebang);
+                }
             }
             problems.sort_by_key(|p| (p.line, p.col));
             errors.extend(
