@@ -6,12 +6,15 @@
 
 mod check;
 mod codegen;
+mod compose;
+mod diagnostic;
 mod env;
 mod expand;
 mod file;
 mod header;
 mod input;
 mod lua;
+mod names;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.

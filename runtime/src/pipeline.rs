@@ -257,7 +257,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -271,7 +271,7 @@ impl Pipeline {
     #[cfg(feature = "aio")]
     pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, Error>>, Error>
     where
-        C: redis::aio::ConnectionLike + Send + ?Sized,
+        C: redis::aio::ConnectionLike + ?Sized,
     {
         self.check()?;
         let (offset, count) = self.window();
@@ -345,7 +345,9 @@ impl Pipeline {
                     }
                 }
                 Item::Call { call, ignore, .. } => {
-                    let result = reply.map_err(|e| Error::from_redis(call.script().name(), e));
+                    let result = reply.map_err(|e| {
+                        Error::from_redis(call.script().name(), e).located(call.script())
+                    });
                     if !ignore || result.is_err() {
                         out.push(result);
                     }
@@ -403,21 +405,43 @@ impl std::fmt::Debug for Pipeline {
 
 /// Loads `scripts` on the connection in one round trip (a pipeline of `SCRIPT LOAD`s):
 /// at start-up, after a failover, or as the deploy step for [`Reload::Never`].
+///
+/// On a Redis Cluster connection it loads every script on every node, primaries and
+/// replicas: one `SCRIPT LOAD` per script, which redis fans out to all nodes and which
+/// succeeds only when every node loaded it. (A pipeline of them would reach one random
+/// node.)
 pub fn preload<C: redis::ConnectionLike + ?Sized>(
     con: &mut C,
     scripts: &[&'static Script],
 ) -> Result<(), Error> {
+    if !con.supports_pipelining() {
+        // A sync cluster connection (see `cluster`).
+        for script in scripts {
+            let reply = con.req_packed_command(&load_cmd(script).get_packed_command());
+            check_loads(&[script], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(scripts);
     let replies = con.req_packed_commands(&pipe.get_packed_pipeline(), 0, scripts.len());
     check_loads(scripts, replies)
 }
 
-/// [`preload`] on an async connection.
+/// [`preload`] on an async connection. On `redis::cluster_async::ClusterConnection`
+/// (feature `cluster-async`) it loads every script on every node, as [`preload`] does.
 #[cfg(feature = "aio")]
 pub async fn preload_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<(), Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
+    #[cfg(feature = "cluster-async")]
+    if crate::cluster::is_async_cluster::<C>() {
+        for script in scripts {
+            let reply = con.req_packed_command(&load_cmd(script)).await;
+            check_loads(&[script], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(scripts);
     let replies = con.req_packed_commands(&pipe, 0, scripts.len()).await;
     check_loads(scripts, replies)
@@ -436,16 +460,22 @@ pub fn loaded<C: redis::ConnectionLike + ?Sized>(
 #[cfg(feature = "aio")]
 pub async fn loaded_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<Vec<bool>, Error>
 where
-    C: redis::aio::ConnectionLike + Send + ?Sized,
+    C: redis::aio::ConnectionLike + ?Sized,
 {
     let reply = con.req_packed_command(&exists_cmd(scripts)).await;
     exists_reply(scripts, reply)
 }
 
+fn load_cmd(script: &Script) -> Cmd {
+    let mut cmd = redis::cmd("SCRIPT");
+    cmd.arg("LOAD").arg(script.source());
+    cmd
+}
+
 fn load_pipeline(scripts: &[&'static Script]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     for script in scripts {
-        pipe.cmd("SCRIPT").arg("LOAD").arg(script.source());
+        pipe.add_command(load_cmd(script));
     }
     pipe
 }
