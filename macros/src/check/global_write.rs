@@ -1,7 +1,7 @@
-//! `global-write`: assigning a global or defining `function name()`, which every server
-//! refuses (Redis 7+ and Valkey: "Attempt to modify a readonly table"; Redis 6.2: "Script
-//! attempted to create global variable"), and writing into a library table
-//! (`function string.trim()`, `redis.x = 1`), which Redis 7+ and Valkey refuse.
+//! `global-write`: assigning a global or defining `function name()`, and writing into a
+//! library table (`function string.trim()`, `redis.x = 1`, `_G.x = 1`): every server of
+//! the matrix (Redis 6.2 too) fails the script with "Attempt to modify a readonly table"
+//! when the line runs. Writing into `KEYS`/`ARGV` works and is left alone.
 
 use super::scope::UseKind;
 use super::{Context, Finding, code};
@@ -9,10 +9,20 @@ use super::{Context, Finding, code};
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
     for global in &cx.facts.globals {
         let message = match global.kind {
-            UseKind::Write => format!(
-                "assigns the global {name}: scripts may not create or change globals, the \
-                 server refuses it when the line runs; make it `local {name}` (or `local \
-                 function {name}`)",
+            UseKind::Write | UseKind::Define => format!(
+                "{} the global `{name}`: scripts may not create or change globals, the server \
+                 fails the script with \"Attempt to modify a readonly table\"; make it `local \
+                 {}{name}`",
+                if global.kind == UseKind::Define {
+                    "defines"
+                } else {
+                    "assigns"
+                },
+                if global.kind == UseKind::Define {
+                    "function "
+                } else {
+                    ""
+                },
                 name = global.name
             ),
             UseKind::FieldWrite
@@ -24,9 +34,9 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
                     None => format!("a field of {}", code(&global.name)),
                 };
                 format!(
-                    "assigns {target}: {} is a library table, read-only on Redis 7 and later \
-                     and on Valkey (\"Attempt to modify a readonly table\"); keep your own \
-                     functions in a local table",
+                    "assigns {target}: {} is a library table and read-only, the server \
+                     fails the script with \"Attempt to modify a readonly table\"; keep your \
+                     own functions in a local table",
                     code(&global.name)
                 )
             }
@@ -51,16 +61,22 @@ mod tests {
         );
         assert_eq!(p.len(), 3, "{p:#?}");
         assert!(
-            p[0].starts_with("1:1: assigns the global count"),
+            p[0].starts_with("1:1: assigns the global `count`"),
             "{}",
             p[0]
         );
         assert!(
-            p[1].starts_with("2:10: assigns the global helper"),
+            p[1].starts_with("2:10: defines the global `helper`"),
             "{}",
             p[1]
         );
         assert!(p[2].starts_with("3:10: assigns `string.trim`"), "{}", p[2]);
+    }
+
+    #[test]
+    fn one_mistake_one_error_reading_the_global_it_wrote_is_not_another() {
+        let p = problems("count = 1\nfunction helper() end\nhelper()\nreturn count");
+        assert_eq!(p.len(), 2, "{p:#?}");
     }
 
     #[test]

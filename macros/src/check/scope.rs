@@ -51,8 +51,10 @@ pub(crate) struct GlobalUse {
 pub(crate) enum UseKind {
     /// Reads the global (and maybe its field).
     Read,
-    /// `name = ...` or `function name() end`.
+    /// `name = ...`.
     Write,
+    /// `function name() end`.
+    Define,
     /// `name.field = ...` or `function name.field() end`: a write into the global's table.
     FieldWrite,
 }
@@ -235,7 +237,7 @@ impl Walker {
                             kind: if dotted {
                                 UseKind::FieldWrite
                             } else {
-                                UseKind::Write
+                                UseKind::Define
                             },
                         });
                     } else if names.len() == 1 && !method {
@@ -687,7 +689,7 @@ mod tests {
             kinds,
             vec![
                 ("x".into(), UseKind::Write),
-                ("helper".into(), UseKind::Write),
+                ("helper".into(), UseKind::Define),
                 ("table".into(), UseKind::FieldWrite),
                 ("string".into(), UseKind::FieldWrite),
             ]

@@ -6,6 +6,8 @@
 //! - `---@diagnostic disable: NAME` from there on, until `---@diagnostic enable: NAME`.
 //!
 //! Without names they apply to every check. `--- @diagnostic` (with a space) is the same.
+//! A `disable` among the comment lines that open the file (before any code) covers the
+//! whole file, its `#!lua` line included.
 
 /// One `@diagnostic` comment.
 struct Directive {
@@ -30,7 +32,13 @@ impl Suppressions {
     /// Reads every `---@diagnostic` comment of `text`.
     pub(crate) fn read(text: &str) -> Suppressions {
         let mut directives = Vec::new();
+        let mut code_seen = false;
         for (index, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start();
+            let opening = !code_seen;
+            if !(trimmed.is_empty() || trimmed.starts_with("--") || trimmed.starts_with("#!")) {
+                code_seen = true;
+            }
             let Some(at) = line.find("---") else { continue };
             let rest = line[at..].trim_start_matches('-').trim_start();
             let Some(rest) = rest.strip_prefix("@diagnostic") else {
@@ -50,8 +58,13 @@ impl Suppressions {
                 .filter(|n| !n.is_empty())
                 .map(str::to_owned)
                 .collect();
+            let line = if opening && action == Action::Disable {
+                0
+            } else {
+                index + 1
+            };
             directives.push(Directive {
-                line: index + 1,
+                line,
                 action,
                 names,
             });
@@ -95,5 +108,17 @@ mod tests {
         assert!(s.silenced("escape", 6) && s.silenced("escape", 7));
         assert!(!s.silenced("escape", 9));
         assert!(s.silenced("bool-arg", 11) && !s.silenced("bool-arg", 9));
+    }
+
+    #[test]
+    fn a_disable_in_the_opening_comments_covers_the_shebang_line() {
+        let s = Suppressions::read(
+            "#!lua flags=x\n--- Doc.\n---@diagnostic disable: shebang\nreturn 1",
+        );
+        assert!(s.silenced("shebang", 1));
+        let s = Suppressions::read(
+            "#!lua flags=x\nlocal a = 1\n---@diagnostic disable: shebang\nreturn a",
+        );
+        assert!(!s.silenced("shebang", 1) && s.silenced("shebang", 4));
     }
 }

@@ -11,10 +11,18 @@ use super::{Context, Finding, code};
 use crate::env;
 
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
+    // A global the script assigns is global-write's mistake; its reads are not another one.
+    let assigned = |name: &str| {
+        cx.facts
+            .globals
+            .iter()
+            .any(|g| g.name == name && matches!(g.kind, UseKind::Write | UseKind::Define))
+    };
     for global in &cx.facts.globals {
         if !cx.is_global(&global.name) {
-            if global.kind != UseKind::Read && global.kind != UseKind::FieldWrite {
-                continue; // `x = 1` is global-write's
+            if !matches!(global.kind, UseKind::Read | UseKind::FieldWrite) || assigned(&global.name)
+            {
+                continue;
             }
             out.push(Finding {
                 line: global.pos.line,
