@@ -3,6 +3,6 @@
 ---@arg ...fields string
 redis.call('DEL', unpack(KEYS))
 redis.call('SET', KEYS[1], 'v', 'EX', 10)
-redis.call('HSET', KEYS[1], 'a', 1, unpack(ARGV))
+redis.call('HSET', KEYS[1] .. ':h', 'a', 1, unpack(ARGV))
 redis.call('OBJECT', 'ENCODING', KEYS[1])
 return redis.call('GET', unpack(KEYS))
