@@ -99,7 +99,13 @@ fn a_script_error_in_the_middle_keeps_the_other_results() {
     assert_eq!(results[0].as_ref().unwrap(), &redis::Value::Int(1));
     let err = results[1].as_ref().unwrap_err();
     assert_eq!(err.script(), "tests/scripts/count_then_fail.lua");
-    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(5) });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(5),
+            file: "tests/scripts/count_then_fail.lua"
+        }
+    );
     assert_eq!(results[2].as_ref().unwrap(), &redis::Value::Int(2));
     assert_eq!(list(&mut con, "l"), ["first", "last"]);
 

@@ -70,7 +70,10 @@ where
     assert!(results[0].is_ok() && results[2].is_ok());
     assert_eq!(
         results[1].as_ref().unwrap_err().kind(),
-        &ErrorKind::Script { line: Some(5) }
+        &ErrorKind::Script {
+            line: Some(5),
+            file: "tests/scripts/count_then_fail.lua"
+        }
     );
     assert_eq!(list(server), ["a", "b"]);
 

@@ -5,11 +5,14 @@
 //! `proc_macro2` token streams, unit-tested on its own.
 
 mod codegen;
+mod compose;
+mod diagnostic;
 mod expand;
 mod file;
 mod header;
 mod input;
 mod lua;
+mod names;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.

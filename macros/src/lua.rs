@@ -16,9 +16,20 @@ pub(crate) struct Side {
     pub(crate) literal: Vec<(usize, usize, usize)>,
     /// Used in a way that needs any number of values: `KEYS[i]`, `#ARGV`, `unpack(KEYS)`.
     pub(crate) dynamic: bool,
+    /// Line and column of the first such use.
+    pub(crate) dynamic_at: Option<(usize, usize)>,
 }
 
 impl Side {
+    /// Records a use that needs any number of values, at `name`'s position.
+    fn mark_dynamic(&mut self, name: &TokenReference) {
+        self.dynamic = true;
+        if self.dynamic_at.is_none() {
+            let pos = name.token().start_position();
+            self.dynamic_at = Some((pos.line(), pos.character()));
+        }
+    }
+
     /// The highest literal index used, or 0.
     pub(crate) fn max(&self) -> usize {
         self.literal.iter().map(|u| u.0).max().unwrap_or(0)
@@ -68,6 +79,23 @@ pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Proble
         ("ARGV", "@arg", &usage.args, &header.args),
     ] {
         let variadic = declared.last().is_some_and(|p| p.variadic);
+        if let Some((line, col)) = side.dynamic_at
+            && !variadic
+        {
+            problems.push(Problem {
+                line,
+                col,
+                message: format!(
+                    "{name} is used as a whole or with a computed index (`{name}[i]`, `#{name}`, \
+                     `unpack({name})`, passed to a function), so the script takes any number of \
+                     them, but the header declares {} `{tag}` line{} and none is variadic; declare \
+                     the rest with `---{tag} ...NAME{}`",
+                    declared.len(),
+                    if declared.len() == 1 { "" } else { "s" },
+                    if tag == "@arg" { " TYPE" } else { "" },
+                ),
+            });
+        }
         let mut reported = Vec::new();
         for &(n, line, col) in &side.literal {
             if reported.contains(&n) {
@@ -137,11 +165,11 @@ impl Finder {
                         let pos = name.token().start_position();
                         side.literal.push((n, pos.line(), pos.character()));
                     }
-                    None => side.dynamic = true,
+                    None => side.mark_dynamic(name),
                 },
-                _ => side.dynamic = true,
+                _ => side.mark_dynamic(name),
             },
-            _ => side.dynamic = true,
+            _ => side.mark_dynamic(name),
         }
     }
 }
@@ -159,7 +187,7 @@ impl Visitor for Finder {
         if let Var::Name(name) = var
             && let Some(side) = self.side(name)
         {
-            side.dynamic = true;
+            side.mark_dynamic(name);
         }
     }
 

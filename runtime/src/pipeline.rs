@@ -345,7 +345,9 @@ impl Pipeline {
                     }
                 }
                 Item::Call { call, ignore, .. } => {
-                    let result = reply.map_err(|e| Error::from_redis(call.script().name(), e));
+                    let result = reply.map_err(|e| {
+                        Error::from_redis(call.script().name(), e).located(call.script())
+                    });
                     if !ignore || result.is_err() {
                         out.push(result);
                     }
