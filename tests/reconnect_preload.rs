@@ -16,11 +16,6 @@ evalsha::include_script!(Bb8Incr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(R2d2Incr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(DeadpoolEcho = "tests/scripts/echo.lua");
 
-/// Until `From<evalsha::Error> for redis::RedisError` lands: the pools' error type.
-fn to_redis(err: evalsha::Error) -> redis::RedisError {
-    redis::RedisError::from((redis::ErrorKind::Client, "preload", err.to_string()))
-}
-
 /// `EVALSHA`s since the server (re)started.
 fn evalshas(server: &Server) -> u64 {
     Stats::read(&mut server.connection()).calls("evalsha")
@@ -59,7 +54,7 @@ async fn deadpool_post_create_hook_preloads_after_a_restart() {
             Box::pin(async move {
                 evalsha::preload_async(con, &deadpool_scripts())
                     .await
-                    .map_err(|err| HookError::Backend(to_redis(err)))
+                    .map_err(|err| HookError::Backend(err.into()))
             })
         }))
         .build()
@@ -91,7 +86,7 @@ impl bb8_redis::bb8::CustomizeConnection<redis::aio::MultiplexedConnection, redi
         Box::pin(async move {
             evalsha::preload_async(con, &[Bb8Incr::script()])
                 .await
-                .map_err(to_redis)
+                .map_err(redis::RedisError::from)
         })
     }
 }
@@ -125,7 +120,7 @@ struct R2d2Preload;
 
 impl r2d2::CustomizeConnection<redis::Connection, redis::RedisError> for R2d2Preload {
     fn on_acquire(&self, con: &mut redis::Connection) -> Result<(), redis::RedisError> {
-        evalsha::preload(con, &[R2d2Incr::script()]).map_err(to_redis)
+        evalsha::preload(con, &[R2d2Incr::script()]).map_err(redis::RedisError::from)
     }
 }
 
