@@ -37,7 +37,7 @@ macro_rules! include_library {
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Reload, Script, loaded, preload,
+    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};
@@ -46,7 +46,7 @@ pub use evalsha_runtime::{loaded_async, preload_async};
 /// without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use core::{concat, include_str, option::Option, result::Result};
+    pub use core::{concat, include_bytes, include_str, option::Option, result::Result};
     pub use evalsha_macros::{include_library, include_script};
     pub use evalsha_runtime::__private::*;
     pub use evalsha_runtime::{Call, Error, Script};

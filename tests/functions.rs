@@ -124,7 +124,14 @@ fn lua_errors_run_once_and_name_the_file_line() {
         .fail_call::<()>("fails", "boom")
         .run(&mut con)
         .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(22) });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(22),
+            file: "tests/libraries/queue.lua"
+        }
+    );
+    assert_eq!(err.ran(), evalsha::Ran::Yes);
     assert_eq!(err.script(), "tests/libraries/queue.lua#fail");
     let text = err.to_string();
     assert!(

@@ -9,11 +9,15 @@ use quote::quote;
 use sha1::{Digest, Sha1};
 use syn::Ident;
 
+use crate::check::{self, Mode};
 use crate::codegen::{self, Model};
+use crate::compose::{self, Composed};
+use crate::diagnostic;
 use crate::file;
-use crate::header::{self, Header};
-use crate::input::{self, Input};
+use crate::header::{self, Header, Problem};
+use crate::input::Input;
 use crate::lua;
+use crate::names;
 
 /// Expands `include_script!(input)`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
@@ -30,39 +34,29 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Ident::new(&input::type_name_from_stem(&stem), Span::call_site())
+        Ident::new(&names::upper_camel(&stem), Span::call_site())
     });
 
     let mut errors: Vec<String> = Vec::new();
     let mut header = Header::default();
     let mut usage = lua::Usage::default();
     let mut sha1 = String::new();
-    let mut absolute = None;
+    let mut composed = None;
     // The source file of the path literal (the user's file, also when the call went
     // through `evalsha::include_script!`), for the "exists beside the source" hint.
     let caller = input.path.span().local_file();
     match file::read(&path, caller.as_deref()) {
         Ok(script) => {
-            sha1 = hex_sha1(script.text.as_bytes());
-            absolute = Some(script.absolute.to_string_lossy().into_owned());
-            if script.text.trim().is_empty() {
-                errors.push(format!("{path}:1:1: the script is empty"));
-            }
-            let (parsed, mut problems) = header::parse(&script.text);
-            header = parsed;
-            match lua::analyse(&script.text) {
-                Ok(found) => {
-                    problems.extend(lua::check(&header, &found));
-                    usage = found;
-                }
-                Err(syntax) => problems.extend(syntax),
-            }
-            problems.sort_by_key(|p| (p.line, p.col));
+            let (script, problems) = check(&path, script);
+            sha1 = hex_sha1(script.composed.text.as_bytes());
+            header = script.header;
+            usage = script.usage;
             errors.extend(
                 problems
-                    .into_iter()
-                    .map(|p| format!("{path}:{}:{}: {}", p.line, p.col, p.message)),
+                    .iter()
+                    .map(|p| diagnostic::render(&script.composed, p)),
             );
+            composed = Some(script.composed);
         }
         Err(message) => errors.push(message),
     }
@@ -72,7 +66,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         vis: &input.vis,
         name: &name,
         path: &path,
-        absolute: absolute.as_deref(),
+        composed: composed.as_ref(),
         sha1: &sha1,
         header: &header,
         usage: &usage,
@@ -86,6 +80,61 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         #(#errors)*
         #code
     }
+}
+
+/// A script read, composed and checked.
+struct Checked {
+    composed: Composed,
+    header: Header,
+    usage: lua::Usage,
+}
+
+/// Composes the script from its files, parses its header and its Lua, and checks one
+/// against the other. Problems are positions in the composed text, sorted.
+fn check(path: &str, script: file::ScriptFile) -> (Checked, Vec<Problem>) {
+    let (composed, mut problems) = compose::compose(path, script.absolute, script.text);
+    if composed.text.trim().is_empty() {
+        problems.push(Problem {
+            line: 1,
+            col: 1,
+            message: "the script is empty".into(),
+        });
+    }
+    // The header is the top-level file's own: its lines are lines of that file.
+    let (header, header_problems) = header::parse(&composed.parts[0].text);
+    problems.extend(header_problems.into_iter().map(|p| Problem {
+        line: composed.composed_line(0, p.line).unwrap_or(p.line),
+        ..p
+    }));
+    problems.extend(header::tags_in_included(&composed));
+    let mut usage = lua::Usage::default();
+    match lua::parse(&composed.text) {
+        Ok(ast) => {
+            let found = lua::usage(&ast);
+            problems.extend(lua::check(&header, &found));
+            problems.extend(check::run(&ast, &composed.text, &header, Mode::Script));
+            usage = found;
+        }
+        Err(syntax) => {
+            // A misplaced `#!lua` line is a syntax error: say what is wrong there.
+            let shebang = check::run_on_text(&composed.text);
+            problems.extend(
+                syntax
+                    .into_iter()
+                    .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+            );
+            problems.extend(shebang);
+        }
+    }
+    problems.sort_by_key(|p| (p.line, p.col));
+    (
+        Checked {
+            composed,
+            header,
+            usage,
+        },
+        problems,
+    )
 }
 
 /// Lowercase hex SHA1, as Redis computes it for `SCRIPT LOAD`.

@@ -135,14 +135,17 @@ pub(crate) fn parse(text: &str) -> (Header, Vec<Problem>) {
     }
 
     for (index, line) in lines {
+        if is_banner(line) {
+            continue; // `------------`: a plain comment, neither a header line nor its end
+        }
         let Some(content) = line.strip_prefix("---") else {
             break;
         };
+        if crate::compose::directive(line).is_some() {
+            continue; // an include, not a tag: it makes no header by itself
+        }
         header.present = true;
         let line_no = index + 1;
-        if content.chars().all(|c| c == '-') {
-            continue; // a ruler like `-----------`
-        }
         let lead = content.len() - content.trim_start().len();
         let body = content.trim_start();
         let col = 4 + lead;
@@ -182,6 +185,21 @@ fn parse_tag(
                         if tag == "arg" { " TYPE" } else { "" }
                     ),
                 );
+                // Still a declared slot (renamed by `check_names`), so later checks do
+                // not report its uses again.
+                let param = Param {
+                    name: String::new(),
+                    ty: None,
+                    variadic: false,
+                    doc: String::new(),
+                    line,
+                    col: rest_col,
+                };
+                if tag == "key" {
+                    header.keys.push(param)
+                } else {
+                    header.args.push(param)
+                }
                 return;
             }
             let (variadic, bare) = match name.strip_prefix("...") {
@@ -204,6 +222,8 @@ fn parse_tag(
                     ),
                 );
             }
+            // A missing or bad type is reported, and the line still declares its slot
+            // (typed `impl ToRedisArgs`): one mistake, one error.
             let (ty, doc) = if tag == "arg" {
                 let (ty_text, doc) = types::split_type(after);
                 if ty_text.is_empty() {
@@ -213,13 +233,14 @@ fn parse_tag(
                             "`@arg {name}` needs a type, e.g. `---@arg {name} u64` or `---@arg {name} string`"
                         ),
                     );
-                    return;
-                }
-                match types::param_type(ty_text) {
-                    Ok(ty) => (Some(ty), doc),
-                    Err(msg) => {
-                        problem(after_col, msg);
-                        return;
+                    (None, doc)
+                } else {
+                    match types::param_type(ty_text) {
+                        Ok(ty) => (Some(ty), doc),
+                        Err(msg) => {
+                            problem(after_col, msg);
+                            (None, doc)
+                        }
                     }
                 }
             } else {
@@ -261,6 +282,12 @@ fn parse_tag(
             }
         }
         _ if FOREIGN_TAGS.contains(&tag) => {}
+        // `--- @include "x"` with something after the path: not an include line.
+        "include" => problem(
+            col,
+            "`@include` takes one quoted path alone on its line: `--- @include \"includes/x\"`"
+                .into(),
+        ),
         _ => {
             let hint = ["key", "arg", "return"]
                 .into_iter()
@@ -271,6 +298,41 @@ fn parse_tag(
             problem(col, format!("unknown tag `@{tag}`{hint}"));
         }
     }
+}
+
+/// A banner: a line of four or more dashes (`--------`, `---- Section ----`), a plain
+/// comment however many dashes follow.
+fn is_banner(line: &str) -> bool {
+    line.starts_with("----")
+}
+
+/// `@key`/`@arg` tags in included files: parameters are declared only in the top-level
+/// script's header.
+pub(crate) fn tags_in_included(script: &crate::compose::Composed) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (part, file) in script.parts.iter().enumerate().skip(1) {
+        for (index, line) in file.text.split('\n').enumerate() {
+            let Some(rest) = line.strip_prefix("---") else {
+                continue;
+            };
+            let body = rest.trim_start();
+            let tag = body.strip_prefix('@').map(|t| split_word(t).0);
+            if let Some(tag @ ("key" | "arg")) = tag
+                && let Some(at) = script.composed_line(part, index + 1)
+            {
+                problems.push(Problem {
+                    line: at,
+                    col: 4 + rest.len() - body.len(),
+                    message: format!(
+                        "`@{tag}` in an included file: parameters are declared only in the \
+                         header of the top-level script `{}`",
+                        script.parts[0].display
+                    ),
+                });
+            }
+        }
+    }
+    problems
 }
 
 /// Splits off the first whitespace-separated word.
@@ -286,7 +348,9 @@ fn check_names(header: &mut Header, problems: &mut Vec<Problem>) {
     for (index, param) in header.keys.iter_mut().chain(&mut header.args).enumerate() {
         let name = param.name.clone();
         let name = name.as_str();
-        let message = if !is_ident(name) {
+        let message = if name.is_empty() {
+            None // reported where the line was parsed
+        } else if !is_ident(name) {
             Some(format!(
                 "`{name}` is not a valid parameter name: use letters, digits and `_`, not starting with a digit"
             ))
@@ -310,6 +374,8 @@ fn check_names(header: &mut Header, problems: &mut Vec<Problem>) {
                 col: param.col,
                 message,
             });
+            param.name = format!("invalid_parameter_{}", index + 1);
+        } else if name.is_empty() {
             param.name = format!("invalid_parameter_{}", index + 1);
         }
     }

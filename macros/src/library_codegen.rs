@@ -13,8 +13,9 @@ use crate::codegen::{self, Methods};
 use crate::expand::hex_sha1;
 use crate::file;
 use crate::header;
-use crate::input::{self, Input};
+use crate::input::Input;
 use crate::library::{self, Library};
+use crate::names;
 
 /// Expands `include_library!(input)`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
@@ -62,7 +63,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let name = input
         .name
         .clone()
-        .unwrap_or_else(|| Ident::new(&input::type_name_from_stem(&lib_name), Span::call_site()));
+        .unwrap_or_else(|| Ident::new(&names::upper_camel(&lib_name), Span::call_site()));
     let short = sha1.get(..12).unwrap_or("000000000000");
     let suffix = format!("_{short}");
     let (loaded_name, body) = if versioned {

@@ -16,9 +16,20 @@ pub(crate) struct Side {
     pub(crate) literal: Vec<(usize, usize, usize)>,
     /// Used in a way that needs any number of values: `KEYS[i]`, `#ARGV`, `unpack(KEYS)`.
     pub(crate) dynamic: bool,
+    /// Line and column of the first such use.
+    pub(crate) dynamic_at: Option<(usize, usize)>,
 }
 
 impl Side {
+    /// Records a use that needs any number of values, at `name`'s position.
+    fn mark_dynamic(&mut self, name: &TokenReference) {
+        self.dynamic = true;
+        if self.dynamic_at.is_none() {
+            let pos = name.token().start_position();
+            self.dynamic_at = Some((pos.line(), pos.character()));
+        }
+    }
+
     /// The highest literal index used, or 0.
     pub(crate) fn max(&self) -> usize {
         self.literal.iter().map(|u| u.0).max().unwrap_or(0)
@@ -34,23 +45,12 @@ pub(crate) struct Usage {
 
 /// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
 /// line is blanked first (keeping line numbers), as Redis does.
+#[cfg(test)]
 pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
-    let ast = parse(text)?;
-    let mut finder = Finder::new("KEYS", "ARGV");
-    finder.visit_ast(&ast);
-    Ok(finder.usage)
+    parse(text).map(|ast| usage(&ast))
 }
 
-/// How a block uses the names `keys` and `args` (a library function's two parameters)
-/// as script code uses `KEYS` and `ARGV`.
-pub(crate) fn usage_in(block: &ast::Block, keys: &str, args: &str) -> Usage {
-    use full_moon::visitors::Visit;
-    let mut finder = Finder::new(keys, args);
-    block.visit(&mut finder);
-    finder.usage
-}
-
-/// Parses `text` as Lua 5.1, a leading `#!lua` line blanked first (keeping positions).
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
 pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
@@ -71,6 +71,22 @@ pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     Ok(ast.into_ast())
 }
 
+/// The uses of `KEYS` and `ARGV` in a parsed script.
+pub(crate) fn usage(ast: &ast::Ast) -> Usage {
+    let mut finder = Finder::new("KEYS", "ARGV");
+    finder.visit_ast(ast);
+    finder.usage
+}
+
+/// How a block uses the names `keys` and `args` (a library function's two parameters)
+/// as script code uses `KEYS` and `ARGV`.
+pub(crate) fn usage_in(block: &ast::Block, keys: &str, args: &str) -> Usage {
+    use full_moon::visitors::Visit;
+    let mut finder = Finder::new(keys, args);
+    block.visit(&mut finder);
+    finder.usage
+}
+
 /// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
 /// header: without one the methods are generated from the uses).
 pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Problem> {
@@ -83,6 +99,23 @@ pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Proble
         ("ARGV", "@arg", &usage.args, &header.args),
     ] {
         let variadic = declared.last().is_some_and(|p| p.variadic);
+        if let Some((line, col)) = side.dynamic_at
+            && !variadic
+        {
+            problems.push(Problem {
+                line,
+                col,
+                message: format!(
+                    "{name} is used as a whole or with a computed index (`{name}[i]`, `#{name}`, \
+                     `unpack({name})`, passed to a function), so the script takes any number of \
+                     them, but the header declares {} `{tag}` line{} and none is variadic; declare \
+                     the rest with `---{tag} ...NAME{}`",
+                    declared.len(),
+                    if declared.len() == 1 { "" } else { "s" },
+                    if tag == "@arg" { " TYPE" } else { "" },
+                ),
+            });
+        }
         let mut reported = Vec::new();
         for &(n, line, col) in &side.literal {
             if reported.contains(&n) {
@@ -160,11 +193,11 @@ impl<'n> Finder<'n> {
                         let pos = name.token().start_position();
                         side.literal.push((n, pos.line(), pos.character()));
                     }
-                    None => side.dynamic = true,
+                    None => side.mark_dynamic(name),
                 },
-                _ => side.dynamic = true,
+                _ => side.mark_dynamic(name),
             },
-            _ => side.dynamic = true,
+            _ => side.mark_dynamic(name),
         }
     }
 }
@@ -182,7 +215,7 @@ impl Visitor for Finder<'_> {
         if let Var::Name(name) = var
             && let Some(side) = self.side(name)
         {
-            side.dynamic = true;
+            side.mark_dynamic(name);
         }
     }
 

@@ -11,15 +11,19 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
 use crate::cluster;
-use crate::error::Error;
-use crate::error::ErrorKind;
+use crate::error::{Error, ErrorKind};
+use crate::flight;
 use crate::library;
+use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
 /// it wraps, so the load and the retry reach the same server as the first attempt.
 pub(crate) trait Transport {
+    /// Whether a caller on this transport may wait for another caller's load: only async
+    /// ones, so a sync caller never blocks a thread an async loader may need.
+    const MAY_WAIT: bool;
     /// Sends the call's `EVALSHA` (or `EVALSHA_RO`).
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>>;
     /// Sends the call as `EVAL` (or `EVAL_RO`) with the script body.
@@ -34,14 +38,15 @@ pub(crate) trait Transport {
 /// How many times a caller retries behind other callers' loads before loading itself.
 const MAX_WAITS: u32 = 3;
 
-/// The server's own reply saying it does not have what the call names: `NOSCRIPT` for a
-/// script, `ERR Function not found` for a function. Nothing ran.
+/// The server's own reply saying it does not have what the call names, the only reply
+/// that triggers a reload: `NOSCRIPT` for a script, `ERR Function not found` for a
+/// function. Nothing ran.
 fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
     let Err(err) = result else { return false };
     if script.library().is_some() {
         library::is_not_found(err)
     } else {
-        err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript)
+        ran::is_servers_noscript(err)
     }
 }
 
@@ -58,6 +63,25 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
+/// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
+/// evalsha's own successful load of the script on the same connection) is the script's
+/// own error reply: it ran.
+pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
+    if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
+        Error::new(
+            script.name(),
+            ErrorKind::Script {
+                line: None,
+                file: script.name(),
+            },
+            Some(err),
+        )
+        .with_ran(Ran::Yes)
+    } else {
+        Error::from_redis(script.name(), err).located(script)
+    }
+}
+
 /// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
 pub(crate) async fn invoke<T, Tr: Transport>(
     transport: &mut Tr,
@@ -67,16 +91,16 @@ pub(crate) async fn invoke<T, Tr: Transport>(
 }
 
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
-/// `NOSCRIPT`, which guarantees the script did not run (or, after the load, a cluster
-/// redirect, which guarantees the same).
+/// the server's own `NOSCRIPT`, which guarantees the script did not run (or, after the
+/// load, a cluster redirect, which guarantees the same).
 async fn invoke_untraced<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err);
-    let seen = script.flight().generation();
+    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
+    let mut seen = script.flight().generation();
 
     let first = reply(transport.evalsha(call).await);
     if !is_not_loaded(script, &first) {
@@ -84,29 +108,41 @@ async fn invoke_untraced<T, Tr: Transport>(
     }
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
-        Reload::Eval => return reply(transport.eval(call).await).map_err(fail),
+        Reload::Eval => {
+            return reply(transport.eval(call).await).map_err(|e| own_reply(script, e));
+        }
         Reload::Load => {}
     }
 
-    // Single flight: if another caller finished a load after we sent, our NOSCRIPT is
-    // stale and a plain retry suffices. The flight does not know which server a
-    // connection talks to, so that load may have been on another server; then the retry
-    // meets NOSCRIPT again and we wait once more, now behind this server's first loader.
-    // Bounded: after `MAX_WAITS` stale rounds we load ourselves.
-    let mut seen = seen;
+    // Single flight (see `flight`): if a load finished after we sent, our NOSCRIPT may be
+    // stale and a plain retry suffices; if a load is in progress, an async caller waits
+    // for it, at most `flight::WAIT_BOUND`; otherwise, or after `MAX_WAITS` stale rounds
+    // (loads on other servers), we load ourselves.
     let mut waits = 0;
-    let guard = loop {
-        let guard = script.flight().lock().await;
+    let loading = loop {
         let now = script.flight().generation();
-        if now == seen || waits == MAX_WAITS {
-            break guard;
+        if now != seen && waits < MAX_WAITS {
+            waits += 1;
+            seen = now;
+            let retry = reply(transport.evalsha(call).await);
+            if !is_not_loaded(script, &retry) {
+                return retry.map_err(fail);
+            }
+            continue;
         }
-        drop(guard);
-        waits += 1;
-        seen = now;
-        let retry = reply(transport.evalsha(call).await);
-        if !is_not_loaded(script, &retry) {
-            return retry.map_err(fail);
+        if let Some(loading) = script.flight().begin() {
+            break loading;
+        }
+        if !Tr::MAY_WAIT || waits == MAX_WAITS {
+            break script.flight().untracked();
+        }
+        if !script.flight().wait(seen, flight::WAIT_BOUND).await {
+            // The other load did not end in time (another server, a lost reply).
+            break script.flight().untracked();
+        }
+        if script.flight().generation() == seen {
+            // That load failed or was cancelled: try to become the loader.
+            waits += 1;
         }
     };
     let timer = trace::start();
@@ -116,7 +152,7 @@ async fn invoke_untraced<T, Tr: Transport>(
             // whole load-and-call pipeline, so the script is now loaded where the key is,
             // but the call itself was refused there (`ASK` applies to one command). A
             // redirect guarantees the call did not run: send it once more, as at first.
-            drop(guard);
+            drop(loading);
             return reply(transport.evalsha(call).await).map_err(fail);
         }
         other => other.map_err(fail)?,
@@ -130,31 +166,31 @@ async fn invoke_untraced<T, Tr: Transport>(
         // (`versioned = false`, or a foreign library registering the same function name).
         Err(err) if script.library().is_some() && library::is_already_loaded(&err) => {
             if is_not_loaded(script, &retry) {
-                Err(Error::new(
-                    script.name(),
-                    ErrorKind::LibraryConflict,
-                    Some(err),
-                ))
+                Err(
+                    Error::new(script.name(), ErrorKind::LibraryConflict, Some(err))
+                        .with_ran(Ran::No),
+                )
             } else {
                 Ok(())
             }
         }
-        other => other.map(drop).map_err(fail),
+        // A refused load explains the retry's NOSCRIPT: nothing ran.
+        other => other
+            .map(drop)
+            .map_err(|e| Error::load_refused(script.name(), e)),
     };
     trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
-        script.flight().loaded();
+        loading.loaded();
     }
-    drop(guard);
-    // A load that failed (the server refused the body) explains the retry's NOSCRIPT.
+    drop(loading);
     loaded?;
-    let retry = retry.map_err(fail)?;
-    Ok(retry)
+    retry.map_err(|e| own_reply(script, e))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for
-/// sync connections, whose transport futures are ready at once; it only parks while
-/// waiting for another thread's `SCRIPT LOAD` of the same script.
+/// sync connections, whose transport futures are ready at once and which never wait for
+/// another caller's load (`Transport::MAY_WAIT`), so it does not park in practice.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     use std::pin::pin;
     use std::sync::Arc;
@@ -191,6 +227,8 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 pub(crate) struct SyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
+    const MAY_WAIT: bool = false;
+
     async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
         self.0.req_packed_command(call.packed())
     }
@@ -233,7 +271,9 @@ fn pair(replies: &mut Vec<Value>) -> RedisResult<(Value, Value)> {
 pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 #[cfg(feature = "aio")]
-impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
+impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C> {
+    const MAY_WAIT: bool = true;
+
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
         let cmd = call.to_cmd(call.command(), call.script().target());
         async move { self.0.req_packed_command(&cmd).await }
@@ -279,7 +319,7 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// hash to one slot, checked before anything is sent; the reload and the retry go to
     /// the node that runs the call.
     #[cfg(feature = "aio")]
-    pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
+    pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {

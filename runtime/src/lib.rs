@@ -14,8 +14,10 @@ pub mod functions;
 mod invoke;
 mod library;
 mod pipeline;
+mod ran;
 mod resp;
 mod script;
+mod timer;
 mod trace;
 
 pub use call::Call;
@@ -25,6 +27,7 @@ pub use library::Library;
 pub use pipeline::{PIPELINE, Pipeline, loaded, preload};
 #[cfg(feature = "aio")]
 pub use pipeline::{loaded_async, preload_async};
+pub use ran::Ran;
 pub use script::{Reload, Script};
 
 /// Items used by the code `include_script!` generates. Not a public API.

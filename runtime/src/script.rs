@@ -32,10 +32,20 @@ pub struct Script {
     source: &'static str,
     read_only: bool,
     reload: Reload,
+    sources: Sources,
     flight: Flight,
     /// For a function of a Redis Functions library: the library and the name the function
     /// is loaded under. `None` for a script.
     function: Option<(&'static Library, &'static str)>,
+}
+
+/// Where the lines of a script composed with `@include` were written: the files, and
+/// runs of `(first line of the script, file index, its line in that file)`, 1-based and
+/// in order. Empty for a script of one file.
+#[derive(Clone, Copy)]
+struct Sources {
+    files: &'static [&'static str],
+    runs: &'static [(u32, u32, u32)],
 }
 
 impl Script {
@@ -54,6 +64,10 @@ impl Script {
             source,
             read_only,
             reload,
+            sources: Sources {
+                files: &[],
+                runs: &[],
+            },
             flight: Flight::new(),
             function: None,
         }
@@ -76,8 +90,37 @@ impl Script {
             source,
             read_only,
             reload: Reload::Load,
+            sources: Sources {
+                files: &[],
+                runs: &[],
+            },
             flight: Flight::new(),
             function: Some((library, loaded_name)),
+        }
+    }
+
+    /// Used by `include_script!` for a script composed with `@include`: the files it was
+    /// composed from and its line map (see [`Script::origin`]).
+    #[doc(hidden)]
+    pub const fn __with_sources(
+        mut self,
+        files: &'static [&'static str],
+        runs: &'static [(u32, u32, u32)],
+    ) -> Self {
+        self.sources = Sources { files, runs };
+        self
+    }
+
+    /// The file and line where line `line` of [`source`](Self::source) was written. For a
+    /// script composed with `@include` lines that is the included file that holds it
+    /// (`commands/includes/removeJob.lua`, 12); otherwise the script itself and `line`.
+    pub fn origin(&self, line: u32) -> (&'static str, u32) {
+        let Sources { files, runs } = self.sources;
+        let at = runs.partition_point(|&(start, _, _)| start <= line);
+        match at.checked_sub(1).map(|i| runs[i]) {
+            Some((start, file, first)) => (files[file as usize], first + (line - start)),
+            // A function of a library is named `<file>#<function>`.
+            None => (self.name.split('#').next().unwrap_or(self.name), line),
         }
     }
 
@@ -138,15 +181,6 @@ impl Script {
         match self.function {
             Some((library, _)) => [b"FUNCTION", b"LOAD", library.body().as_bytes()],
             None => [b"SCRIPT", b"LOAD", self.source.as_bytes()],
-        }
-    }
-
-    /// The bytes that identify what a load loads: the SHA1 of a script, the loaded name
-    /// of a library (so a pipeline loads each once).
-    pub(crate) fn load_key(&self) -> &'static str {
-        match self.function {
-            Some((library, _)) => library.loaded_name(),
-            None => self.sha1,
         }
     }
 }

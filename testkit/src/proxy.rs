@@ -5,7 +5,9 @@
 //! (and once for its first send): bytes the client writes in one go, even across several
 //! commands of a pipeline, count once. The reply delay is applied before the first chunk of
 //! each reply is passed on, so the rest of a pipeline the client already wrote is read
-//! within the same round trip. Counts are exact for one connection used by one caller at a
+//! within the same round trip. [`Proxy::set_replies`] makes it hold replies back for good
+//! or drop the connection when a reply arrives (after the server ran the command), for
+//! tests of timeouts and lost connections. Counts are exact for one connection used by one caller at a
 //! time; with many callers interleaving on one connection they lose their meaning.
 
 use std::io::{self, Read, Write};
@@ -20,8 +22,24 @@ const NOBODY: u8 = 0;
 const CLIENT: u8 = 1;
 const SERVER: u8 = 2;
 
+/// What the proxy does with the server's replies, from the next reply on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replies {
+    /// Pass them on (after the reply delay, if any): the default.
+    Forward,
+    /// Swallow them: the client waits for an answer that never comes (a timeout).
+    Hold,
+    /// Close the client's connection when a reply arrives, without passing it on: the
+    /// server ran the command, the client sees the connection drop.
+    Drop,
+}
+
 #[derive(Default)]
 struct Counters {
+    /// A [`Replies`] as a number.
+    replies: AtomicU8,
+    /// Under [`Replies::Hold`], how many more reply chunks still pass.
+    pass: AtomicU64,
     round_trips: AtomicU64,
     bytes_sent: AtomicU64,
     bytes_received: AtomicU64,
@@ -108,6 +126,24 @@ impl Proxy {
         self.counters.connections.load(Ordering::Acquire)
     }
 
+    /// Chooses what happens to replies from now on, on every connection.
+    pub fn set_replies(&self, replies: Replies) {
+        let code = match replies {
+            Replies::Forward => 0,
+            Replies::Hold => 1,
+            Replies::Drop => 2,
+        };
+        self.counters.pass.store(0, Ordering::Release);
+        self.counters.replies.store(code, Ordering::Release);
+    }
+
+    /// Passes the next `replies` reply chunks on (a small reply is one chunk), then holds
+    /// every later one back for good: "the first answer comes, the next never does".
+    pub fn hold_after(&self, replies: u64) {
+        self.counters.pass.store(replies, Ordering::Release);
+        self.counters.replies.store(1, Ordering::Release);
+    }
+
     /// Zeroes the round-trip and byte counters. Call it when no reply is in flight.
     pub fn reset(&self) {
         self.counters.round_trips.store(0, Ordering::Release);
@@ -159,11 +195,27 @@ fn splice(
                 up_counters.round_trips.fetch_add(1, Ordering::AcqRel);
             }
             up_counters.bytes_sent.fetch_add(n, Ordering::AcqRel);
+            true
         })
     });
     let down_counters = counters.clone();
+    let client_side = client.try_clone()?;
     thread::spawn(move || {
         forward(server, client, |n| {
+            match down_counters.replies.load(Ordering::Acquire) {
+                1 if down_counters
+                    .pass
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_err() =>
+                {
+                    return false;
+                }
+                2 => {
+                    let _ = client_side.shutdown(Shutdown::Both);
+                    return false;
+                }
+                _ => {}
+            }
             // The first chunk of a reply: hold it back, and only then let the client's
             // next send count as a new round trip.
             if last.load(Ordering::Acquire) != SERVER && !reply_delay.is_zero() {
@@ -171,20 +223,21 @@ fn splice(
             }
             last.store(SERVER, Ordering::Release);
             down_counters.bytes_received.fetch_add(n, Ordering::AcqRel);
+            true
         })
     });
     Ok(())
 }
 
-/// Copies `from` to `to`, calling `seen(bytes)` for each chunk before writing it.
-fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(u64)) {
+/// Copies `from` to `to`, calling `seen(bytes)` for each chunk before writing it; a chunk
+/// for which it returns false is not passed on.
+fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(u64) -> bool) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                seen(n as u64);
-                if to.write_all(&buf[..n]).is_err() {
+                if seen(n as u64) && to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }
