@@ -16,7 +16,8 @@ use crate::library::{self, Library};
 /// without `REPLACE`). A library the server already has under its loaded name is left as
 /// it is: for a versioned library that is this very version; for `versioned = false` it
 /// may be another body, which a call then reports as
-/// [`ErrorKind::LibraryConflict`] if it lacks the called function.
+/// [`ErrorKind::LibraryConflict`](crate::ErrorKind::LibraryConflict) if it lacks the called
+/// function.
 pub fn load<C: redis::ConnectionLike + ?Sized>(
     con: &mut C,
     libraries: &[&'static Library],
