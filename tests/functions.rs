@@ -16,6 +16,7 @@ evalsha::include_library!(HerdQueue = "tests/libraries/queue.lua");
 evalsha::include_library!(OldQueue = "tests/libraries/queue.lua");
 evalsha::include_library!(DeployV1 = "tests/libraries/v1/deploy.lua");
 evalsha::include_library!(DeployV2 = "tests/libraries/v2/deploy.lua");
+evalsha::include_library!(PipeQueue = "tests/libraries/queue.lua");
 evalsha::include_library!(Plain = "tests/libraries/plain.lua", versioned = false);
 evalsha::include_library!(
     PlainConflict = "tests/libraries/plain.lua",
@@ -288,6 +289,59 @@ fn redis_6_2_gets_a_clear_error_and_nothing_is_sent_twice() {
     assert_eq!(errors, "1", "{info}");
 }
 
+/// A pipeline (and a transaction) of function calls: exactly once and in order, cold
+/// right after `FUNCTION FLUSH` and warm, with one `FUNCTION LOAD` before the first call.
+#[test]
+fn pipelines_and_transactions_run_each_call_once_in_order() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    for atomic in [false, true] {
+        for round in ["cold", "warm"] {
+            if round == "cold" {
+                redis::cmd("FUNCTION").arg("FLUSH").exec(&mut con).unwrap();
+                redis::cmd("DEL")
+                    .arg("pq")
+                    .arg("runs")
+                    .exec(&mut con)
+                    .unwrap();
+            }
+            reset_stats(&mut con);
+            let mut pipe = evalsha::Pipeline::new();
+            if atomic {
+                pipe.atomic();
+            }
+            pipe.script(PipeQueue.push_call("pq", "runs", "a"))
+                .cmd("RPUSH")
+                .arg("pq")
+                .arg("b")
+                .script(PipeQueue.push_call("pq", "runs", "c"))
+                .script(PipeQueue.peek_at_call::<String>("pq", -1));
+            assert_eq!(pipe.len(), 4, "the load is not counted");
+            let each = pipe.query_each(&mut con).unwrap();
+            let values: Vec<redis::Value> = each.into_iter().map(Result::unwrap).collect();
+            let base = if round == "cold" { 0 } else { 3 };
+            assert_eq!(
+                values,
+                vec![
+                    redis::Value::Int(base + 1),
+                    redis::Value::Int(base + 2),
+                    redis::Value::Int(base + 3),
+                    redis::Value::BulkString(b"c".to_vec()),
+                ],
+                "{round}, atomic: {atomic}"
+            );
+            let stats = Stats::read(&mut con);
+            assert_eq!(stats.calls("function|load"), 1, "{round}");
+            assert_eq!(stats.calls("fcall"), 2, "{round}");
+            assert_eq!(stats.calls("fcall_ro"), 1, "{round}");
+            assert_eq!(stats.calls("exec"), u64::from(atomic));
+        }
+        assert_eq!(runs(&mut con, "runs"), 4, "each call ran once");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_then_warm_async_and_a_herd_sends_one_load() {
     let Some(server) = server("Redis Functions") else {
@@ -333,4 +387,16 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
     let stats = Stats::read(&mut sync);
     assert_eq!(stats.calls("function|load"), 1);
     assert_eq!(runs(&mut sync, "herd:runs"), 200, "each task ran once");
+
+    // An async pipeline after a flush: the load goes in front of the first call.
+    redis::cmd("FUNCTION").arg("FLUSH").exec(&mut sync).unwrap();
+    let (a, b): (i64, i64) = evalsha::Pipeline::new()
+        .atomic()
+        .script(AsyncQueue.push_call("aq", "aq:runs", "x"))
+        .script(AsyncQueue.push_call("aq", "aq:runs", "y"))
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!((a, b), (1, 2));
+    assert_eq!(runs(&mut sync, "aq:runs"), 2);
 }

@@ -50,6 +50,19 @@
 //! `MULTI` while over `maxmemory` (Valkey 8.1 queues them), so there a transaction cannot
 //! run under OOM at all, whatever it holds; use a plain pipeline.
 //!
+//! # Redis Functions
+//!
+//! A function has no `EVAL` form, so for the first call of each library (with
+//! [`Reload::Load`]) the pipeline carries a `FUNCTION LOAD` of the library right before
+//! it (inside `MULTI` for a transaction), and every call goes as `FCALL`/`FCALL_RO`. The
+//! load is sent without `REPLACE`: on a server that has the library it is refused with
+//! `Library '..' already exists` at the cost of a dictionary lookup, and that reply is
+//! dropped, as is a successful load's. Every call runs exactly once and in order, also
+//! right after `FUNCTION FLUSH`. When the load failed for another reason, the library's
+//! calls fail with that reason ([`ErrorKind::Load`], not run); when the name is taken by
+//! another body (`versioned = false`) and the function is missing, with
+//! [`ErrorKind::LibraryConflict`]. Load replies are not among the results.
+//!
 //! One limit, inherent to Redis: a plain (non-atomic) pipeline too large for the server to
 //! read at once is executed in several reads, between which another client's
 //! `SCRIPT FLUSH` can run; the affected calls then fail with `NOSCRIPT` (not run, not
@@ -87,6 +100,8 @@ pub struct Pipeline {
 }
 
 enum Item {
+    /// A `FUNCTION LOAD` of a library before its first call; its reply is dropped.
+    Load(&'static crate::Library),
     /// A script call, already packed; `eval` sends it as `EVAL` with the body.
     Call {
         call: Call<Value>,
@@ -101,6 +116,9 @@ impl Item {
     /// Appends the packed command: calls are copied as packed, never re-encoded.
     fn write_packed(&self, out: &mut Vec<u8>) {
         match self {
+            Item::Load(library) => {
+                crate::resp::push_command(out, &[b"FUNCTION", b"LOAD", library.body().as_bytes()])
+            }
             Item::Call {
                 call, eval: false, ..
             } => out.extend_from_slice(call.packed()),
@@ -114,6 +132,11 @@ impl Item {
     /// The command as a `redis::Cmd`, for async connections (which take commands).
     fn to_cmd(&self) -> Cmd {
         match self {
+            Item::Load(library) => {
+                let mut cmd = redis::cmd("FUNCTION");
+                cmd.arg("LOAD").arg(library.body());
+                cmd
+            }
             Item::Call { call, eval, .. } => {
                 if *eval {
                     call.to_cmd(call.eval_command(), call.script().source())
@@ -148,13 +171,24 @@ impl Pipeline {
             return self;
         }
         let script = call.script();
+        // A Redis Function has no `EVAL` form: its library's first call is preceded by a
+        // `FUNCTION LOAD` (see the module docs), and every call goes as `FCALL`.
+        if let Some(library) = script.library() {
+            if call.reload_policy() == Reload::Load && !self.loaded.contains(&library.loaded_name())
+            {
+                self.loaded.push(library.loaded_name());
+                self.items.push(Item::Load(library));
+            }
+            self.items.push(Item::Call {
+                call: call.erase(),
+                eval: false,
+                ignore: false,
+            });
+            return self;
+        }
         // The first call of a script with `Reload::Load` goes as `EVAL`, which also puts
         // the script in the server's cache for the `EVALSHA`s after it.
         let eval = match call.reload_policy() {
-            // A Redis Function has no `EVAL` form: it goes as `FCALL`, and a missing
-            // library is that call's error (`Ran::No`). Load libraries first with
-            // `evalsha::functions::load`.
-            _ if script.library().is_some() => false,
             Reload::Eval => true,
             Reload::Never => false,
             _ if self.loaded.contains(&script.sha1()) => false,
@@ -200,9 +234,12 @@ impl Pipeline {
         self
     }
 
-    /// Number of commands and script calls added.
+    /// Number of commands and script calls added (not counting evalsha's library loads).
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.items
+            .iter()
+            .filter(|i| !matches!(i, Item::Load(_)))
+            .count()
     }
 
     /// True when nothing was added.
@@ -238,6 +275,7 @@ impl Pipeline {
                     call, eval: false, ..
                 } => call.packed().len(),
                 Item::Call { call, .. } => call.packed().len() + call.script().source().len(),
+                Item::Load(library) => 64 + library.body().len(),
                 Item::Cmd { .. } => 64,
             })
             .sum();
@@ -330,6 +368,7 @@ impl Pipeline {
             .iter()
             .find_map(|e| match e {
                 Item::Call { call, .. } => Some(call.script().name()),
+                Item::Load(library) => Some(library.path()),
                 Item::Cmd { .. } => None,
             })
             .unwrap_or(PIPELINE)
@@ -340,6 +379,7 @@ impl Pipeline {
     fn name_of(&self, index: usize) -> &'static str {
         match self.items.get(index) {
             Some(Item::Call { call, .. }) => call.script().name(),
+            Some(Item::Load(library)) => library.path(),
             _ => PIPELINE,
         }
     }
@@ -392,16 +432,35 @@ impl Pipeline {
         // Scripts whose loading `EVAL` in this pipeline ran: a later `NOSCRIPT` of theirs
         // is their own error reply, not the server's.
         let mut cached: Vec<&'static str> = Vec::new();
+        // Libraries whose `FUNCTION LOAD` found the name taken (loaded already, or a
+        // conflict, which a call's `Function not found` then reveals), and refused loads.
+        let mut taken: Vec<&'static str> = Vec::new();
+        let mut refused: Vec<(&'static str, RedisError)> = Vec::new();
         for (item, reply) in self.items.iter().zip(replies) {
             let reply = reply.extract_error();
             match item {
+                Item::Load(library) => match reply {
+                    Err(err) if crate::library::is_already_loaded(&err) => {
+                        taken.push(library.loaded_name());
+                    }
+                    Err(err) => refused.push((library.loaded_name(), err)),
+                    Ok(_) => {}
+                },
                 Item::Call {
                     call, eval, ignore, ..
                 } => {
                     let script = call.script();
                     let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
-                        if own {
+                        let library = script.library().map(|l| l.loaded_name());
+                        let missing = library.is_some() && crate::library::is_not_found(&e);
+                        if missing && taken.iter().any(|t| Some(*t) == library) {
+                            Error::new(script.name(), ErrorKind::LibraryConflict, Some(e))
+                        } else if let Some((_, load)) =
+                            refused.iter().find(|(l, _)| missing && Some(*l) == library)
+                        {
+                            Error::load_refused(script.name(), load.clone())
+                        } else if own {
                             crate::invoke::own_reply(script, e)
                         } else {
                             Error::from_redis(script.name(), e).located(script)
