@@ -4,8 +4,8 @@
 //! Run: `cargo bench --bench compare --features aio` (about two minutes). Uses
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
-//! measurement; `--only SECTION` runs one of encode, client, sync, async, pipelines,
-//! allocations, cold, herd, compile. Under `cargo test` (no `--bench` argument) it does
+//! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
+//! pipelines, allocations, cold, herd, compile. Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
 mod alloc;
@@ -28,6 +28,7 @@ static ALLOC: alloc::Counting = alloc::Counting;
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/big_16k.lua");
+evalsha::include_library!("tests/libraries/incr_by.lua");
 
 const BY_HAND: &str = "EVALSHA by hand";
 const EVALSHA: &str = "evalsha";
@@ -137,6 +138,9 @@ fn main() {
     }
     if run("async") {
         warm_async(&target, &rt);
+    }
+    if run("functions") {
+        functions(&target);
     }
     if run("pipelines") {
         pipelines(&target);
@@ -354,6 +358,50 @@ fn warm_sync(target: &Target) {
         "call",
         &rows,
         BY_HAND,
+    );
+}
+
+/// A warm `FCALL` through evalsha against a hand-written `FCALL` of the same loaded
+/// function, and the same code as an `EVALSHA` script through evalsha.
+fn functions(target: &Target) {
+    let (mut a, mut b, mut c) = (target.con(), target.con(), target.con());
+    if let Err(err) = evalsha::functions::load(&mut a, &[Evincr::library()]) {
+        println!("\n(functions skipped: {err})");
+        return;
+    }
+    let name = Evincr::library().function_name("incr_by");
+    let mut contenders = vec![
+        Contender::new("evalsha FCALL", |n| {
+            for _ in 0..n {
+                let v: i64 = Evincr.incr_by(&mut a, "bench:fn:1", 1).unwrap();
+                black_box(v);
+            }
+        }),
+        Contender::new("FCALL by hand", |n| {
+            for _ in 0..n {
+                let v: i64 = redis::cmd("FCALL")
+                    .arg(&name)
+                    .arg(1)
+                    .arg("bench:fn:2")
+                    .arg(1)
+                    .query(&mut b)
+                    .unwrap();
+                black_box(v);
+            }
+        }),
+        Contender::new("evalsha EVALSHA (same code as a script)", |n| {
+            for _ in 0..n {
+                let v: i64 = IncrBy.run(&mut c, "bench:fn:3", 1).unwrap();
+                black_box(v);
+            }
+        }),
+    ];
+    let rows = interleave(10, 2_000, &mut contenders);
+    table::timed(
+        "Warm Redis Functions calls (one `redis::Connection` each, one call at a time)",
+        "call",
+        &rows,
+        "FCALL by hand",
     );
 }
 
