@@ -65,15 +65,23 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
     let mut problems = Vec::new();
     shebang(text, &mut library, &mut problems);
     let (top, _) = header::parse(text);
-    library.doc = top.doc;
 
     let ast = match lua::parse(text) {
         Ok(ast) => ast,
         Err(syntax) => {
             problems.extend(syntax);
+            library.doc = top.doc;
             return (library, problems);
         }
     };
+    // The checks beyond syntax, in library mode: `KEYS`/`ARGV` are no globals there.
+    problems.extend(crate::check::run(
+        &ast,
+        text,
+        &top,
+        crate::check::Mode::Library,
+    ));
+    library.doc = top.doc;
     let shift = if text.starts_with("#!") {
         text.find('\n').unwrap_or(text.len())
     } else {
@@ -91,7 +99,6 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .collect();
-    let mut callbacks_named_like_globals = false;
     for reg in finder.registrations {
         let (name, line, col) = match reg.name {
             Name::Literal(name, line, col) => (name, line, col),
@@ -137,9 +144,6 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
         let (keys_name, args_name) = callback
             .map(|(body, _)| param_names(body))
             .unwrap_or_default();
-        if keys_name == "KEYS" || args_name == "ARGV" {
-            callbacks_named_like_globals = true;
-        }
         let usage = callback
             .map(|(body, _)| lua::usage_in(body.block(), &keys_name, &args_name))
             .unwrap_or_default();
@@ -171,9 +175,6 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
             line,
             col,
         });
-    }
-    if !callbacks_named_like_globals {
-        globals_used(&ast, &mut problems);
     }
     method_names(&mut library, &mut problems);
     (library, problems)
@@ -303,24 +304,6 @@ fn method_names(library: &mut Library, problems: &mut Vec<Problem>) {
         index += 1;
         !dropped.contains(&(index - 1))
     });
-}
-
-/// `KEYS`/`ARGV` read as globals: in a function they do not exist (the callback gets keys
-/// and args as parameters), so they are always nil.
-fn globals_used(ast: &ast::Ast, problems: &mut Vec<Problem>) {
-    let usage = lua::usage_in(ast.nodes(), "KEYS", "ARGV");
-    let uses = (usage.keys.literal.iter().map(|u| ("KEYS", u)))
-        .chain(usage.args.literal.iter().map(|u| ("ARGV", u)));
-    for (name, &(_, line, col)) in uses {
-        problems.push(Problem {
-            line,
-            col,
-            message: format!(
-                "`{name}` is not a global in a Redis Function: the callback gets the keys and \
-                 the args as its two parameters, e.g. `function(keys, args) .. keys[1] .. end`"
-            ),
-        });
-    }
 }
 
 /// The names of a callback's first two parameters (`keys, args`, `KEYS, ARGV`, ...).

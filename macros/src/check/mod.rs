@@ -32,7 +32,6 @@ pub(crate) enum Mode {
     Script,
     /// A function library loaded with `FUNCTION LOAD`: functions get keys and arguments as
     /// parameters, and the chunk registers them with `redis.register_function`.
-    #[allow(dead_code)] // used by include_library! (issue 15)
     Library,
 }
 
