@@ -126,26 +126,34 @@ fn under_oom_a_transaction_runs_on_valkey_and_names_the_refused_command_on_redis
     let server = Server::start_with(&["--maxmemory-policy", "noeviction"]);
     let mut con = server.connection();
     out_of_memory(&mut con);
-    let mut pipe = Pipeline::new();
-    pipe.atomic()
-        .cmd("GET")
-        .arg("n")
-        .script(GetCounter.call("n"))
-        .script(GetCounter.call("n"));
-    match pipe.query::<(i64, i64, i64), _>(&mut con) {
-        // Valkey 8.1 queues commands in MULTI while over maxmemory.
-        Ok(got) => assert_eq!(got, (5, 5, 5)),
-        // Redis 6.2 and 7.0 refuse every queued command: the first one is named.
-        Err(err) => {
-            assert_eq!(
-                err.kind(),
-                &ErrorKind::TransactionAborted { command: 0 },
-                "{err}"
-            );
-            assert_eq!(err.script(), PIPELINE, "{err}");
-            assert_eq!(err.ran(), Ran::No);
-            let text = err.to_string();
-            assert!(text.contains("EXECABORT") && text.contains("OOM"), "{text}");
+    for cold in [true, false] {
+        if cold {
+            redis::cmd("SCRIPT").arg("FLUSH").exec(&mut con).unwrap();
+        } else {
+            // SCRIPT LOAD is allowed over maxmemory (outside MULTI).
+            evalsha::preload(&mut con, &[GetCounter::script()]).unwrap();
+        }
+        let mut pipe = Pipeline::new();
+        pipe.atomic()
+            .cmd("GET")
+            .arg("n")
+            .script(GetCounter.call("n"))
+            .script(GetCounter.call("n"));
+        match pipe.query::<(i64, i64, i64), _>(&mut con) {
+            // Valkey 8.1 queues commands in MULTI while over maxmemory.
+            Ok(got) => assert_eq!(got, (5, 5, 5), "cold {cold}"),
+            // Redis 6.2 and 7.0 refuse every queued command: the first one is named.
+            Err(err) => {
+                assert_eq!(
+                    err.kind(),
+                    &ErrorKind::TransactionAborted { command: 0 },
+                    "{err}"
+                );
+                assert_eq!(err.script(), PIPELINE, "{err}");
+                assert_eq!(err.ran(), Ran::No);
+                let text = err.to_string();
+                assert!(text.contains("EXECABORT") && text.contains("OOM"), "{text}");
+            }
         }
     }
 }
