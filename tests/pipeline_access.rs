@@ -212,3 +212,25 @@ fn an_aborted_transaction_names_the_refused_call_and_its_script() {
     assert_eq!(err.script(), PIPELINE);
     assert_eq!(get(&mut admin, "n"), 1);
 }
+
+/// A pipeline whose connection drops after the server ran it: the whole pipeline fails
+/// with `Ran::Unknown` (every call ran once, nothing is resent).
+#[test]
+fn a_pipeline_whose_connection_drops_after_it_ran_is_unknown() {
+    use evalsha_testkit::proxy::{Proxy, Replies};
+    let server = Server::start();
+    let proxy = Proxy::start(server.port(), std::time::Duration::ZERO).unwrap();
+    let mut con = proxy.client().get_connection().unwrap();
+    proxy.set_replies(Replies::Drop);
+    let err = three_calls(false)
+        .query::<(i64, i64, i64, i64), _>(&mut con)
+        .unwrap_err();
+    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+    let mut admin = server.connection();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while get(&mut admin, "n") < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(get(&mut admin, "n"), 3, "each call ran once");
+    assert_eq!(get(&mut admin, "m"), 1);
+}
