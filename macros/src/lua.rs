@@ -49,9 +49,12 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
+        // The first error only, as Lua reports it: the parser's later ones follow from it
+        // (one missing `end` also leaves the enclosing function unclosed).
         return Err(ast
             .errors()
             .iter()
+            .take(1)
             .map(|err| {
                 let (start, _) = err.range();
                 Problem {

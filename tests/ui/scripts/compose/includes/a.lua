@@ -1,0 +1,2 @@
+local function a() return b() end
+--- @include "b"
