@@ -9,6 +9,7 @@ use quote::quote;
 use sha1::{Digest, Sha1};
 use syn::Ident;
 
+use crate::check::{self, Mode};
 use crate::codegen::{self, Model};
 use crate::compose::{self, Composed};
 use crate::diagnostic;
@@ -107,12 +108,23 @@ fn check(path: &str, script: file::ScriptFile) -> (Checked, Vec<Problem>) {
     }));
     problems.extend(header::tags_in_included(&composed));
     let mut usage = lua::Usage::default();
-    match lua::analyse(&composed.text) {
-        Ok(found) => {
+    match lua::parse(&composed.text) {
+        Ok(ast) => {
+            let found = lua::usage(&ast);
             problems.extend(lua::check(&header, &found));
+            problems.extend(check::run(&ast, &composed.text, &header, Mode::Script));
             usage = found;
         }
-        Err(syntax) => problems.extend(syntax),
+        Err(syntax) => {
+            // A misplaced `#!lua` line is a syntax error: say what is wrong there.
+            let shebang = check::run_on_text(&composed.text);
+            problems.extend(
+                syntax
+                    .into_iter()
+                    .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+            );
+            problems.extend(shebang);
+        }
     }
     problems.sort_by_key(|p| (p.line, p.col));
     (

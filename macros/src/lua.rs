@@ -45,7 +45,13 @@ pub(crate) struct Usage {
 
 /// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
 /// line is blanked first (keeping line numbers), as Redis does.
+#[cfg(test)]
 pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
+    parse(text).map(|ast| usage(&ast))
+}
+
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
+pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
@@ -65,9 +71,14 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
             })
             .collect());
     }
+    Ok(ast.into_ast())
+}
+
+/// The uses of `KEYS` and `ARGV` in a parsed script.
+pub(crate) fn usage(ast: &ast::Ast) -> Usage {
     let mut finder = Finder::default();
-    finder.visit_ast(ast.ast());
-    Ok(finder.usage)
+    finder.visit_ast(ast);
+    finder.usage
 }
 
 /// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
