@@ -1,2 +1,2 @@
-local function a() return b() end
+local function a() return 1 end
 --- @include "b"
