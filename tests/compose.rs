@@ -1,8 +1,8 @@
 //! Scripts composed from files with `--- @include "path"`: the composed text is
 //! `SOURCE` and `SHA1` (what the server loads), a fragment shared by two others is
 //! inserted once, and a Lua error raised inside a fragment names that fragment's file and
-//! line. Also: a banner of dashes is not a header, and camelCase file names make
-//! UpperCamelCase types.
+//! line. Also: a banner of dashes is not a header, a header of free text only declares
+//! no parameters, and camelCase file names make UpperCamelCase types.
 
 use evalsha::ErrorKind;
 use evalsha_testkit::Server;
@@ -12,6 +12,9 @@ evalsha::include_script!("tests/scripts/compose/takeJob.lua");
 // Starts with a banner, so it has no header: one key and variadic arguments, counted
 // from the script.
 evalsha::include_script!("tests/scripts/banner_push.lua");
+// Starts with the header an editor's file template writes (free text, no tags): it
+// documents the type; the key and argument are counted from the script.
+evalsha::include_script!("tests/scripts/emmylua_release.lua");
 
 const FRAGMENT: &str = "tests/scripts/compose/includes/lock.lua";
 
@@ -110,4 +113,19 @@ fn a_banner_is_not_a_header() {
     let mut con = server.connection();
     let len: i64 = BannerPush.run(&mut con, "list", &["a", "b", "c"]).unwrap();
     assert_eq!(len, 3);
+}
+
+#[test]
+fn a_header_of_text_only_documents_and_parameters_come_from_the_script() {
+    let server = Server::start();
+    let mut con = server.connection();
+    redis::cmd("SET")
+        .arg("lock")
+        .arg("me")
+        .exec(&mut con)
+        .unwrap();
+    let kept: i64 = EmmyluaRelease.run(&mut con, "lock", "you").unwrap();
+    assert_eq!(kept, 0);
+    let released: i64 = EmmyluaRelease.run(&mut con, "lock", "me").unwrap();
+    assert_eq!(released, 1);
 }

@@ -93,7 +93,8 @@ struct Checked {
 /// against the other. Problems are positions in the composed text, sorted.
 fn check(path: &str, script: file::ScriptFile) -> (Checked, Vec<Problem>) {
     let (composed, mut problems) = compose::compose(path, script.absolute, script.text);
-    if composed.text.trim().is_empty() {
+    // (After a failed include the text may be empty only because of it: one error.)
+    if composed.text.trim().is_empty() && problems.is_empty() {
         problems.push(Problem {
             line: 1,
             col: 1,
@@ -225,6 +226,67 @@ mod tests {
         println!(
             "expansion of {path}: {size} bytes composed from {files} files: {wall:?} wall, {cpu:?} on-CPU per expansion (mean of {RUNS})"
         );
+    }
+
+    /// Expands every `.lua` file under `target/explore/` (scripts copied there by hand to
+    /// look for classes of problems; not a test of anything) and prints each file's
+    /// errors. Fragments under an `includes/` directory are skipped: they are compiled
+    /// through the scripts that include them. Run with
+    /// `cargo test -p evalsha-macros explore -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "an exploration aid: prints, asserts nothing"]
+    fn explore() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "lua") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("../target/explore"), &mut files);
+        files.sort();
+        let (mut ok, mut failed) = (0, 0);
+        for path in files {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let rel = format!("../{}", rel.trim_start_matches("../"));
+            let rel = rel.replacen("../", "", 0);
+            if rel.contains("/includes/") {
+                continue;
+            }
+            let relative = pathdiff(&path, root);
+            let out = expand(quote!(#relative)).to_string();
+            if out.contains("compile_error") {
+                failed += 1;
+                for piece in out.split("compile_error").skip(1) {
+                    let message = piece.split('"').nth(1).unwrap_or("");
+                    println!("{}", message.replace("\\n", "\n").replace("\\\"", "\""));
+                }
+            } else {
+                ok += 1;
+            }
+        }
+        println!("{ok} compiled, {failed} with errors");
+    }
+
+    fn pathdiff(path: &std::path::Path, root: &std::path::Path) -> String {
+        let path = path.canonicalize().unwrap();
+        let root = root.canonicalize().unwrap();
+        let up = root.components().count() - 1;
+        let _ = up;
+        // Both under /work/<clone>: the macros dir is one below the repository.
+        format!(
+            "../{}",
+            path.strip_prefix(root.parent().unwrap()).unwrap().display()
+        )
     }
 
     #[test]
