@@ -190,20 +190,6 @@ fn parse_tag(
                 );
                 // Still a declared slot (renamed by `check_names`), so later checks do
                 // not report its uses again.
-                let param = Param {
-                    name: String::new(),
-                    ty: None,
-                    variadic: false,
-                    doc: String::new(),
-                    line,
-                    col: rest_col,
-                };
-                if tag == "key" {
-                    header.keys.push(param)
-                } else {
-                    header.args.push(param)
-                }
-                return;
             }
             let (variadic, bare) = match name.strip_prefix("...") {
                 Some(bare) => (true, bare),
@@ -216,7 +202,7 @@ fn parse_tag(
             } else {
                 &header.args
             };
-            if list.last().is_some_and(|p| p.variadic) {
+            if !name.is_empty() && list.last().is_some_and(|p| p.variadic) {
                 problem(
                     rest_col,
                     format!(
@@ -227,7 +213,7 @@ fn parse_tag(
             }
             // A missing or bad type is reported, and the line still declares its slot
             // (typed `impl ToRedisArgs`): one mistake, one error.
-            let (ty, doc) = if tag == "arg" {
+            let (ty, doc) = if tag == "arg" && !name.is_empty() {
                 let (ty_text, doc) = types::split_type(after);
                 if ty_text.is_empty() {
                     problem(
