@@ -45,7 +45,6 @@ pub(crate) struct Finding {
 
 /// What every check reads.
 pub(crate) struct Context<'a> {
-    pub(crate) ast: &'a Ast,
     pub(crate) text: &'a str,
     pub(crate) header: &'a Header,
     pub(crate) mode: Mode,
@@ -73,10 +72,7 @@ impl Context<'_> {
 
     /// Whether `table` is a library table (some server lists fields of it).
     pub(crate) fn is_library(&self, table: &str) -> bool {
-        let prefix = format!("{table}.");
-        self.servers
-            .iter()
-            .any(|s| s.fields.iter().any(|f| f.starts_with(&prefix)))
+        self.servers.iter().any(|s| s.tables.contains(table))
     }
 }
 
@@ -101,7 +97,6 @@ const CHECKS: &[(&str, CheckFn)] = &[
 pub(crate) fn run(ast: &Ast, text: &str, header: &Header, mode: Mode) -> Vec<Problem> {
     let facts = scope::analyse(ast.nodes());
     let cx = Context {
-        ast,
         text,
         header,
         mode,

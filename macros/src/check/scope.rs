@@ -12,7 +12,7 @@ use full_moon::ast::{
     self, BinOp, Block, Call, Expression, Field, FunctionArgs, FunctionBody, Index, LastStmt,
     Parameter, Prefix, Stmt, Suffix, UnOp, Var,
 };
-use full_moon::tokenizer::{TokenReference, TokenType};
+use full_moon::tokenizer::{StringLiteralQuoteType, TokenReference, TokenType};
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,10 +98,20 @@ pub(crate) struct ArgUse {
     pub(crate) pos: Pos,
 }
 
+/// A quoted string literal holding a backslash (long strings have no escapes).
+#[derive(Debug, Clone)]
+pub(crate) struct Escaped {
+    /// The text between the quotes, as written.
+    pub(crate) text: String,
+    /// Where the opening quote is.
+    pub(crate) pos: Pos,
+}
+
 /// Everything the walk found.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub(crate) globals: Vec<GlobalUse>,
+    pub(crate) escaped: Vec<Escaped>,
     pub(crate) calls: Vec<RedisCall>,
     pub(crate) returns: Vec<ChunkReturn>,
     pub(crate) arg_uses: Vec<ArgUse>,
@@ -484,6 +494,7 @@ impl Walker {
                 self.suffixed(call.prefix(), call.suffixes().collect());
             }
             Expression::TableConstructor(table) => self.table(table),
+            Expression::String(token) => self.string(token),
             Expression::Var(Var::Name(token)) => self.name_read(token, None),
             Expression::Var(Var::Expression(var)) => {
                 self.suffixed(var.prefix(), var.suffixes().collect());
@@ -573,7 +584,24 @@ impl Walker {
                 }
             }
             FunctionArgs::TableConstructor(table) => self.table(table),
+            FunctionArgs::String(token) => self.string(token),
             _ => {}
+        }
+    }
+
+    fn string(&mut self, token: &TokenReference) {
+        if let TokenType::StringLiteral {
+            literal,
+            quote_type,
+            ..
+        } = token.token_type()
+            && *quote_type != StringLiteralQuoteType::Brackets
+            && literal.contains('\\')
+        {
+            self.facts.escaped.push(Escaped {
+                text: literal.to_string(),
+                pos: pos(token),
+            });
         }
     }
 

@@ -12,12 +12,14 @@ use crate::env;
 
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
     // A global the script assigns is global-write's mistake; its reads are not another one.
-    let assigned = |name: &str| {
-        cx.facts
-            .globals
-            .iter()
-            .any(|g| g.name == name && matches!(g.kind, UseKind::Write | UseKind::Define))
-    };
+    let assigned: std::collections::HashSet<&str> = cx
+        .facts
+        .globals
+        .iter()
+        .filter(|g| matches!(g.kind, UseKind::Write | UseKind::Define))
+        .map(|g| g.name.as_str())
+        .collect();
+    let assigned = |name: &str| assigned.contains(name);
     for global in &cx.facts.globals {
         if !cx.is_global(&global.name) {
             if !matches!(global.kind, UseKind::Read | UseKind::FieldWrite) || assigned(&global.name)
