@@ -44,6 +44,9 @@ pub(crate) struct GlobalUse {
     /// `name.field` right after the name, with the field's position.
     pub(crate) field: Option<(String, Pos)>,
     pub(crate) kind: UseKind,
+    /// The field is only tested for existence: `if redis.REDIS_VERSION then`,
+    /// `(table.unpack or unpack)`.
+    pub(crate) guarded: bool,
 }
 
 /// What a [`GlobalUse`] does.
@@ -244,6 +247,7 @@ impl Walker {
                             name: ident.to_owned(),
                             pos: pos(token),
                             field,
+                            guarded: false,
                             kind: if dotted {
                                 UseKind::FieldWrite
                             } else {
@@ -328,6 +332,7 @@ impl Walker {
                         pos: pos(token),
                         field: None,
                         kind: UseKind::Write,
+                        guarded: false,
                     });
                 }
             }
@@ -353,6 +358,7 @@ impl Walker {
                         pos: pos(token),
                         field,
                         kind: UseKind::FieldWrite,
+                        guarded: false,
                     });
                     return;
                 }
@@ -452,8 +458,20 @@ impl Walker {
                         pos: at,
                     });
                 }
-                self.expr(expr);
+                self.guarded(expr);
             }
+        }
+    }
+
+    /// An expression tested for existence: a `global.field` there is only a test.
+    fn guarded(&mut self, expr: &Expression) {
+        let before = self.facts.globals.len();
+        self.expr(expr);
+        if let Expression::Var(Var::Expression(var)) = expr
+            && var.suffixes().count() == 1
+            && let Some(global) = self.facts.globals.get_mut(before)
+        {
+            global.guarded = true;
         }
     }
 
@@ -474,10 +492,10 @@ impl Walker {
                         }
                     }
                 }
-                if matches!(binop, BinOp::And(_)) {
-                    self.condition(lhs);
-                } else {
-                    self.expr(lhs);
+                match binop {
+                    BinOp::And(_) => self.condition(lhs),
+                    BinOp::Or(_) => self.guarded(lhs),
+                    _ => self.expr(lhs),
                 }
                 self.expr(rhs);
             }
@@ -526,6 +544,7 @@ impl Walker {
                 pos: pos(token),
                 field,
                 kind: UseKind::Read,
+                guarded: false,
             });
         }
     }
@@ -721,6 +740,24 @@ mod tests {
                 ("table".into(), UseKind::FieldWrite),
                 ("string".into(), UseKind::FieldWrite),
             ]
+        );
+    }
+
+    #[test]
+    fn fields_tested_for_existence_are_guarded() {
+        let f = facts(
+            "local u = (table.unpack or unpack)\nif redis.REDIS_VERSION then end\n\
+             local x = table.unpack(KEYS)\nlocal y = table.unpack and table.unpack.x",
+        );
+        let guarded: Vec<(usize, bool)> = f
+            .globals
+            .iter()
+            .filter(|g| g.field.is_some())
+            .map(|g| (g.pos.line, g.guarded))
+            .collect();
+        assert_eq!(
+            guarded,
+            vec![(1, true), (2, true), (3, false), (4, true), (4, false)]
         );
     }
 
