@@ -373,3 +373,34 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     }
     assert_eq!(get(&mut con, "c"), 8, "each of the 8 calls ran once");
 }
+
+/// `ConnectionManager` reconnects after a dropped connection but does not resend the call
+/// that was in flight: it ran once, `Unknown`; the next call works on the new connection.
+#[tokio::test]
+async fn connection_manager_does_not_resend_after_a_drop() {
+    let server = Server::start();
+    load(&mut server.connection(), IncrBy::SOURCE);
+    let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
+    let mut con = redis::aio::ConnectionManager::new(proxy.client())
+        .await
+        .unwrap();
+    proxy.set_replies(Replies::Drop);
+    let err = IncrBy.run_async(&mut con, "n", 1).await.unwrap_err();
+    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+    assert_eq!(get(&mut server.connection(), "n"), 1, "it ran, once");
+    proxy.set_replies(Replies::Forward);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let n = loop {
+        match IncrBy.run_async(&mut con, "n", 1).await {
+            Ok(n) => break n,
+            // A call made while it reconnects may fail; it must not run (checked below).
+            Err(err) => assert!(std::time::Instant::now() < deadline, "{err}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        n, 2,
+        "the dropped call ran once, the next one once, nothing else"
+    );
+    assert_eq!(proxy.connections(), 2, "one reconnection");
+}
