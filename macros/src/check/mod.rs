@@ -162,36 +162,4 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
-mod corpus {
-    /// Every check over the real-project corpus (tests/corpus/SOURCES, fetched into
-    /// target/corpus by .ci/fetch-corpus): prints what fires. Run with
-    /// `cargo test -p evalsha-macros real_corpus -- --ignored --nocapture`;
-    /// `EVALSHA_CORPUS_ROOT` names another checkout's root (relative to macros/).
-    #[test]
-    #[ignore = "a report over downloaded files"]
-    fn real_corpus_report() {
-        let root = std::env::var("EVALSHA_CORPUS_ROOT").unwrap_or_else(|_| "..".into());
-        let sources = std::fs::read_to_string(format!("{root}/tests/corpus/SOURCES")).unwrap();
-        let (mut scripts, mut failing) = (0, 0);
-        for line in sources.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let ["script", package, version, _sha, path] = words[..] else {
-                continue;
-            };
-            let rel = format!("{root}/target/corpus/{package}-{version}/{path}");
-            let out = crate::expand::expand(quote::quote!(#rel)).to_string();
-            scripts += 1;
-            if out.contains("compile_error") {
-                failing += 1;
-                for piece in out.split("compile_error").skip(1) {
-                    let message = piece.split("\" }").next().unwrap_or(piece);
-                    println!(
-                        "{rel}: {}",
-                        message.replace("\\n", "\n").replace("\\\"", "\"")
-                    );
-                }
-            }
-        }
-        println!("{scripts} scripts, {failing} with problems");
-    }
-}
+mod corpus;
