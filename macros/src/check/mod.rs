@@ -32,7 +32,7 @@ pub(crate) enum Mode {
     Script,
     /// A function library loaded with `FUNCTION LOAD`: functions get keys and arguments as
     /// parameters, and the chunk registers them with `redis.register_function`.
-    #[allow(dead_code)] // used by include_library! (issue 15)
+    #[cfg_attr(not(test), allow(dead_code))] // for include_library! (issue 15)
     Library,
 }
 
@@ -149,6 +149,43 @@ pub(crate) fn code(name: &str) -> String {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
+
+    /// The problems of `code` as a function library.
+    pub(crate) fn library_problems(code: &str) -> Vec<String> {
+        let (header, _) = crate::header::parse(code);
+        let ast = crate::lua::parse(code).expect("valid Lua");
+        run(&ast, code, &header, Mode::Library)
+            .into_iter()
+            .map(|p| format!("{}:{}: {}", p.line, p.col, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_library_registers_functions_and_has_no_keys_or_argv_globals() {
+        let code = "#!lua name=queue\nlocal function push(keys, args)\n  \
+                    return redis.call('RPUSH', keys[1], args[1])\nend\n\
+                    redis.register_function('push', push)\n\
+                    redis.register_function{function_name = 'len', callback = function(keys) \
+                    return redis.call('LLEN', keys[1]) end, flags = {'no-writes'}}";
+        assert_eq!(library_problems(code), Vec::<String>::new());
+        // The same calls in a script: no `name=`, no `register_function`.
+        let p = problems(code);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].contains("only while a function library loads"),
+            "{}",
+            p[0]
+        );
+        let p = library_problems(
+            "#!lua name=x\nredis.register_function('f', function() return KEYS[1] end)",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].contains("`KEYS` is not a global in a function library"),
+            "{}",
+            p[0]
+        );
+    }
 
     /// The problems of `code` as a script with the header `code` starts with.
     pub(crate) fn problems(code: &str) -> Vec<String> {

@@ -49,6 +49,17 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
             && !defined.contains(&(global.name.as_str(), field.as_str()))
         {
             let table = &global.name;
+            if table == "redis" && field == "register_function" {
+                out.push(Finding {
+                    line: pos.line,
+                    col: pos.col,
+                    message: "`redis.register_function` exists only while a function library \
+                              loads (`FUNCTION LOAD`); in a script it is nil: include a library \
+                              with `include_library!`"
+                        .to_owned(),
+                });
+                continue;
+            }
             let hint = if cx.is_global(field) {
                 format!("; did you mean the global {}?", code(field))
             } else {
