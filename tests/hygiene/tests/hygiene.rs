@@ -1,6 +1,6 @@
 //! The shadowed, renamed setup compiles and runs scripts against a real server.
 
-use evalsha_hygiene::{Echo, Incr, Table, Wide, client};
+use evalsha_hygiene::{Echo, Hcounter, Incr, Table, Wide, client};
 
 #[test]
 fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
@@ -26,6 +26,11 @@ fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
         .query(&mut con)
         .unwrap();
     assert_eq!(f5, "1");
+    if server.major_version() >= 7 {
+        assert_eq!(Hcounter.incr_by(&mut con, "hc", 5).unwrap(), 5);
+        let peeked: String = Hcounter.peek(&mut con, "hc").unwrap();
+        assert_eq!(peeked, "5");
+    }
 }
 
 #[tokio::test]
