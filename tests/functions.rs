@@ -17,6 +17,7 @@ evalsha::include_library!(OldQueue = "tests/libraries/queue.lua");
 evalsha::include_library!(DeployV1 = "tests/libraries/v1/deploy.lua");
 evalsha::include_library!(DeployV2 = "tests/libraries/v2/deploy.lua");
 evalsha::include_library!(PipeQueue = "tests/libraries/queue.lua");
+evalsha::include_library!("tests/libraries/composed.lua");
 evalsha::include_library!(Plain = "tests/libraries/plain.lua", versioned = false);
 evalsha::include_library!(
     PlainConflict = "tests/libraries/plain.lua",
@@ -144,6 +145,71 @@ fn lua_errors_run_once_and_name_the_file_line() {
     assert!(text.contains("boom"), "{text}");
     assert_eq!(runs(&mut con, "fails"), 1);
     assert_eq!(Stats::read(&mut con).calls("fcall"), 1, "not retried");
+}
+
+/// A library composed with `---@include`: a Lua error raised in the included helper is
+/// reported at the helper's file and line.
+#[test]
+fn included_code_errors_name_the_included_file() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    assert!(
+        !Evcomposed::SOURCE.contains("@include"),
+        "{}",
+        Evcomposed::SOURCE
+    );
+    let err = Evcomposed
+        .fail_call::<()>("composed:runs", "kaboom")
+        .run(&mut con)
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(3),
+            file: "tests/libraries/includes/fail_helper.lua"
+        },
+        "{err}"
+    );
+    assert_eq!(runs(&mut con, "composed:runs"), 1);
+}
+
+/// The function flags the macro accepts (`FLAGS` in `macros/src/library.rs`) are exactly
+/// what the server takes: a function registered with all of them loads, one with a flag
+/// outside the list is refused.
+#[test]
+fn function_flags_are_the_servers() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    let flags = [
+        "no-writes",
+        "allow-oom",
+        "allow-stale",
+        "no-cluster",
+        "allow-cross-slot-keys",
+    ];
+    let library = |name: &str, flags: &[&str]| {
+        let list: Vec<String> = flags.iter().map(|f| format!("'{f}'")).collect();
+        format!(
+            "#!lua name={name}\nredis.register_function{{function_name='{name}_f', \
+             callback=function() return 1 end, flags={{{}}}}}",
+            list.join(",")
+        )
+    };
+    redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(library("evflags", &flags))
+        .exec(&mut con)
+        .unwrap();
+    let err = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(library("evflags_bad", &["no-write"]))
+        .exec(&mut con)
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown flag"), "{err}");
 }
 
 #[test]

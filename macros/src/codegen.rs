@@ -104,7 +104,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
 /// rebuild trigger at once. A composed script is a literal, with an `include_bytes!` of
 /// every file that went into it so that editing any of them rebuilds the crate, and its
 /// line map (runs of `(composed line, file, line)`) on the `Script`.
-fn source(
+pub(crate) fn source(
     krate: &TokenStream,
     composed: Option<&Composed>,
 ) -> (TokenStream, TokenStream, TokenStream) {

@@ -10,6 +10,8 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::codegen::{self, Methods};
+use crate::compose::{self, Composed};
+use crate::diagnostic;
 use crate::expand::hex_sha1;
 use crate::file;
 use crate::header;
@@ -33,21 +35,21 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut library = Library::default();
     let mut sha1 = String::new();
     let mut text = String::new();
-    let mut absolute = None;
+    let mut composed = None;
     let caller = input.path.span().local_file();
     match file::read(&path, caller.as_deref()) {
         Ok(file) => {
-            sha1 = hex_sha1(file.text.as_bytes());
-            absolute = Some(file.absolute.to_string_lossy().into_owned());
-            let (found, mut problems) = library::analyse(&file.text);
+            // `---@include` lines are composed as for scripts; every position below is a
+            // line of the composed text, rendered at the file that holds it.
+            let (whole, mut problems) = compose::compose(&path, file.absolute, file.text);
+            sha1 = hex_sha1(whole.text.as_bytes());
+            let (found, more) = library::analyse(&whole.text);
             library = found;
+            problems.extend(more);
             problems.sort_by_key(|p| (p.line, p.col));
-            errors.extend(
-                problems
-                    .into_iter()
-                    .map(|p| format!("{path}:{}:{}: {}", p.line, p.col, p.message)),
-            );
-            text = file.text;
+            errors.extend(problems.iter().map(|p| diagnostic::render(&whole, p)));
+            text = whole.text.clone();
+            composed = Some(whole);
         }
         Err(message) => errors.push(message),
     }
@@ -80,7 +82,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         vis: &input.vis,
         name: &name,
         path: &path,
-        absolute: absolute.as_deref(),
+        composed: composed.as_ref(),
         sha1: &sha1,
         lib_name: &lib_name,
         loaded_name: &loaded_name,
@@ -104,7 +106,8 @@ struct Model<'a> {
     vis: &'a syn::Visibility,
     name: &'a Ident,
     path: &'a str,
-    absolute: Option<&'a str>,
+    /// The library composed from its files; `None` when the file could not be read.
+    composed: Option<&'a Composed>,
     sha1: &'a str,
     lib_name: &'a str,
     loaded_name: &'a str,
@@ -129,10 +132,7 @@ fn emit(m: &Model) -> TokenStream {
         versioned,
         ..
     } = m;
-    let source = match m.absolute {
-        Some(abs) => quote!(#krate::__private::include_str!(#abs)),
-        None => quote!(""),
-    };
+    let (source, tracked, sources) = codegen::source(krate, m.composed);
     let mut statics = Vec::new();
     let mut methods = Vec::new();
     for (i, f) in m.library.functions.iter().enumerate() {
@@ -143,7 +143,7 @@ fn emit(m: &Model) -> TokenStream {
         statics.push(quote! {
             static #statik: #krate::Script = #krate::Script::__function(
                 &LIBRARY, #script_name, #fn_loaded, #sha1, #name::SOURCE, #read_only,
-            );
+            )#sources;
         });
         let ident = |s: String| {
             if header::is_keyword(&s) {
@@ -188,7 +188,11 @@ fn emit(m: &Model) -> TokenStream {
         }
     );
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`.");
-    let source_doc = format!("The exact bytes of `{path}`.");
+    let source_doc = if m.composed.is_some_and(Composed::has_includes) {
+        format!("The text of `{path}` with its `@include` lines replaced by the included files.")
+    } else {
+        format!("The exact bytes of `{path}`.")
+    };
     quote! {
         #[doc = #type_doc]
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
@@ -199,6 +203,7 @@ fn emit(m: &Model) -> TokenStream {
                 #path, #lib_name, #loaded_name, #sha1, #name::SOURCE, #body, #versioned,
             );
             #(#statics)*
+            #tracked
 
             impl #name {
                 #[doc = #loaded_doc]
