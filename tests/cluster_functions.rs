@@ -26,6 +26,10 @@ fn main() {
             read_only_functions_run_on_replicas,
         ),
         (
+            "load_reaches_every_node_and_cold_read_only_calls_need_it",
+            load_reaches_every_node_and_cold_read_only_calls_need_it,
+        ),
+        (
             "promoted_replica_already_has_the_library",
             promoted_replica_already_has_the_library,
         ),
@@ -159,6 +163,45 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
             assert_eq!(s.calls("function|load"), 0, "replica {}", node.port);
         }
     }
+}
+
+/// `functions::load` on a cluster connection loads on every primary (and so, by
+/// replication, every replica). Without it, a cold read-only call routed to a replica
+/// cannot load there: the replica refuses `FUNCTION LOAD` (`READONLY`, not run).
+fn load_reaches_every_node_and_cold_read_only_calls_need_it(cluster: &mut Cluster) {
+    if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
+        return;
+    }
+    flush_functions(cluster);
+    let mut ro = ClusterClientBuilder::new(cluster.urls())
+        .read_routing_strategy(RandomReplicaStrategy)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let err = Evq
+        .peek_at::<Option<String>, _>(&mut ro, "{cold}", 0)
+        .unwrap_err();
+    // redis's sync cluster pipeline fails as a whole on the replica's refusal.
+    assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
+    assert!(err.to_string().contains("READONLY"), "{err}");
+    assert_eq!(err.ran(), evalsha::Ran::No, "{err}");
+
+    evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
+    // Loading again is fine: every primary answers `already exists`.
+    evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
+    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
+        let _: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(5000)
+            .query(&mut cluster.node_connection(node.port))
+            .unwrap();
+    }
+    for node in cluster.nodes() {
+        assert!(has_library(cluster, node.port), "node {}", node.port);
+    }
+    let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
+    assert_eq!(none, None);
 }
 
 fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {

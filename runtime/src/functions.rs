@@ -4,8 +4,10 @@
 //! Calls load their library by themselves (on `ERR Function not found` only), so neither
 //! is needed for correctness: [`load`] moves the load out of the first call (a deploy
 //! step, or start-up), and [`prune`] tidies up after a rolling deploy, once no process of
-//! the old build is left. Both work on one connection, that is one server; on a Redis
-//! Cluster run them on every primary (replicas get libraries by replication).
+//! the old build is left. On a Redis Cluster connection (`redis::cluster::ClusterConnection`,
+//! and with feature `cluster-async` its async one) each `FUNCTION LOAD` and
+//! `FUNCTION DELETE` goes out as its own command, which redis sends to every primary;
+//! replicas follow by replication.
 
 use redis::Value;
 
@@ -22,6 +24,14 @@ pub fn load<C: redis::ConnectionLike + ?Sized>(
     con: &mut C,
     libraries: &[&'static Library],
 ) -> Result<(), Error> {
+    if !con.supports_pipelining() {
+        // A sync cluster connection: a pipeline would reach one node.
+        for library in libraries {
+            let reply = con.req_packed_command(&load_cmd(library).get_packed_command());
+            check_loads(&[library], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(libraries);
     let replies = con.req_packed_commands(&pipe.get_packed_pipeline(), 0, libraries.len());
     check_loads(libraries, replies)
@@ -33,6 +43,14 @@ pub async fn load_async<C>(con: &mut C, libraries: &[&'static Library]) -> Resul
 where
     C: redis::aio::ConnectionLike + Send + ?Sized,
 {
+    #[cfg(feature = "cluster-async")]
+    if crate::cluster::is_async_cluster::<C>() {
+        for library in libraries {
+            let reply = con.req_packed_command(&load_cmd(library)).await;
+            check_loads(&[library], reply.map(|value| vec![value]))?;
+        }
+        return Ok(());
+    }
     let pipe = load_pipeline(libraries);
     let replies = con.req_packed_commands(&pipe, 0, libraries.len()).await;
     check_loads(libraries, replies)
@@ -58,6 +76,14 @@ pub fn prune<C: redis::ConnectionLike + ?Sized>(
         .map_err(|e| Error::from_redis(blame, e))?;
     let stale = stale(libraries, &list);
     if stale.is_empty() {
+        return Ok(stale);
+    }
+    if !con.supports_pipelining() {
+        // A sync cluster connection: each delete goes to every primary.
+        for name in &stale {
+            let reply = con.req_packed_command(&delete_cmd(name).get_packed_command());
+            check_deletes(blame, reply.map(|value| vec![value]))?;
+        }
         return Ok(stale);
     }
     let replies = con.req_packed_commands(
@@ -88,6 +114,14 @@ where
     if stale.is_empty() {
         return Ok(stale);
     }
+    #[cfg(feature = "cluster-async")]
+    if crate::cluster::is_async_cluster::<C>() {
+        for name in &stale {
+            let reply = con.req_packed_command(&delete_cmd(name)).await;
+            check_deletes(blame, reply.map(|value| vec![value]))?;
+        }
+        return Ok(stale);
+    }
     let replies = con
         .req_packed_commands(&delete_pipeline(&stale), 0, stale.len())
         .await;
@@ -99,10 +133,16 @@ fn blame(libraries: &[&'static Library]) -> &'static str {
     libraries.first().map_or(crate::PIPELINE, |l| l.path())
 }
 
+fn load_cmd(library: &Library) -> redis::Cmd {
+    let mut cmd = redis::cmd("FUNCTION");
+    cmd.arg("LOAD").arg(library.body());
+    cmd
+}
+
 fn load_pipeline(libraries: &[&'static Library]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     for library in libraries {
-        pipe.cmd("FUNCTION").arg("LOAD").arg(library.body());
+        pipe.add_command(load_cmd(library));
     }
     pipe
 }
@@ -111,7 +151,12 @@ fn check_loads(
     libraries: &[&'static Library],
     replies: redis::RedisResult<Vec<Value>>,
 ) -> Result<(), Error> {
-    let replies = replies.map_err(|e| Error::from_redis(blame(libraries), e))?;
+    let replies = match replies {
+        // A cluster's fanned-out `FUNCTION LOAD` fails as a whole when a primary has the
+        // library already; the others loaded it.
+        Err(err) if libraries.len() == 1 && library::is_already_loaded(&err) => return Ok(()),
+        other => other.map_err(|e| Error::from_redis(blame(libraries), e))?,
+    };
     for (library, reply) in libraries.iter().zip(replies) {
         match reply.extract_error() {
             Err(err) if library::is_already_loaded(&err) => {}
@@ -166,10 +211,16 @@ fn text(value: &Value) -> Option<&str> {
     }
 }
 
+fn delete_cmd(name: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("FUNCTION");
+    cmd.arg("DELETE").arg(name);
+    cmd
+}
+
 fn delete_pipeline(names: &[String]) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     for name in names {
-        pipe.cmd("FUNCTION").arg("DELETE").arg(name);
+        pipe.add_command(delete_cmd(name));
     }
     pipe
 }
@@ -178,11 +229,16 @@ fn check_deletes(
     blame: &'static str,
     replies: redis::RedisResult<Vec<Value>>,
 ) -> Result<(), Error> {
-    let replies = replies.map_err(|e| Error::from_redis(blame, e))?;
+    let not_found = |err: &redis::RedisError| err.to_string().contains("Library not found");
+    let replies = match replies {
+        // A cluster's fanned-out `FUNCTION DELETE`: a primary without it is fine.
+        Err(err) if not_found(&err) => return Ok(()),
+        other => other.map_err(|e| Error::from_redis(blame, e))?,
+    };
     for reply in replies {
         match reply.extract_error() {
             // Deleted meanwhile by another pruner: the goal is met.
-            Err(err) if err.detail() == Some("Library not found") => {}
+            Err(err) if not_found(&err) => {}
             Err(err) => return Err(Error::from_redis(blame, err)),
             Ok(_) => {}
         }

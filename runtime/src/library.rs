@@ -137,11 +137,11 @@ pub(crate) fn is_not_found(err: &RedisError) -> bool {
 /// its function names, is already loaded: ``ERR Library 'queue_..' already exists`` or
 /// `ERR Function push_.. already exists` (Redis 7.0, Valkey 8.1).
 pub(crate) fn is_already_loaded(err: &RedisError) -> bool {
-    err.code() == Some("ERR")
-        && err.detail().is_some_and(|detail| {
-            (detail.starts_with("Library '") || detail.starts_with("Function "))
-                && detail.ends_with(" already exists")
-        })
+    // Read from the text: redis's cluster connection reports a fanned-out command's
+    // failure (`FUNCTION LOAD` goes to every primary) without the usual code and detail.
+    // Only ever asked of a `FUNCTION LOAD` reply.
+    let text = err.to_string();
+    text.contains(" already exists") && (text.contains("Library '") || text.contains("Function "))
 }
 
 impl std::fmt::Debug for Library {
@@ -167,6 +167,26 @@ mod tests {
         "#!lua name=queue_0123456789ab\n",
         true,
     );
+
+    #[test]
+    fn already_loaded_replies() {
+        for reply in [
+            &b"-ERR Library 'q_0123456789ab' already exists\r\n"[..],
+            b"-ERR Function push_0123456789ab already exists\r\n",
+        ] {
+            let err = redis::parse_redis_value(reply)
+                .unwrap()
+                .extract_error()
+                .unwrap_err();
+            assert!(is_already_loaded(&err), "{err}");
+        }
+        let err = redis::parse_redis_value(b"-ERR Function not found\r\n")
+            .unwrap()
+            .extract_error()
+            .unwrap_err();
+        assert!(!is_already_loaded(&err));
+        assert!(is_not_found(&err));
+    }
 
     #[test]
     fn names() {
