@@ -3,10 +3,16 @@
 //! the cross-slot check, read-only scripts on replicas, and calls through failovers and a
 //! slot migration. Counters are checked exact: each successful call adds one.
 //!
+//! At most once: a client built with `ClusterClientBuilder::retries(0)` runs a call whose
+//! reply was lost (a proxy drops the connection after the server answered) or timed out
+//! exactly once, where redis's default client runs it again (measured and asserted here);
+//! evalsha follows `MOVED`/`ASK` for it through a slot migration and a failover.
+//!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::proxy::Proxy;
 use evalsha_testkit::{Stats, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -16,6 +22,7 @@ evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/incr_pair.lua");
 evalsha::include_script!("tests/scripts/read_counter.lua");
 evalsha::include_script!("tests/scripts/keyless_hello.lua");
+evalsha::include_script!("tests/scripts/slow_incr.lua");
 
 fn main() {
     const TESTS: &[ClusterTest] = &[
@@ -50,8 +57,20 @@ fn main() {
             slot_migration_moved_and_ask_while_calls_run,
         ),
         (
+            "retries_0_slot_migration_evalsha_follows_ask_and_moved",
+            retries_0_slot_migration_evalsha_follows_ask_and_moved,
+        ),
+        (
             "pipelines_are_refused_before_sending",
             pipelines_are_refused_before_sending,
+        ),
+        (
+            "lost_reply_default_client_runs_twice_retries_0_once",
+            lost_reply_default_client_runs_twice_retries_0_once,
+        ),
+        (
+            "timeout_default_client_runs_17_times_retries_0_once",
+            timeout_default_client_runs_17_times_retries_0_once,
         ),
     ];
     run_tests(TESTS);
@@ -62,6 +81,35 @@ fn connect(cluster: &Cluster) -> ClusterConnection {
         .unwrap()
         .get_connection()
         .unwrap()
+}
+
+/// The at-most-once configuration: redis resends nothing, evalsha follows redirects.
+fn connect_at_most_once(cluster: &Cluster) -> ClusterConnection {
+    ClusterClientBuilder::new(cluster.urls())
+        .retries(0)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// How many `code` error replies (`MOVED`, `ASK`) the node sent since its stats were reset
+/// (`INFO errorstats`).
+fn error_replies(con: &mut redis::Connection, code: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("errorstats").query(con).unwrap();
+    let prefix = format!("errorstat_{code}:count=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// A counter read straight from the node on `port`.
+fn get_on(cluster: &Cluster, port: u16, key: &str) -> i64 {
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(&mut cluster.node_connection(port))
+        .unwrap()
+        .unwrap_or(0)
 }
 
 /// The counter's value, read through a fresh sync cluster connection (which follows
@@ -295,12 +343,14 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
 }
 
 /// Runs `IncrBy` on `key` until `stop()` holds and a call has succeeded after that,
-/// counting successes; failures are allowed only while the topology changes, and only as
-/// connection or cluster-state errors (never a script or `NOSCRIPT` error).
+/// counting successes. Failures are allowed only when `may_fail` (a killed primary), only
+/// while the topology changes, and only as connection or cluster-state errors (never a
+/// script or `NOSCRIPT` error).
 fn calls_until(
     con: &mut ClusterConnection,
     key: &str,
     stop: impl Fn() -> bool,
+    may_fail: bool,
     reconnect: impl Fn() -> ClusterConnection,
 ) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -316,11 +366,13 @@ fn calls_until(
                 }
             }
             Err(err) => {
+                assert!(may_fail, "{err}");
                 assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
                 if stopped && err.is_io_error() {
                     // redis 1.8's sync cluster connection does not refresh its slot map
                     // when the primary it knows refuses connections (a plain INCR fails
-                    // the same way): it must be rebuilt once the failover is done.
+                    // the same way), and with `retries(0)` does not reconnect at all:
+                    // it must be rebuilt once the failover is done.
                     *con = reconnect();
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -329,11 +381,14 @@ fn calls_until(
     }
 }
 
+/// A failover under the at-most-once client (`retries(0)`): evalsha follows the `MOVED`
+/// from the demoted primary. A manual failover fails no call; a killed primary fails calls
+/// only until its replica is promoted. Every success counted once.
 fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let old = cluster.primary_of(slot);
     let replica = cluster.replicas_of(&old.id).remove(0);
-    let mut con = connect(cluster);
+    let mut con = connect_at_most_once(cluster);
     let mut ok = 0;
     for _ in 0..10 {
         IncrBy.run(&mut con, key, 1).unwrap();
@@ -364,7 +419,9 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
             .try_primary_of(slot)
             .is_some_and(|p| p.port == replica.port)
     };
-    ok += calls_until(&mut con, key, promoted, || connect(cluster));
+    ok += calls_until(&mut con, key, promoted, kill, || {
+        connect_at_most_once(cluster)
+    });
     for _ in 0..10 {
         IncrBy.run(&mut con, key, 1).unwrap();
         ok += 1;
@@ -391,7 +448,18 @@ fn killed_primary_promoted_replica_gets_loaded(cluster: &mut Cluster) {
 }
 
 fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
-    let key = "migrate:counter";
+    slot_migration(cluster, "migrate:counter", false);
+}
+
+/// Under the at-most-once client redis hands `ASK` and `MOVED` back; evalsha follows them
+/// (`ASKING` first on the target).
+fn retries_0_slot_migration_evalsha_follows_ask_and_moved(cluster: &mut Cluster) {
+    slot_migration(cluster, "migrate0:counter", true);
+}
+
+/// A slot migration while calls run: still on the source, `ASK` to the target (also with
+/// the script missing there), then `MOVED` once and straight to the target after that.
+fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let src = cluster.primary_of(slot);
     let dst = cluster
@@ -399,7 +467,11 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
         .into_iter()
         .find(|n| n.primary && !n.failed && n.id != src.id)
         .unwrap();
-    let mut con = connect(cluster);
+    let mut con = if at_most_once {
+        connect_at_most_once(cluster)
+    } else {
+        connect(cluster)
+    };
     // Warm both primaries: the target already serves other slots and so has the script.
     for k in keys("warm", 64) {
         IncrBy.run(&mut con, &k, 1).unwrap();
@@ -451,8 +523,22 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
     for c in [&mut d, &mut s] {
         setslot(c, "NODE", &dst.id);
     }
+    reset_stats(&mut s);
     for _ in 0..5 {
         call(&mut con); // MOVED once, then straight to the target
+    }
+    // redis's sync connection refreshes its slot map on `MOVED` only with retries left;
+    // under `retries(0)` evalsha sends each call on after its `MOVED` (see the README).
+    let moved = error_replies(&mut s, "MOVED");
+    if at_most_once {
+        assert_eq!(moved, 5, "each call redirected once, none twice");
+    } else {
+        // redis refreshes from one node, which may not know the new owner yet (seen on
+        // Valkey): then a second call meets `MOVED` too.
+        assert!(
+            (1..=2).contains(&moved),
+            "redis refreshed its slot map: {moved}"
+        );
     }
     assert_eq!(cluster.primary_of(slot).id, dst.id);
     assert_eq!(get(cluster, key), ok.get());
@@ -481,4 +567,92 @@ fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
         assert_eq!(sent, 0, "nothing sent to {port}");
     }
     assert_eq!((get(cluster, "{p}:a"), get(cluster, "{p}:b")), (0, 0));
+}
+
+/// A proxy in front of the primary of the counter's slot, announced by that node as its
+/// address, drops the connection after the server ran the call and answered. redis's
+/// default client reconnects and sends the call again: the script runs twice and the
+/// caller sees `Ok` (measured on Redis 7.0, 6.2 and Valkey 8.1). Built with `retries(0)`,
+/// the call runs once and fails with an I/O error.
+fn lost_reply_default_client_runs_twice_retries_0_once(cluster: &mut Cluster) {
+    let key = "lost:counter";
+    let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
+    let proxy = Proxy::start(primary, Duration::ZERO).unwrap();
+    let announced = cluster.announce_port(primary, proxy.port()).unwrap();
+    // Learn the topology from another node: it names the proxy as the primary's address.
+    let other = cluster
+        .live_ports()
+        .into_iter()
+        .find(|&p| p != primary)
+        .unwrap();
+    for retries in [None, Some(0)] {
+        let mut builder = ClusterClientBuilder::new(vec![format!("redis://127.0.0.1:{other}/")]);
+        if let Some(retries) = retries {
+            builder = builder.retries(retries);
+        }
+        let mut con = builder.build().unwrap().get_connection().unwrap();
+        let before = IncrBy.run(&mut con, key, 1).unwrap(); // warm, through the proxy
+        assert_eq!(get_on(cluster, primary, key), before);
+        let dropped = proxy.dropped_replies();
+        proxy.drop_reply_to(b"EVALSHA");
+        let result = IncrBy.run(&mut con, key, 1);
+        assert_eq!(proxy.dropped_replies(), dropped + 1, "the reply was lost");
+        let runs = get_on(cluster, primary, key) - before;
+        match retries {
+            None => {
+                assert_eq!(runs, 2, "redis resent the call: {result:?}");
+                assert_eq!(result.unwrap(), before + 2, "and the caller saw no error");
+            }
+            Some(_) => {
+                assert_eq!(runs, 1, "{result:?}");
+                let err = result.unwrap_err();
+                assert!(err.is_io_error(), "{err}");
+                assert!(err.to_string().contains("incr_by.lua"), "{err}");
+            }
+        }
+    }
+    drop(announced);
+}
+
+/// A sync call whose read timeout is shorter than the script: redis's default client
+/// resends it on each timeout, 16 times, so it runs 17 times and fails; with `retries(0)`
+/// it runs once and fails.
+fn timeout_default_client_runs_17_times_retries_0_once(cluster: &mut Cluster) {
+    let key = "timeout:counter";
+    let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
+    // A script that takes 100 ms or more here, and a timeout of a fiftieth of that, so that
+    // all 17 attempts time out before the first of them is answered.
+    let mut direct = cluster.node_connection(primary);
+    let mut spins = 1_000_000;
+    let busy = loop {
+        let start = Instant::now();
+        SlowIncr.run(&mut direct, key, spins).unwrap();
+        let busy = start.elapsed();
+        if busy >= Duration::from_millis(100) {
+            break busy;
+        }
+        spins *= 2;
+    };
+    for (retries, runs) in [(None, 17), (Some(0), 1)] {
+        let mut builder = ClusterClientBuilder::new(cluster.urls()).response_timeout(busy / 50);
+        if let Some(retries) = retries {
+            builder = builder.retries(retries);
+        }
+        let mut con = builder.build().unwrap().get_connection().unwrap();
+        let before = get_on(cluster, primary, key);
+        let err = SlowIncr.run(&mut con, key, spins).unwrap_err();
+        assert!(err.is_io_error(), "{err}");
+        // Every resent call is queued on the node: wait until it has run them all.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = get_on(cluster, primary, key);
+        loop {
+            std::thread::sleep(busy * 2);
+            let now = get_on(cluster, primary, key);
+            if now == last || Instant::now() > deadline {
+                break;
+            }
+            last = now;
+        }
+        assert_eq!(last - before, runs, "retries: {retries:?}");
+    }
 }

@@ -1,0 +1,91 @@
+//! redis's two cluster connection types as [`Link`]s: how each sends a step of a call to
+//! where redis routes it, or to one node after a redirect.
+
+use redis::RedisResult;
+use redis::cluster_routing::RoutingInfo;
+
+use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, load_cmd, send_routed};
+use crate::call::Call;
+use crate::invoke::SyncTransport;
+
+/// `redis::cluster::ClusterConnection`.
+pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnection);
+
+impl Link for SyncLink<'_> {
+    async fn send<T>(
+        &mut self,
+        step: Step,
+        call: &Call<T>,
+        target: &Target,
+    ) -> RedisResult<Replies> {
+        let (node, asking) = match target {
+            Target::Routed => return send_routed(SyncTransport(&mut *self.0), step, call).await,
+            Target::Moved(node) => (node, false),
+            Target::Ask(node) => (node, true),
+        };
+        // Each `route_command` is one command on the connection to `node`; `ASKING` then
+        // applies to the next command on that connection, which is the call.
+        let con = &mut *self.0;
+        let there = || RoutingInfo::SingleNode(by_address(node));
+        let loaded = match step {
+            Step::LoadAndEvalsha => Some(con.route_command(&load_cmd(call), there())?),
+            Step::Evalsha | Step::Eval => None,
+        };
+        if asking {
+            con.route_command(&redis::cmd("ASKING"), there())?;
+        }
+        let reply = con.route_command(&call_cmd(step, call), there())?;
+        Ok(match loaded {
+            Some(loaded) => Replies::Two(loaded, reply),
+            None => Replies::One(reply),
+        })
+    }
+}
+
+/// `redis::cluster_async::ClusterConnection`.
+#[cfg(feature = "cluster-async")]
+pub(crate) struct AsyncLink<'c>(pub(crate) &'c mut redis::cluster_async::ClusterConnection);
+
+#[cfg(feature = "cluster-async")]
+impl Link for AsyncLink<'_> {
+    async fn send<T>(
+        &mut self,
+        step: Step,
+        call: &Call<T>,
+        target: &Target,
+    ) -> RedisResult<Replies> {
+        use crate::invoke::AsyncTransport;
+        let (node, asking) = match target {
+            Target::Routed => return send_routed(AsyncTransport(&mut *self.0), step, call).await,
+            Target::Moved(node) => (node, false),
+            Target::Ask(node) => (node, true),
+        };
+        // One pipeline on the connection to `node`: `[SCRIPT LOAD] [ASKING] call`.
+        let mut pipe = redis::pipe();
+        let load = step == Step::LoadAndEvalsha;
+        if load {
+            pipe.add_command(load_cmd(call));
+        }
+        if asking {
+            pipe.cmd("ASKING");
+        }
+        pipe.add_command(call_cmd(step, call));
+        let count = 1 + usize::from(load) + usize::from(asking);
+        let replies = self
+            .0
+            .route_pipeline(pipe, 0, count, by_address(node))
+            .await?;
+        let mut replies = replies.into_iter();
+        let first = replies.next();
+        Ok(match (load, first, replies.last()) {
+            (true, Some(loaded), Some(reply)) => Replies::Two(loaded, reply),
+            (false, Some(reply), None) | (false, _, Some(reply)) => Replies::One(reply),
+            _ => {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::Parse,
+                    "missing replies from a redirected cluster node",
+                )));
+            }
+        })
+    }
+}
