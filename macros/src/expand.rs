@@ -200,11 +200,11 @@ mod tests {
         let (header, _) = header::parse(&script);
         let ast = lua::parse(&script).unwrap();
         let start = std::time::Instant::now();
-        for _ in 0..runs {
+        for _ in 0..RUNS {
             assert!(check::run(&ast, &script, &header, Mode::Script).is_empty());
         }
-        let checks = start.elapsed() / runs;
-        println!("of which the checks beyond syntax: {checks:?} (mean of {runs})");
+        let checks = start.elapsed() / RUNS;
+        println!("of which the checks beyond syntax: {checks:?} (mean of {RUNS})");
     }
 
     /// Expansion time of the largest composed BullMQ command of the corpus (fetched by
