@@ -9,8 +9,14 @@
 /// evalsha::include_script!("scripts/rate_limit.lua", reload = eval);      // default reload policy
 /// ```
 ///
-/// The path is relative to the including crate's `CARGO_MANIFEST_DIR`. See the crate
-/// documentation for the annotation format and the generated items.
+/// The short form makes a `pub` type named from the file stem in UpperCamelCase
+/// (`changeMessageVisibility.lua` → `ChangeMessageVisibility`); `Name = "path"` without a
+/// visibility makes a private type, like any item written without `pub`.
+///
+/// The path is relative to the including crate's `CARGO_MANIFEST_DIR`. `--- @include
+/// "path"` lines in the script are replaced by the files they name (relative to the
+/// including file). See the crate documentation for the annotation format, composition
+/// and the generated items.
 #[macro_export]
 macro_rules! include_script {
     ($($input:tt)*) => {
@@ -19,7 +25,7 @@ macro_rules! include_script {
 }
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, PIPELINE, Pipeline, Reload, Script, loaded, preload,
+    Call, Error, ErrorKind, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};
@@ -28,7 +34,7 @@ pub use evalsha_runtime::{loaded_async, preload_async};
 /// without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use core::{concat, include_str, option::Option, result::Result};
+    pub use core::{concat, include_bytes, include_str, option::Option, result::Result};
     pub use evalsha_macros::include_script;
     pub use evalsha_runtime::__private::*;
     pub use evalsha_runtime::{Call, Error, Script};

@@ -4,15 +4,15 @@
 //! slot migration. Counters are checked exact: each successful call adds one.
 //!
 //! At most once: a client built with `ClusterClientBuilder::retries(0)` runs a call whose
-//! reply was lost (a proxy drops the connection after the server answered) or timed out
-//! exactly once, where redis's default client runs it again (measured and asserted here);
+//! reply was lost (a proxy drops the connection after the server answered) or came after
+//! the read timeout exactly once, where redis's default client runs it again (measured and asserted here);
 //! evalsha follows `MOVED`/`ASK` for it through a slot migration and a failover.
 //!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
-use evalsha::ErrorKind;
+use evalsha::{ErrorKind, Ran};
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::proxy::Proxy;
+use evalsha_testkit::proxy::{Proxy, Replies};
 use evalsha_testkit::{Stats, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -22,7 +22,6 @@ evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/incr_pair.lua");
 evalsha::include_script!("tests/scripts/read_counter.lua");
 evalsha::include_script!("tests/scripts/keyless_hello.lua");
-evalsha::include_script!("tests/scripts/slow_incr.lua");
 
 fn main() {
     const TESTS: &[ClusterTest] = &[
@@ -61,16 +60,16 @@ fn main() {
             retries_0_slot_migration_evalsha_follows_ask_and_moved,
         ),
         (
+            "retries_0_redirect_loop_is_bounded",
+            retries_0_redirect_loop_is_bounded,
+        ),
+        (
             "pipelines_are_refused_before_sending",
             pipelines_are_refused_before_sending,
         ),
         (
-            "lost_reply_default_client_runs_twice_retries_0_once",
-            lost_reply_default_client_runs_twice_retries_0_once,
-        ),
-        (
-            "timeout_default_client_runs_17_times_retries_0_once",
-            timeout_default_client_runs_17_times_retries_0_once,
+            "lost_reply_and_timeout_default_client_resends_retries_0_runs_once",
+            lost_reply_and_timeout_default_client_resends_retries_0_runs_once,
         ),
     ];
     run_tests(TESTS);
@@ -576,13 +575,11 @@ fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
     assert_eq!((get(cluster, "{p}:a"), get(cluster, "{p}:b")), (0, 0));
 }
 
-/// A proxy in front of the primary of the counter's slot, announced by that node as its
-/// address, drops the connection after the server ran the call and answered. redis's
-/// default client reconnects and sends the call again: the script runs twice and the
-/// caller sees `Ok` (measured on Redis 7.0, 6.2 and Valkey 8.1). Built with `retries(0)`,
-/// the call runs once and fails with an I/O error.
-fn lost_reply_default_client_runs_twice_retries_0_once(cluster: &mut Cluster) {
-    let key = "lost:counter";
+/// A proxy in front of the primary of the counters' slot, which that node announces as its
+/// address (`cluster-announce-port`), so that cluster clients reach it through the proxy.
+/// It loses a reply, then holds replies past a read timeout; see the two checks below.
+fn lost_reply_and_timeout_default_client_resends_retries_0_runs_once(cluster: &mut Cluster) {
+    let key = "{proxied}:lost";
     let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
     let proxy = Proxy::start(primary, Duration::ZERO).unwrap();
     let announced = cluster.announce_port(primary, proxy.port()).unwrap();
@@ -592,12 +589,34 @@ fn lost_reply_default_client_runs_twice_retries_0_once(cluster: &mut Cluster) {
         .into_iter()
         .find(|&p| p != primary)
         .unwrap();
-    for retries in [None, Some(0)] {
+    let client = |retries: Option<u32>, timeout: Option<Duration>| {
         let mut builder = ClusterClientBuilder::new(vec![format!("redis://127.0.0.1:{other}/")]);
         if let Some(retries) = retries {
             builder = builder.retries(retries);
         }
-        let mut con = builder.build().unwrap().get_connection().unwrap();
+        if let Some(timeout) = timeout {
+            builder = builder.response_timeout(timeout);
+        }
+        builder.build().unwrap().get_connection().unwrap()
+    };
+    lost_reply(cluster, &proxy, primary, key, client);
+    timeout(cluster, &proxy, primary, "{proxied}:timeout", client);
+    drop(announced);
+}
+
+/// The proxy drops the connection after the server ran the call and answered. redis's
+/// default client reconnects and sends the call again: the script runs twice and the
+/// caller sees `Ok` (measured on Redis 7.0, 6.2 and Valkey 8.1). Built with `retries(0)`,
+/// the call runs once and fails: an I/O error, `Ran::Unknown`.
+fn lost_reply(
+    cluster: &Cluster,
+    proxy: &Proxy,
+    primary: u16,
+    key: &str,
+    client: impl Fn(Option<u32>, Option<Duration>) -> ClusterConnection,
+) {
+    for retries in [None, Some(0)] {
+        let mut con = client(retries, None);
         let before = IncrBy.run(&mut con, key, 1).unwrap(); // warm, through the proxy
         assert_eq!(get_on(cluster, primary, key), before);
         let dropped = proxy.dropped_replies();
@@ -614,52 +633,74 @@ fn lost_reply_default_client_runs_twice_retries_0_once(cluster: &mut Cluster) {
                 assert_eq!(runs, 1, "{result:?}");
                 let err = result.unwrap_err();
                 assert!(err.is_io_error(), "{err}");
+                assert_eq!(err.ran(), Ran::Unknown, "{err}");
                 assert!(err.to_string().contains("incr_by.lua"), "{err}");
             }
         }
     }
-    drop(announced);
 }
 
-/// A sync call whose read timeout is shorter than the script: redis's default client
-/// resends it on each timeout, 16 times, so it runs 17 times and fails; with `retries(0)`
-/// it runs once and fails.
-fn timeout_default_client_runs_17_times_retries_0_once(cluster: &mut Cluster) {
-    let key = "timeout:counter";
-    let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
-    // A script that takes 100 ms or more here, and a timeout of a fiftieth of that, so that
-    // all 17 attempts time out before the first of them is answered.
-    let mut direct = cluster.node_connection(primary);
-    let mut spins = 1_000_000;
-    let busy = loop {
-        let start = Instant::now();
-        SlowIncr.run(&mut direct, key, spins).unwrap();
-        let busy = start.elapsed();
-        if busy >= Duration::from_millis(100) {
-            break busy;
-        }
-        spins *= 2;
-    };
+/// The proxy holds the replies back: every read times out (20 ms), as when the script
+/// runs longer than the read timeout. redis's default sync client resends the call on each
+/// timeout, 16 times: it runs 17 times, and the caller gets a timeout. Built with
+/// `retries(0)`, it runs once: a timeout, `Ran::Unknown`.
+fn timeout(
+    cluster: &Cluster,
+    proxy: &Proxy,
+    primary: u16,
+    key: &str,
+    client: impl Fn(Option<u32>, Option<Duration>) -> ClusterConnection,
+) {
     for (retries, runs) in [(None, 17), (Some(0), 1)] {
-        let mut builder = ClusterClientBuilder::new(cluster.urls()).response_timeout(busy / 50);
-        if let Some(retries) = retries {
-            builder = builder.retries(retries);
-        }
-        let mut con = builder.build().unwrap().get_connection().unwrap();
-        let before = get_on(cluster, primary, key);
-        let err = SlowIncr.run(&mut con, key, spins).unwrap_err();
+        let mut con = client(retries, Some(Duration::from_millis(20)));
+        let before = IncrBy.run(&mut con, key, 1).unwrap(); // warm, through the proxy
+        proxy.set_replies(Replies::Hold);
+        let err = IncrBy.run(&mut con, key, 1).unwrap_err();
+        proxy.set_replies(Replies::Forward);
         assert!(err.is_io_error(), "{err}");
-        // Every resent call is queued on the node: wait until it has run them all.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut last = get_on(cluster, primary, key);
-        loop {
-            std::thread::sleep(busy * 2);
-            let now = get_on(cluster, primary, key);
-            if now == last || Instant::now() > deadline {
-                break;
-            }
-            last = now;
-        }
-        assert_eq!(last - before, runs, "retries: {retries:?}");
+        assert_eq!(err.ran(), Ran::Unknown, "{err}");
+        assert_eq!(
+            get_on(cluster, primary, key) - before,
+            runs,
+            "retries: {retries:?}"
+        );
     }
+}
+
+/// A slot marked `MIGRATING` on its primary without the target `IMPORTING` it: the primary
+/// answers `ASK target` for a missing key, the target `MOVED primary`. evalsha follows
+/// `MAX_REDIRECTS` (5) redirects, then returns the last one: nothing ran (`Ran::No`).
+fn retries_0_redirect_loop_is_bounded(cluster: &mut Cluster) {
+    let key = "loop:counter";
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let src = cluster.primary_of(slot);
+    let dst = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id)
+        .unwrap();
+    let mut con = connect_at_most_once(cluster);
+    let (mut s, mut d) = (
+        cluster.node_connection(src.port),
+        cluster.node_connection(dst.port),
+    );
+    let setslot = |c: &mut redis::Connection, args: &[&str]| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(args)
+            .exec(c)
+            .unwrap()
+    };
+    setslot(&mut s, &["MIGRATING", &dst.id]);
+    reset_stats(&mut s);
+    reset_stats(&mut d);
+    let err = IncrBy.run(&mut con, key, 1).unwrap_err();
+    setslot(&mut s, &["STABLE"]);
+    assert_eq!(err.ran(), Ran::No, "{err}");
+    assert!(err.to_string().contains("MOVED"), "{err}");
+    // One send and five redirects: src, dst, src, dst, src, dst.
+    assert_eq!(error_replies(&mut s, "ASK"), 3);
+    assert_eq!(error_replies(&mut d, "MOVED"), 3);
+    assert_eq!(get(cluster, key), 0, "nothing ran");
 }

@@ -217,7 +217,14 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
     let _ = WrongType.run::<i64, _>(&mut con, "w"); // warm it
     reset_stats(&mut con);
     let err = WrongType.run::<i64, _>(&mut con, "w").unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(3) }, "{err}");
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(3),
+            file: "tests/scripts/wrong_type.lua"
+        },
+        "{err}"
+    );
     assert!(
         err.to_string().contains("tests/scripts/wrong_type.lua:3"),
         "{err}"
@@ -237,7 +244,14 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
 
     // redis.error_reply: the server gives no line.
     let err = ErrorReply.run::<(), _>(&mut con, "e").unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Script { line: None }, "{err}");
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: None,
+            file: "tests/scripts/error_reply.lua"
+        },
+        "{err}"
+    );
     assert!(err.to_string().contains("LIMIT exceeded"), "{err}");
     assert!(
         err.to_string().contains("tests/scripts/error_reply.lua"),

@@ -108,7 +108,13 @@ fn script_errors_are_not_retried_and_name_the_file_and_line() {
         assert_eq!(count, 1, "the script ran exactly once");
         let stats = Stats::read(&mut con);
         assert_eq!(stats.calls("evalsha"), if cold { 2 } else { 1 });
-        assert_eq!(err.kind(), &ErrorKind::Script { line: Some(5) });
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::Script {
+                line: Some(5),
+                file: "tests/scripts/count_then_fail.lua"
+            }
+        );
         assert_eq!(err.script(), "tests/scripts/count_then_fail.lua");
         let text = err.to_string();
         assert!(

@@ -80,7 +80,13 @@ async fn script_errors_are_not_retried() {
         .run_async::<(), _>(&mut con, "n", "async boom")
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Script { line: Some(5) });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(5),
+            file: "tests/scripts/count_then_fail.lua"
+        }
+    );
     assert!(err.to_string().contains("async boom"), "{err}");
     let n: i64 = redis::cmd("GET")
         .arg("n")

@@ -6,6 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Ident, Visibility};
 
+use crate::compose::Composed;
 use crate::header::{Header, Param};
 use crate::lua::{Side, Usage};
 
@@ -17,9 +18,9 @@ pub(crate) struct Model<'a> {
     pub(crate) name: &'a Ident,
     /// The path as written in the macro call.
     pub(crate) path: &'a str,
-    /// Absolute path to embed with `include_str!`; `None` when the file could not be read
-    /// (the type is still emitted so that one error does not cascade).
-    pub(crate) absolute: Option<&'a str>,
+    /// The script composed from its files; `None` when the file could not be read (the
+    /// type is still emitted so that one error does not cascade).
+    pub(crate) composed: Option<&'a Composed>,
     pub(crate) sha1: &'a str,
     pub(crate) header: &'a Header,
     /// Where the script uses `KEYS` and `ARGV`: the parameters of a script without header.
@@ -40,10 +41,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
         header,
         ..
     } = m;
-    let source = match m.absolute {
-        Some(abs) => quote!(#krate::__private::include_str!(#abs)),
-        None => quote!(""),
-    };
+    let (source, tracked, sources) = source(krate, m.composed);
     let read_only = header.read_only();
     let reload = match m.reload {
         "eval" => quote!(#krate::Reload::Eval),
@@ -52,7 +50,11 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
     };
     let type_doc = type_doc(m);
     let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
-    let source_doc = format!("The exact bytes of `{path}`.");
+    let source_doc = if m.composed.is_some_and(Composed::has_includes) {
+        format!("The text of `{path}` with its `@include` lines replaced by the included files.")
+    } else {
+        format!("The exact bytes of `{path}`.")
+    };
 
     let (keys, args) = params(header, m.usage);
     let fn_params: Vec<TokenStream> = keys
@@ -102,7 +104,7 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
                 #(#fn_params,)*
             ) -> #krate::__private::Result<#ret, #krate::Error>
             where
-                C: #krate::__private::redis::aio::ConnectionLike + ::core::marker::Send + ?::core::marker::Sized,
+                C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
             {
                 self.call #turbofish(#(#names),*).run_async(con).await
             }
@@ -116,8 +118,11 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
 
         const _: () = {
             static SCRIPT: #krate::Script =
-                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload);
+                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload)#sources;
+            #tracked
 
+            // A script may declare any number of parameters, each a method parameter.
+            #[allow(clippy::too_many_arguments)]
             impl #name {
                 #[doc = #sha_doc]
                 pub const SHA1: &'static str = #sha1;
@@ -152,6 +157,41 @@ pub(crate) fn emit(m: &Model) -> TokenStream {
             }
         };
     }
+}
+
+/// `SOURCE`, what keeps cargo watching the files, and the source map for run-time errors.
+/// A script of one file is `include_str!` of it: the include is the source and the
+/// rebuild trigger at once. A composed script is a literal, with an `include_bytes!` of
+/// every file that went into it so that editing any of them rebuilds the crate, and its
+/// line map (runs of `(composed line, file, line)`) on the `Script`.
+fn source(
+    krate: &TokenStream,
+    composed: Option<&Composed>,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let Some(composed) = composed else {
+        return (quote!(""), quote!(), quote!());
+    };
+    let abs = |i: usize| composed.parts[i].absolute.to_string_lossy().into_owned();
+    if !composed.has_includes() {
+        let top = abs(0);
+        return (
+            quote!(#krate::__private::include_str!(#top)),
+            quote!(),
+            quote!(),
+        );
+    }
+    let text = &composed.text;
+    let files: Vec<String> = (0..composed.parts.len()).map(abs).collect();
+    let names: Vec<&str> = composed.parts.iter().map(|p| p.display.as_str()).collect();
+    let runs = composed.runs().into_iter().map(|(at, part, line)| {
+        let (at, part, line) = (at as u32, part as u32, line as u32);
+        quote!((#at, #part, #line))
+    });
+    (
+        quote!(#text),
+        quote!(#(const _: &[u8] = #krate::__private::include_bytes!(#files);)*),
+        quote!(.__with_sources(&[#(#names),*], &[#(#runs),*])),
+    )
 }
 
 /// The keys and args of the methods. A file without a header gets them from the script:

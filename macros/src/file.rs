@@ -37,17 +37,19 @@ pub(crate) fn read(path: &str, caller: Option<&Path>) -> Result<ScriptFile, Stri
         }
         Err(err) => return Err(format!("{path}: cannot read the file: {err}")),
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            let at = err.utf8_error().valid_up_to();
-            let (line, col) = line_col(&err.into_bytes(), at);
-            return Err(format!(
-                "{path}:{line}:{col}: the file is not valid UTF-8 (Redis scripts must be UTF-8 text)"
-            ));
-        }
-    };
+    let text = decode(path, bytes)?;
     Ok(ScriptFile { absolute, text })
+}
+
+/// The file's bytes as text, or an error at the first byte that is not UTF-8.
+pub(crate) fn decode(path: &str, bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let (line, col) = line_col(&err.into_bytes(), at);
+        format!(
+            "{path}:{line}:{col}: the file is not valid UTF-8 (Redis scripts must be UTF-8 text)"
+        )
+    })
 }
 
 fn missing(path: &str, root: &Path, caller: Option<&Path>) -> String {

@@ -91,32 +91,3 @@ impl Parse for Input {
         })
     }
 }
-
-/// `rate-limit.lua` → `RateLimit`; `HTTP_get.lua` → `HttpGet`.
-pub(crate) fn type_name_from_stem(stem: &str) -> String {
-    let mut out = String::new();
-    for word in stem.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            out.extend(chars.map(|c| c.to_ascii_lowercase()));
-        }
-    }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert_str(0, "Script");
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_from_stems() {
-        assert_eq!(type_name_from_stem("rate_limit"), "RateLimit");
-        assert_eq!(type_name_from_stem("rate-limit"), "RateLimit");
-        assert_eq!(type_name_from_stem("HTTP_get"), "HttpGet");
-        assert_eq!(type_name_from_stem("2fa"), "Script2fa");
-    }
-}

@@ -4,12 +4,17 @@
 //! This crate is a thin shim: the expansion is `expand::expand`, a plain function over
 //! `proc_macro2` token streams, unit-tested on its own.
 
+mod check;
 mod codegen;
+mod compose;
+mod diagnostic;
+mod env;
 mod expand;
 mod file;
 mod header;
 mod input;
 mod lua;
+mod names;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.

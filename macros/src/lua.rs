@@ -16,9 +16,20 @@ pub(crate) struct Side {
     pub(crate) literal: Vec<(usize, usize, usize)>,
     /// Used in a way that needs any number of values: `KEYS[i]`, `#ARGV`, `unpack(KEYS)`.
     pub(crate) dynamic: bool,
+    /// Line and column of the first such use.
+    pub(crate) dynamic_at: Option<(usize, usize)>,
 }
 
 impl Side {
+    /// Records a use that needs any number of values, at `name`'s position.
+    fn mark_dynamic(&mut self, name: &TokenReference) {
+        self.dynamic = true;
+        if self.dynamic_at.is_none() {
+            let pos = name.token().start_position();
+            self.dynamic_at = Some((pos.line(), pos.character()));
+        }
+    }
+
     /// The highest literal index used, or 0.
     pub(crate) fn max(&self) -> usize {
         self.literal.iter().map(|u| u.0).max().unwrap_or(0)
@@ -34,26 +45,60 @@ pub(crate) struct Usage {
 
 /// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
 /// line is blanked first (keeping line numbers), as Redis does.
+#[cfg(test)]
 pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
+    parse(text).map(|ast| usage(&ast))
+}
+
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
+pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
+        // The first error only, as Lua reports it: the parser's later ones follow from it
+        // (one missing `end` also leaves the enclosing function unclosed).
         return Err(ast
             .errors()
             .iter()
+            .take(1)
             .map(|err| {
                 let (start, _) = err.range();
+                let line = start.line().max(1);
+                let source = code.split('\n').nth(line - 1).unwrap_or("");
                 Problem {
-                    line: start.line().max(1),
+                    line,
                     col: start.character().max(1),
-                    message: format!("Lua syntax error: {}", err.error_message()),
+                    message: format!(
+                        "Lua syntax error: {}{}",
+                        err.error_message(),
+                        template_hint(source)
+                    ),
                 }
             })
             .collect());
     }
+    Ok(ast.into_ast())
+}
+
+/// Scripts kept as templates (ERB `<%= include_partial .. %>`, Jinja/Mustache `{{ }}`,
+/// `{% %}`) are rendered by their project's loader before Redis sees them; a syntax error
+/// on such a line says so.
+fn template_hint(line: &str) -> &'static str {
+    const MARKERS: &[&str] = &["<%", "%>", "{{", "}}", "{%", "%}"];
+    if MARKERS.iter().any(|m| line.contains(m)) {
+        "; this line is template markup, not Lua: the file is a template that its \
+         project renders before loading it. evalsha embeds files as they are: compose the \
+         script with `--- @include \"path\"` lines instead, or include the rendered file"
+    } else {
+        ""
+    }
+}
+
+/// The uses of `KEYS` and `ARGV` in a parsed script.
+pub(crate) fn usage(ast: &ast::Ast) -> Usage {
     let mut finder = Finder::default();
-    finder.visit_ast(ast.ast());
-    Ok(finder.usage)
+    finder.visit_ast(ast);
+    finder.usage
 }
 
 /// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
@@ -68,6 +113,23 @@ pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Proble
         ("ARGV", "@arg", &usage.args, &header.args),
     ] {
         let variadic = declared.last().is_some_and(|p| p.variadic);
+        if let Some((line, col)) = side.dynamic_at
+            && !variadic
+        {
+            problems.push(Problem {
+                line,
+                col,
+                message: format!(
+                    "{name} is used as a whole or with a computed index (`{name}[i]`, `#{name}`, \
+                     `unpack({name})`, passed to a function), so the script takes any number of \
+                     them, but the header declares {} `{tag}` line{} and none is variadic; declare \
+                     the rest with `---{tag} ...NAME{}`",
+                    declared.len(),
+                    if declared.len() == 1 { "" } else { "s" },
+                    if tag == "@arg" { " TYPE" } else { "" },
+                ),
+            });
+        }
         let mut reported = Vec::new();
         for &(n, line, col) in &side.literal {
             if reported.contains(&n) {
@@ -137,11 +199,11 @@ impl Finder {
                         let pos = name.token().start_position();
                         side.literal.push((n, pos.line(), pos.character()));
                     }
-                    None => side.dynamic = true,
+                    None => side.mark_dynamic(name),
                 },
-                _ => side.dynamic = true,
+                _ => side.mark_dynamic(name),
             },
-            _ => side.dynamic = true,
+            _ => side.mark_dynamic(name),
         }
     }
 }
@@ -159,7 +221,7 @@ impl Visitor for Finder {
         if let Var::Name(name) = var
             && let Some(side) = self.side(name)
         {
-            side.dynamic = true;
+            side.mark_dynamic(name);
         }
     }
 
@@ -213,6 +275,20 @@ mod tests {
         let u = usage("return KEYS[1]:upper()");
         assert_eq!(u.keys.max(), 1);
         assert!(!u.keys.dynamic);
+    }
+
+    #[test]
+    fn unrendered_templates_are_named() {
+        let errs = parse("local a = 1\n<%= include_partial \"shared/_common.lua\" %>\nreturn a")
+            .unwrap_err();
+        assert_eq!((errs[0].line, errs[0].col), (2, 1));
+        assert!(
+            errs[0].message.contains("template markup"),
+            "{}",
+            errs[0].message
+        );
+        let errs = parse("local a = \nreturn a").unwrap_err();
+        assert!(!errs[0].message.contains("template"), "{}", errs[0].message);
     }
 
     #[test]

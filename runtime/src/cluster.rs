@@ -98,7 +98,7 @@ pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
 /// Refuses an [`evalsha::Pipeline`](crate::Pipeline) on a sync cluster connection.
 ///
 /// redis's sync cluster connection routes a whole pipeline by its first command, which
-/// for an evalsha pipeline is a keyless `SCRIPT LOAD`: a random node. Measured: a plain
+/// need not have a key (then: a random node). Measured: a plain
 /// pipeline then comes back `MOVED` and redis resends all of it to the right node (an
 /// ordinary command without a key would run twice), and a `MULTI`/`EXEC` one fails with
 /// an aborted transaction. Neither is acceptable, so it is refused before sending. The
@@ -134,12 +134,18 @@ pub(crate) fn as_sync_cluster<C: ?Sized>(
     Some(unsafe { &mut *(con as *mut C).cast::<redis::cluster::ClusterConnection>() })
 }
 
+/// True when `C` is redis's async cluster connection.
+#[cfg(feature = "cluster-async")]
+pub(crate) fn is_async_cluster<C: ?Sized>() -> bool {
+    typeid::of::<C>() == std::any::TypeId::of::<redis::cluster_async::ClusterConnection>()
+}
+
 /// `con` as redis's async cluster connection, when that is its type.
 #[cfg(feature = "cluster-async")]
 pub(crate) fn as_async_cluster<C: ?Sized>(
     con: &mut C,
 ) -> Option<&mut redis::cluster_async::ClusterConnection> {
-    if typeid::of::<C>() != std::any::TypeId::of::<redis::cluster_async::ClusterConnection>() {
+    if !is_async_cluster::<C>() {
         return None;
     }
     // SAFETY: as in `as_sync_cluster`.

@@ -4,18 +4,38 @@ use std::fmt;
 
 use redis::{RedisError, ServerErrorKind};
 
+use crate::ran::{self, Ran};
+
 /// What went wrong in a script call. Matched through [`Error::kind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The server answered `NOSCRIPT` and the reload policy forbade a reload, or the
-    /// script was still missing right after evalsha loaded it.
+    /// The server answered `NOSCRIPT` and the reload policy forbade a reload (or, in a
+    /// pipeline, the script's first call, which loads it, failed). Nothing ran.
     NoScript,
+    /// The server refused to load the script (`SCRIPT LOAD` failed: the command renamed
+    /// away or denied by ACL, ...), the source says how. The call did not run. Consider
+    /// [`Reload::Eval`](crate::Reload::Eval), or loading scripts at deploy time.
+    Load,
+    /// A `MULTI`/`EXEC` pipeline was discarded (`EXECABORT`) because the server refused one
+    /// of its commands while queuing it (`OOM`, `NOPERM`, a wrong argument count, ...).
+    /// Nothing in it ran. The error names the script of that command (or
+    /// [`PIPELINE`](crate::PIPELINE) for an ordinary command) and its source is the
+    /// server's reason.
+    TransactionAborted {
+        /// Position of the refused command among those added to the pipeline, from 0.
+        command: usize,
+    },
     /// The script ran and raised an error (`error()`, `redis.error_reply`, a failing
-    /// `redis.call`). `line` is the line in the `.lua` file when the server reported one.
+    /// `redis.call`, also its own error reply reading `NOSCRIPT ...`). `line` is the line
+    /// in the `.lua` file when the server reported one.
     Script {
-        /// 1-based line of the `.lua` file the server blamed, if it named one.
+        /// 1-based line of the `.lua` file the server blamed, if it named one: a line
+        /// of [`file`](ErrorKind::Script::file).
         line: Option<u32>,
+        /// The file that holds that line: the script itself, or for a script composed
+        /// with `@include`, the included file where the failing code was written.
+        file: &'static str,
     },
     /// The script ran but its reply could not be converted to the Rust type.
     Reply {
@@ -47,38 +67,94 @@ pub enum ErrorKind {
         what: &'static str,
     },
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
-    /// a script that does not compile on the server, ...). Never retried by evalsha.
+    /// a script that does not compile on the server, ...). Never retried by evalsha; see
+    /// [`Error::ran`] for whether the script ran.
     Redis,
 }
 
 /// A failed script call. Its message names the script file; the `redis` error, when there
-/// is one, is its [`source`](std::error::Error::source).
+/// is one, is its [`source`](std::error::Error::source); [`ran`](Self::ran) says whether
+/// the script ran.
+#[derive(Clone)]
 pub struct Error {
     script: &'static str,
     kind: ErrorKind,
+    ran: Ran,
     source: Option<RedisError>,
 }
 
 impl Error {
+    /// An error of `kind`; whether the script ran follows from the kind and the source.
     pub(crate) fn new(script: &'static str, kind: ErrorKind, source: Option<RedisError>) -> Self {
+        let ran = match &kind {
+            ErrorKind::Script { .. } | ErrorKind::Reply { .. } => Ran::Yes,
+            ErrorKind::NoScript
+            | ErrorKind::Load
+            | ErrorKind::TransactionAborted { .. }
+            | ErrorKind::Argument { .. }
+            | ErrorKind::CrossSlot { .. }
+            | ErrorKind::ReadOnlyUnsupported
+            | ErrorKind::Unsupported { .. } => Ran::No,
+            ErrorKind::Redis => source.as_ref().map_or(Ran::Unknown, ran::classify),
+        };
         Self {
             script,
             kind,
+            ran,
             source,
+        }
+    }
+
+    /// The same error with `ran` as the answer to "did it run?", where the caller knows
+    /// better than the reply (a `NOSCRIPT` right after evalsha's own successful load).
+    pub(crate) fn with_ran(mut self, ran: Ran) -> Self {
+        self.ran = ran;
+        self
+    }
+
+    /// A refused `SCRIPT LOAD`: the call did not run.
+    pub(crate) fn load_refused(script: &'static str, err: RedisError) -> Self {
+        match ran::classify(&err) {
+            // The connection failed: the load's fate, and so the retry's, is unknown.
+            Ran::Unknown => Self::new(script, ErrorKind::Redis, Some(err)),
+            _ => Self::new(script, ErrorKind::Load, Some(err)),
         }
     }
 
     /// Classifies a `redis` error that a script call returned.
     pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
         let kind = match err.kind() {
-            redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::NoScript,
+            redis::ErrorKind::Server(ServerErrorKind::NoScript)
+                if ran::is_servers_noscript(&err) =>
+            {
+                ErrorKind::NoScript
+            }
+            // A script's own error reply that reads `NOSCRIPT ...`: it ran.
+            redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::Script {
+                line: script_line(&err.to_string()),
+                file: script,
+            },
             _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
             _ if is_script_error(&err) => ErrorKind::Script {
                 line: script_line(&err.to_string()),
+                file: script,
             },
             _ => ErrorKind::Redis,
         };
         Self::new(script, kind, Some(err))
+    }
+
+    /// Points a script error's line at the file and line where the code was written
+    /// (the included file of a composed script); other errors pass unchanged.
+    pub(crate) fn located(mut self, script: &crate::Script) -> Self {
+        if let ErrorKind::Script {
+            line: Some(line),
+            file,
+        } = &mut self.kind
+        {
+            (*file, *line) = script.origin(*line);
+        }
+        self
     }
 
     /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
@@ -94,7 +170,7 @@ impl Error {
     /// The line of the `.lua` file a script error points at, when the server named one.
     pub fn line(&self) -> Option<u32> {
         match self.kind {
-            ErrorKind::Script { line } => line,
+            ErrorKind::Script { line, .. } => line,
             _ => None,
         }
     }
@@ -110,9 +186,30 @@ impl Error {
     }
 
     /// True when the connection failed (refused, dropped, timed out): the call may or may
-    /// not have run on the server, and evalsha did not retry it.
+    /// not have run on the server, and evalsha did not retry it. [`ran`](Self::ran) says
+    /// more.
     pub fn is_io_error(&self) -> bool {
         self.source.as_ref().is_some_and(|e| e.is_io_error())
+    }
+
+    /// Whether the script ran: [`Ran::No`] (safe to call again), [`Ran::Yes`] (it ran and
+    /// failed, or its reply did not convert), or [`Ran::Unknown`] (no answer came).
+    pub fn ran(&self) -> Ran {
+        self.ran
+    }
+}
+
+impl From<Error> for RedisError {
+    /// Keeps the whole message (script name, `.lua` line, the server's text) as the
+    /// detail, and the kind of the underlying `redis` error, so `is_io_error()`,
+    /// `is_timeout()`-style checks by kind and `?` in functions returning
+    /// `redis::RedisResult` keep working.
+    fn from(err: Error) -> Self {
+        let kind = match &err.source {
+            Some(source) => source.kind(),
+            None => redis::ErrorKind::Client,
+        };
+        RedisError::from((kind, "evalsha", err.to_string()))
     }
 }
 
@@ -166,12 +263,21 @@ impl fmt::Display for Error {
         write!(f, "script {}", self.script)?;
         match &self.kind {
             ErrorKind::NoScript => {
-                f.write_str(": the server does not have the script (NOSCRIPT)")?
+                f.write_str(": the server does not have the script (NOSCRIPT); it did not run")?
             }
-            ErrorKind::Script { line: Some(line) } => {
-                write!(f, " failed at {}:{line}", self.script)?
-            }
-            ErrorKind::Script { line: None } => f.write_str(" returned an error")?,
+            ErrorKind::Load => f.write_str(
+                ": the server refused to load the script (SCRIPT LOAD); the call did not run",
+            )?,
+            ErrorKind::TransactionAborted { command } => write!(
+                f,
+                ": transaction aborted (EXECABORT), nothing in it ran: the server refused \
+                 command #{command} of the pipeline when queuing it"
+            )?,
+            ErrorKind::Script {
+                line: Some(line),
+                file,
+            } => write!(f, " failed at {file}:{line}")?,
+            ErrorKind::Script { line: None, .. } => f.write_str(" returned an error")?,
             ErrorKind::Reply { expected } => write!(f, ": reply does not convert to `{expected}`")?,
             ErrorKind::Argument { name, count } => write!(
                 f,
@@ -212,6 +318,7 @@ impl fmt::Debug for Error {
         f.debug_struct("Error")
             .field("script", &self.script)
             .field("kind", &self.kind)
+            .field("ran", &self.ran)
             .field("source", &self.source)
             .finish()
     }

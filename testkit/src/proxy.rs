@@ -5,12 +5,14 @@
 //! (and once for its first send): bytes the client writes in one go, even across several
 //! commands of a pipeline, count once. The reply delay is applied before the first chunk of
 //! each reply is passed on, so the rest of a pipeline the client already wrote is read
-//! within the same round trip. Counts are exact for one connection used by one caller at a
+//! within the same round trip. [`Proxy::set_replies`] makes it hold replies back for good
+//! or drop the connection when a reply arrives (after the server ran the command), for
+//! tests of timeouts and lost connections. Counts are exact for one connection used by one caller at a
 //! time; with many callers interleaving on one connection they lose their meaning.
 //!
-//! [`Proxy::drop_reply_to`] makes it lose a reply the way a network does: the request
-//! reaches the server, the server answers, and the client's connection is closed instead
-//! of the answer being delivered.
+//! [`Proxy::drop_reply_to`] loses one reply the same way, only on the connection that sent
+//! a given command, leaving other connections through the proxy (a replica's replication
+//! link, for one) alone.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -24,8 +26,24 @@ const NOBODY: u8 = 0;
 const CLIENT: u8 = 1;
 const SERVER: u8 = 2;
 
+/// What the proxy does with the server's replies, from the next reply on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replies {
+    /// Pass them on (after the reply delay, if any): the default.
+    Forward,
+    /// Swallow them: the client waits for an answer that never comes (a timeout).
+    Hold,
+    /// Close the client's connection when a reply arrives, without passing it on: the
+    /// server ran the command, the client sees the connection drop.
+    Drop,
+}
+
 #[derive(Default)]
 struct Counters {
+    /// A [`Replies`] as a number.
+    replies: AtomicU8,
+    /// Under [`Replies::Hold`], how many more reply chunks still pass.
+    pass: AtomicU64,
     round_trips: AtomicU64,
     bytes_sent: AtomicU64,
     bytes_received: AtomicU64,
@@ -116,6 +134,24 @@ impl Proxy {
         self.counters.connections.load(Ordering::Acquire)
     }
 
+    /// Chooses what happens to replies from now on, on every connection.
+    pub fn set_replies(&self, replies: Replies) {
+        let code = match replies {
+            Replies::Forward => 0,
+            Replies::Hold => 1,
+            Replies::Drop => 2,
+        };
+        self.counters.pass.store(0, Ordering::Release);
+        self.counters.replies.store(code, Ordering::Release);
+    }
+
+    /// Passes the next `replies` reply chunks on (a small reply is one chunk), then holds
+    /// every later one back for good: "the first answer comes, the next never does".
+    pub fn hold_after(&self, replies: u64) {
+        self.counters.pass.store(replies, Ordering::Release);
+        self.counters.replies.store(1, Ordering::Release);
+    }
+
     /// Arms the proxy: the next request that contains `needle` (a command name, say
     /// `b"EVALSHA"`) is passed on to the server, but its reply is not delivered: that client
     /// connection (and its server side) is closed instead. Other connections through the
@@ -176,7 +212,7 @@ fn splice(
         streams.push(server.try_clone()?);
     }
     let last = Arc::new(AtomicU8::new(NOBODY));
-    // Set when this connection carried the request whose reply is to be dropped.
+    // Set when this connection carried the request whose reply `drop_reply_to` drops.
     let drop_reply = Arc::new(AtomicBool::new(false));
     let (up_from, up_to) = (client.try_clone()?, server.try_clone()?);
     let (up_counters, up_last, up_drop) = (counters.clone(), last.clone(), drop_reply.clone());
@@ -203,12 +239,30 @@ fn splice(
         })
     });
     let down_counters = counters.clone();
+    let client_side = client.try_clone()?;
+    let server_side = server.try_clone()?;
     thread::spawn(move || {
         forward(server, client, |chunk| {
             let n = chunk.len() as u64;
             if drop_reply.swap(false, Ordering::AcqRel) {
                 down_counters.dropped_replies.fetch_add(1, Ordering::AcqRel);
+                let _ = client_side.shutdown(Shutdown::Both);
+                let _ = server_side.shutdown(Shutdown::Both);
                 return false;
+            }
+            match down_counters.replies.load(Ordering::Acquire) {
+                1 if down_counters
+                    .pass
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_err() =>
+                {
+                    return false;
+                }
+                2 => {
+                    let _ = client_side.shutdown(Shutdown::Both);
+                    return false;
+                }
+                _ => {}
             }
             // The first chunk of a reply: hold it back, and only then let the client's
             // next send count as a new round trip.
@@ -223,20 +277,15 @@ fn splice(
     Ok(())
 }
 
-/// Copies `from` to `to`, calling `seen(chunk)` for each chunk before writing it. When
-/// `seen` says `false` the chunk is dropped and both connections are closed.
+/// Copies `from` to `to`, calling `seen(chunk)` for each chunk before writing it; a chunk
+/// for which it returns false is not passed on.
 fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(&[u8]) -> bool) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if !seen(&buf[..n]) {
-                    let _ = to.shutdown(Shutdown::Both);
-                    let _ = from.shutdown(Shutdown::Both);
-                    return;
-                }
-                if to.write_all(&buf[..n]).is_err() {
+                if seen(&buf[..n]) && to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }

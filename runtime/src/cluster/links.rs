@@ -1,8 +1,8 @@
 //! redis's two cluster connection types as [`Link`]s: how each sends a step of a call to
 //! where redis routes it, or to one node after a redirect.
 
-use redis::RedisResult;
 use redis::cluster_routing::RoutingInfo;
+use redis::{RedisResult, Value};
 
 use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, load_cmd, send_routed};
 use crate::call::Call;
@@ -12,6 +12,8 @@ use crate::invoke::SyncTransport;
 pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnection);
 
 impl Link for SyncLink<'_> {
+    const MAY_WAIT: bool = false;
+
     async fn send<T>(
         &mut self,
         step: Step,
@@ -28,17 +30,29 @@ impl Link for SyncLink<'_> {
         let con = &mut *self.0;
         let there = || RoutingInfo::SingleNode(by_address(node));
         let loaded = match step {
-            Step::LoadAndEvalsha => Some(con.route_command(&load_cmd(call), there())?),
+            Step::LoadAndEvalsha => Some(reply(con.route_command(&load_cmd(call), there()))?),
             Step::Evalsha | Step::Eval => None,
         };
         if asking {
             con.route_command(&redis::cmd("ASKING"), there())?;
         }
-        let reply = con.route_command(&call_cmd(step, call), there())?;
+        let reply = reply(con.route_command(&call_cmd(step, call), there()))?;
         Ok(match loaded {
             Some(loaded) => Replies::Two(loaded, reply),
             None => Replies::One(reply),
         })
+    }
+}
+
+/// `route_command` turns an error reply into an `Err`; give it back as the reply it was
+/// (as a pipeline's replies are), so that the load's and the call's errors are told apart
+/// as on every other connection. A redirect stays an `Err`, for the redirect loop.
+fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
+    match result {
+        Err(err) if Target::redirected_by(&err).is_none() => {
+            redis::ServerError::try_from(err).map(Value::ServerError)
+        }
+        other => other,
     }
 }
 
@@ -48,6 +62,8 @@ pub(crate) struct AsyncLink<'c>(pub(crate) &'c mut redis::cluster_async::Cluster
 
 #[cfg(feature = "cluster-async")]
 impl Link for AsyncLink<'_> {
+    const MAY_WAIT: bool = true;
+
     async fn send<T>(
         &mut self,
         step: Step,

@@ -76,6 +76,9 @@ pub(crate) enum Replies {
 
 /// A redis cluster connection type as [`ClusterTransport`] drives it.
 pub(crate) trait Link {
+    /// [`Transport::MAY_WAIT`] for this connection type.
+    const MAY_WAIT: bool;
+
     /// Sends `step` of `call` to `target`.
     fn send<T>(
         &mut self,
@@ -124,6 +127,8 @@ fn one(replies: Replies) -> Value {
 }
 
 impl<L: Link> Transport for ClusterTransport<L> {
+    const MAY_WAIT: bool = L::MAY_WAIT;
+
     async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
         self.follow(Step::Evalsha, call).await.map(one)
     }

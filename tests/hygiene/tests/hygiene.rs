@@ -1,6 +1,6 @@
 //! The shadowed, renamed setup compiles and runs scripts against a real server.
 
-use evalsha_hygiene::{Echo, Incr, Table, client};
+use evalsha_hygiene::{Echo, Incr, Table, Wide, client};
 
 #[test]
 fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
@@ -14,6 +14,18 @@ fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
     assert_eq!(echoed, ["k", "a"]);
     let table: client::Value = Table.run(&mut con).unwrap();
     assert!(matches!(table, client::Value::Array(ref v) if v.len() == 2));
+    let stored = Wide
+        .run(
+            &mut con, "w1", "w2", "w3", 1, 2, "three", "four", true, 6.5, 7,
+        )
+        .unwrap();
+    assert_eq!(stored, 7);
+    let f5: String = client::cmd("HGET")
+        .arg("w2")
+        .arg("f5")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(f5, "1");
 }
 
 #[tokio::test]
