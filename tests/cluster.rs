@@ -635,6 +635,11 @@ fn lost_reply(
                 assert!(err.is_io_error(), "{err}");
                 assert_eq!(err.ran(), Ran::Unknown, "{err}");
                 assert!(err.to_string().contains("incr_by.lua"), "{err}");
+                // redis's sync connection does not reconnect that node without retries:
+                // it says so, and a rebuilt connection works.
+                assert!(!redis::ConnectionLike::is_open(&con));
+                let mut con = client(retries, None);
+                assert_eq!(IncrBy.run(&mut con, key, 1).unwrap(), before + 2);
             }
         }
     }
