@@ -13,7 +13,7 @@
 use evalsha::{ErrorKind, Ran};
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
 use evalsha_testkit::proxy::{Proxy, Replies};
-use evalsha_testkit::{Stats, requires, reset_stats};
+use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
 use std::time::{Duration, Instant};
@@ -90,16 +90,6 @@ fn connect_at_most_once(cluster: &Cluster) -> ClusterConnection {
         .unwrap()
         .get_connection()
         .unwrap()
-}
-
-/// How many `code` error replies (`MOVED`, `ASK`) the node sent since its stats were reset
-/// (`INFO errorstats`).
-fn error_replies(con: &mut redis::Connection, code: &str) -> u64 {
-    let info: String = redis::cmd("INFO").arg("errorstats").query(con).unwrap();
-    let prefix = format!("errorstat_{code}:count=");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |n| n.trim().parse().unwrap())
 }
 
 /// A counter read straight from the node on `port`.

@@ -13,7 +13,7 @@
 use evalsha::{ErrorKind, Ran};
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
 use evalsha_testkit::proxy::Proxy;
-use evalsha_testkit::{Stats, requires, reset_stats};
+use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -101,16 +101,6 @@ fn get_on(cluster: &Cluster, port: u16, key: &str) -> i64 {
         .query::<Option<i64>>(&mut cluster.node_connection(port))
         .unwrap()
         .unwrap_or(0)
-}
-
-/// How many `code` error replies (`MOVED`, `ASK`) the node sent since its stats were reset
-/// (`INFO errorstats`).
-fn error_replies(con: &mut redis::Connection, code: &str) -> u64 {
-    let info: String = redis::cmd("INFO").arg("errorstats").query(con).unwrap();
-    let prefix = format!("errorstat_{code}:count=");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |n| n.trim().parse().unwrap())
 }
 
 /// The counter's value, read through a fresh sync cluster connection (which follows

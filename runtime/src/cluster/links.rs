@@ -20,10 +20,8 @@ impl Link for SyncLink<'_> {
         call: &Call<T>,
         target: &Target,
     ) -> RedisResult<Replies> {
-        let (node, asking) = match target {
-            Target::Routed => return send_routed(SyncTransport(&mut *self.0), step, call).await,
-            Target::Moved(node) => (node, false),
-            Target::Ask(node) => (node, true),
+        let Some((node, asking)) = target.node() else {
+            return send_routed(SyncTransport(&mut *self.0), step, call).await;
         };
         // Each `route_command` is one command on the connection to `node`; `ASKING` then
         // applies to the next command on that connection, which is the call.
@@ -71,10 +69,8 @@ impl Link for AsyncLink<'_> {
         target: &Target,
     ) -> RedisResult<Replies> {
         use crate::invoke::AsyncTransport;
-        let (node, asking) = match target {
-            Target::Routed => return send_routed(AsyncTransport(&mut *self.0), step, call).await,
-            Target::Moved(node) => (node, false),
-            Target::Ask(node) => (node, true),
+        let Some((node, asking)) = target.node() else {
+            return send_routed(AsyncTransport(&mut *self.0), step, call).await;
         };
         // One pipeline on the connection to `node`: `[SCRIPT LOAD] [ASKING] call`.
         let mut pipe = redis::pipe();

@@ -46,6 +46,16 @@ pub(crate) enum Target {
 }
 
 impl Target {
+    /// The node a redirect named, and whether `ASKING` must go first; `None` for
+    /// [`Target::Routed`].
+    pub(crate) fn node(&self) -> Option<(&NodeAddress, bool)> {
+        match self {
+            Target::Routed => None,
+            Target::Moved(node) => Some((node, false)),
+            Target::Ask(node) => Some((node, true)),
+        }
+    }
+
     /// The target `err` redirects to, if it is a `MOVED` or `ASK` with a readable address.
     pub(crate) fn redirected_by(err: &RedisError) -> Option<Target> {
         let node = || NodeAddress::try_from(err.redirect_node()?.0).ok();
