@@ -23,7 +23,6 @@
 //! [`MAX_REDIRECTS`] redirects are followed per step of a call; past that the last redirect
 //! is returned as the error (nothing ran).
 
-use redis::cluster::NodeAddress;
 use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
@@ -34,21 +33,42 @@ use crate::invoke::Transport;
 /// ends), a failover one.
 pub(crate) const MAX_REDIRECTS: u32 = 5;
 
+/// A node's address as a redirect names it (`host:port`). (redis has `NodeAddress` only
+/// from 1.8; evalsha supports redis 1.0 on.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    host: String,
+    port: u16,
+}
+
+impl Node {
+    /// Parses `host:port`, the host maybe an IPv6 address, bracketed or not.
+    fn parse(address: &str) -> Option<Node> {
+        let (host, port) = address.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = port.parse().ok()?;
+        (!host.is_empty()).then(|| Node {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
 /// Where the next command of a call goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target {
     /// Wherever redis routes it (by the first key's slot).
     Routed,
     /// The node a `MOVED` named.
-    Moved(NodeAddress),
+    Moved(Node),
     /// The node an `ASK` named: `ASKING` goes first.
-    Ask(NodeAddress),
+    Ask(Node),
 }
 
 impl Target {
     /// The node a redirect named, and whether `ASKING` must go first; `None` for
     /// [`Target::Routed`].
-    pub(crate) fn node(&self) -> Option<(&NodeAddress, bool)> {
+    pub(crate) fn node(&self) -> Option<(&Node, bool)> {
         match self {
             Target::Routed => None,
             Target::Moved(node) => Some((node, false)),
@@ -58,7 +78,7 @@ impl Target {
 
     /// The target `err` redirects to, if it is a `MOVED` or `ASK` with a readable address.
     pub(crate) fn redirected_by(err: &RedisError) -> Option<Target> {
-        let node = || NodeAddress::try_from(err.redirect_node()?.0).ok();
+        let node = || Node::parse(err.redirect_node()?.0);
         match err.kind() {
             redis::ErrorKind::Server(ServerErrorKind::Moved) => node().map(Target::Moved),
             redis::ErrorKind::Server(ServerErrorKind::Ask) => node().map(Target::Ask),
@@ -190,10 +210,10 @@ pub(crate) fn load_cmd<T>(call: &Call<T>) -> redis::Cmd {
 }
 
 /// Routing to one node.
-pub(crate) fn by_address(node: &NodeAddress) -> redis::cluster_routing::SingleNodeRoutingInfo {
+pub(crate) fn by_address(node: &Node) -> redis::cluster_routing::SingleNodeRoutingInfo {
     redis::cluster_routing::SingleNodeRoutingInfo::ByAddress {
-        host: node.host().to_owned(),
-        port: node.port(),
+        host: node.host.clone(),
+        port: node.port,
     }
 }
 
@@ -206,16 +226,30 @@ mod tests {
         value.extract_error().unwrap_err()
     }
 
+    fn node(host: &str, port: u16) -> Node {
+        Node {
+            host: host.to_owned(),
+            port,
+        }
+    }
+
     #[test]
     fn reads_redirect_targets() {
         assert_eq!(
             Target::redirected_by(&server_error("MOVED 3999 127.0.0.1:6381")),
-            Some(Target::Moved(NodeAddress::new("127.0.0.1", 6381)))
+            Some(Target::Moved(node("127.0.0.1", 6381)))
         );
         assert_eq!(
-            Target::redirected_by(&server_error("ASK 3999 10.0.0.2:7000")),
-            Some(Target::Ask(NodeAddress::new("10.0.0.2", 7000)))
+            Target::redirected_by(&server_error("ASK 3999 redis-2.example:7000")),
+            Some(Target::Ask(node("redis-2.example", 7000)))
         );
+        assert_eq!(
+            Target::redirected_by(&server_error("MOVED 1 ::1:7000")),
+            Some(Target::Moved(node("::1", 7000)))
+        );
+        assert_eq!(Node::parse("[::1]:7000"), Some(node("::1", 7000)));
+        assert_eq!(Node::parse("no-port"), None);
+        assert_eq!(Node::parse(":7000"), None);
         assert_eq!(Target::redirected_by(&server_error("NOSCRIPT x")), None);
         assert_eq!(Target::redirected_by(&server_error("ERR x")), None);
     }
