@@ -299,7 +299,11 @@ impl fmt::Display for Error {
             ErrorKind::Unsupported { what } => {
                 write!(f, ": not supported: {what}; nothing was sent")?
             }
-            ErrorKind::Redis => f.write_str(": redis error")?,
+            ErrorKind::Redis => f.write_str(match self.ran {
+                Ran::No => ": refused by the server, the script did not run",
+                Ran::Unknown => ": no answer, the script may or may not have run (not retried)",
+                Ran::Yes => ": redis error",
+            })?,
         }
         if let Some(source) = &self.source {
             match (source.code(), source.detail()) {
