@@ -98,13 +98,17 @@ mod bullmq {
     evalsha::include_script!(
         "../../target/corpus/bullmq-6.7.0/package/dist/cjs/commands/getCounts-1.lua"
     );
+    // The largest: 39 files (38 fragments).
+    evalsha::include_script!(
+        "../../target/corpus/bullmq-6.7.0/package/dist/cjs/commands/moveToFinished-14.lua"
+    );
 
     /// Just enough MessagePack for BullMQ's packed arguments (msgpackr on the JS side,
     /// `cmsgpack.unpack` in the scripts).
     enum Pack<'a> {
         Nil,
         Str(&'a str),
-        Int(u32),
+        Int(i64),
         Array(Vec<Pack<'a>>),
         Map(Vec<(&'a str, Pack<'a>)>),
     }
@@ -118,7 +122,7 @@ mod bullmq {
                 out.extend_from_slice(s.as_bytes());
             }
             Pack::Int(n) => {
-                out.push(0xce);
+                out.push(0xd3);
                 out.extend_from_slice(&n.to_be_bytes());
             }
             Pack::Array(items) => {
@@ -156,7 +160,7 @@ mod bullmq {
             Pack::Str(Q),
             Pack::Str(""),
             Pack::Str(name),
-            Pack::Int(1_700_000_000),
+            Pack::Int(1_700_000_000_000),
             Pack::Nil,
             Pack::Nil,
             Pack::Nil,
@@ -183,7 +187,7 @@ mod bullmq {
     }
 
     #[test]
-    fn add_a_job_then_move_it_to_active() {
+    fn add_jobs_move_one_to_active_then_complete_it_and_fetch_the_next() {
         let server = Server::start();
         let mut con = server.connection();
 
@@ -243,6 +247,68 @@ mod bullmq {
         assert_eq!(lock, "worker-token:1");
         let counts: Vec<i64> = GetCounts1.run(&mut con, Q, &["wait", "active"]).unwrap();
         assert_eq!(counts, [1, 1]);
+
+        // Worker.moveToCompleted with fetch-next: keys wait, active, prioritized, events,
+        // stalled, limiter, delayed, paused, meta, pc, completed, the job, metrics,
+        // marker; args job id, timestamp, "returnvalue", the value, "completed",
+        // fetch next "1", prefix, packed options, packed fields to update ("").
+        let opts = packed(Pack::Map(vec![
+            ("token", Pack::Str("worker-token:1")),
+            ("keepJobs", Pack::Map(vec![("count", Pack::Int(-1))])),
+            ("lockDuration", Pack::Int(30_000)),
+            ("attempts", Pack::Int(1)),
+            ("maxMetricsSize", Pack::Str("")),
+        ]));
+        let reply: Value = MoveToFinished14
+            .run(
+                &mut con,
+                key("wait"),
+                key("active"),
+                key("prioritized"),
+                key("events"),
+                key("stalled"),
+                key("limiter"),
+                key("delayed"),
+                key("paused"),
+                key("meta"),
+                key("pc"),
+                key("completed"),
+                key("1"),
+                key("metrics"),
+                key("marker"),
+                "1",
+                1_700_000_002,
+                "returnvalue",
+                r#""sent""#,
+                "completed",
+                "1",
+                Q,
+                &opts,
+                "",
+            )
+            .unwrap();
+        // removeLock (an include) checked the token and released the lock; the job is
+        // completed with its return value; fetchNextJob (another) moved job 2 to active.
+        let Value::Array(items) = reply else {
+            panic!("{reply:?}")
+        };
+        let next: String = redis::from_redis_value(items[1].clone()).unwrap();
+        assert_eq!(next, "2");
+        let returned: String = redis::cmd("HGET")
+            .arg(key("1"))
+            .arg("returnvalue")
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(returned, r#""sent""#);
+        let counts: Vec<i64> = GetCounts1
+            .run(&mut con, Q, &["wait", "active", "completed"])
+            .unwrap();
+        assert_eq!(counts, [0, 1, 1]);
+        let lock: Option<String> = redis::cmd("GET")
+            .arg(key("1:lock"))
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(lock, None);
     }
 
     #[test]
