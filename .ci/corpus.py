@@ -8,7 +8,8 @@ them into target/corpus/<package>-<version>/<path>.
 
 SOURCES lines:
     package REGISTRY NAME VERSION LICENSE PROJECT UPSTREAM
-    script|include NAME VERSION SHA256 PATH-IN-PACKAGE
+    script|include|finding NAME VERSION SHA256 PATH-IN-PACKAGE
+    (finding: a script the compile-time checks reject, listed in tests/corpus/FINDINGS)
 """
 
 import hashlib
@@ -36,7 +37,7 @@ def read_sources():
             if line[0] == "package":
                 _, registry, name, version, license_, project, upstream = line
                 packages[(name, version)] = registry
-            elif line[0] in ("script", "include"):
+            elif line[0] in ("script", "include", "finding"):
                 _, name, version, sha, path = line
                 files.append((name, version, sha, path))
             else:
@@ -77,15 +78,28 @@ def download(registry, name, version):
         return archive
     if registry == "pypi":
         prefix = name.replace("-", "_") + "-" + version + "-"
-        found = [f for f in os.listdir(CACHE) if f.startswith(prefix) and f.endswith(".whl")]
+        # A release published only as a source archive (hot-redis 0.3) is fetched as one.
+        sdist = f"{name}-{version}.tar.gz"
+
+        def cached():
+            return [f for f in os.listdir(CACHE)
+                    if (f.startswith(prefix) and f.endswith(".whl")) or f == sdist]
+
+        found = cached()
         if not found:
             print(f"== pip download {name}=={version}", file=sys.stderr)
-            subprocess.run(
+            wheel = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                  "--only-binary=:all:", "-d", CACHE, f"{name}=={version}"],
-                check=True,
+                stderr=subprocess.DEVNULL,
             )
-            found = [f for f in os.listdir(CACHE) if f.startswith(prefix) and f.endswith(".whl")]
+            if wheel.returncode != 0:
+                subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                     "--no-binary=:all:", "-d", CACHE, f"{name}=={version}"],
+                    check=True,
+                )
+            found = cached()
         return os.path.join(CACHE, found[0])
     sys.exit(f"unknown registry {registry}")
 

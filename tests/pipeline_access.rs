@@ -126,26 +126,34 @@ fn under_oom_a_transaction_runs_on_valkey_and_names_the_refused_command_on_redis
     let server = Server::start_with(&["--maxmemory-policy", "noeviction"]);
     let mut con = server.connection();
     out_of_memory(&mut con);
-    let mut pipe = Pipeline::new();
-    pipe.atomic()
-        .cmd("GET")
-        .arg("n")
-        .script(GetCounter.call("n"))
-        .script(GetCounter.call("n"));
-    match pipe.query::<(i64, i64, i64), _>(&mut con) {
-        // Valkey 8.1 queues commands in MULTI while over maxmemory.
-        Ok(got) => assert_eq!(got, (5, 5, 5)),
-        // Redis 6.2 and 7.0 refuse every queued command: the first one is named.
-        Err(err) => {
-            assert_eq!(
-                err.kind(),
-                &ErrorKind::TransactionAborted { command: 0 },
-                "{err}"
-            );
-            assert_eq!(err.script(), PIPELINE, "{err}");
-            assert_eq!(err.ran(), Ran::No);
-            let text = err.to_string();
-            assert!(text.contains("EXECABORT") && text.contains("OOM"), "{text}");
+    for cold in [true, false] {
+        if cold {
+            redis::cmd("SCRIPT").arg("FLUSH").exec(&mut con).unwrap();
+        } else {
+            // SCRIPT LOAD is allowed over maxmemory (outside MULTI).
+            evalsha::preload(&mut con, &[GetCounter::script()]).unwrap();
+        }
+        let mut pipe = Pipeline::new();
+        pipe.atomic()
+            .cmd("GET")
+            .arg("n")
+            .script(GetCounter.call("n"))
+            .script(GetCounter.call("n"));
+        match pipe.query::<(i64, i64, i64), _>(&mut con) {
+            // Valkey 8.1 queues commands in MULTI while over maxmemory.
+            Ok(got) => assert_eq!(got, (5, 5, 5), "cold {cold}"),
+            // Redis 6.2 and 7.0 refuse every queued command: the first one is named.
+            Err(err) => {
+                assert_eq!(
+                    err.kind(),
+                    &ErrorKind::TransactionAborted { command: 0 },
+                    "{err}"
+                );
+                assert_eq!(err.script(), PIPELINE, "{err}");
+                assert_eq!(err.ran(), Ran::No);
+                let text = err.to_string();
+                assert!(text.contains("EXECABORT") && text.contains("OOM"), "{text}");
+            }
         }
     }
 }
@@ -203,4 +211,26 @@ fn an_aborted_transaction_names_the_refused_call_and_its_script() {
     );
     assert_eq!(err.script(), PIPELINE);
     assert_eq!(get(&mut admin, "n"), 1);
+}
+
+/// A pipeline whose connection drops after the server ran it: the whole pipeline fails
+/// with `Ran::Unknown` (every call ran once, nothing is resent).
+#[test]
+fn a_pipeline_whose_connection_drops_after_it_ran_is_unknown() {
+    use evalsha_testkit::proxy::{Proxy, Replies};
+    let server = Server::start();
+    let proxy = Proxy::start(server.port(), std::time::Duration::ZERO).unwrap();
+    let mut con = proxy.client().get_connection().unwrap();
+    proxy.set_replies(Replies::Drop);
+    let err = three_calls(false)
+        .query::<(i64, i64, i64, i64), _>(&mut con)
+        .unwrap_err();
+    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+    let mut admin = server.connection();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while get(&mut admin, "n") < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(get(&mut admin, "n"), 3, "each call ran once");
+    assert_eq!(get(&mut admin, "m"), 1);
 }

@@ -404,3 +404,22 @@ async fn connection_manager_does_not_resend_after_a_drop() {
     );
     assert_eq!(proxy.connections(), 2, "one reconnection");
 }
+
+evalsha::include_script!("tests/scripts/impostor_exact.lua");
+
+/// The documented limit: a script copying the server's NOSCRIPT text word for word is
+/// taken for a missing script once (reload, retry), and the retry's NOSCRIPT, right after
+/// evalsha's own successful load, is known to be the script's: it ran twice, never more.
+#[test]
+fn a_script_copying_the_servers_exact_noscript_runs_twice_never_more() {
+    let server = Server::start();
+    let mut con = server.connection();
+    load(&mut con, ImpostorExact::SOURCE);
+    reset_stats(&mut con);
+    let err = ImpostorExact.run::<(), _>(&mut con, "n").unwrap_err();
+    assert_eq!(err.ran(), Ran::Yes, "{err}");
+    assert_eq!(get(&mut con, "n"), 2);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("evalsha"), 2);
+    assert_eq!(stats.calls("script|load"), 1);
+}

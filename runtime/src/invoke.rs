@@ -12,7 +12,7 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::cluster;
 use crate::error::{Error, ErrorKind};
-use crate::flight;
+use crate::flight::{self, Waited};
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
 use crate::trace;
@@ -128,13 +128,18 @@ async fn invoke_untraced<T, Tr: Transport>(
         if !Tr::MAY_WAIT || waits == MAX_WAITS {
             break script.flight.untracked();
         }
-        if !script.flight.wait(seen, flight::WAIT_BOUND).await {
-            // The other load did not end in time (another server, a lost reply).
-            break script.flight.untracked();
-        }
-        if script.flight.generation() == seen {
-            // That load failed or was cancelled: try to become the loader.
-            waits += 1;
+        match script.flight.wait(seen, flight::WAIT_BOUND).await {
+            Waited::Ended if script.flight.generation() == seen => {
+                // That load failed, was cancelled or was taken over: try again.
+                waits += 1;
+            }
+            Waited::Ended => {}
+            // The other load did not end in time (another server, a lost reply): take it
+            // over, unless another waiter already did.
+            Waited::TimedOut { epoch } => match script.flight.take_over(epoch) {
+                Some(loading) => break loading,
+                None => waits += 1,
+            },
         }
     };
     let timer = trace::start();

@@ -2,26 +2,11 @@
 //! the Lua 5.1 of Redis reads `\x` as the letter `x`, so `'\x41'` is the three letters
 //! `x41`, silently. Long strings (`[[...]]`) have no escapes and are left alone.
 
-use full_moon::node::Node;
-use full_moon::tokenizer::{StringLiteralQuoteType, TokenType};
-
 use super::{Context, Finding};
 
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for token in cx.ast.nodes().tokens() {
-        let TokenType::StringLiteral {
-            literal,
-            quote_type,
-            ..
-        } = token.token_type()
-        else {
-            continue;
-        };
-        if *quote_type == StringLiteralQuoteType::Brackets {
-            continue;
-        }
-        let start = token.token().start_position();
-        scan(literal.as_str(), start.line(), start.character() + 1, out);
+    for string in &cx.facts.escaped {
+        scan(&string.text, string.pos.line, string.pos.col + 1, out);
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) enum Mode {
     Script,
     /// A function library loaded with `FUNCTION LOAD`: functions get keys and arguments as
     /// parameters, and the chunk registers them with `redis.register_function`.
-    #[allow(dead_code)] // used by include_library! (issue 15)
+    #[cfg_attr(not(test), allow(dead_code))] // for include_library! (issue 15)
     Library,
 }
 
@@ -45,7 +45,6 @@ pub(crate) struct Finding {
 
 /// What every check reads.
 pub(crate) struct Context<'a> {
-    pub(crate) ast: &'a Ast,
     pub(crate) text: &'a str,
     pub(crate) header: &'a Header,
     pub(crate) mode: Mode,
@@ -73,10 +72,7 @@ impl Context<'_> {
 
     /// Whether `table` is a library table (some server lists fields of it).
     pub(crate) fn is_library(&self, table: &str) -> bool {
-        let prefix = format!("{table}.");
-        self.servers
-            .iter()
-            .any(|s| s.fields.iter().any(|f| f.starts_with(&prefix)))
+        self.servers.iter().any(|s| s.tables.contains(table))
     }
 }
 
@@ -101,7 +97,6 @@ const CHECKS: &[(&str, CheckFn)] = &[
 pub(crate) fn run(ast: &Ast, text: &str, header: &Header, mode: Mode) -> Vec<Problem> {
     let facts = scope::analyse(ast.nodes());
     let cx = Context {
-        ast,
         text,
         header,
         mode,
@@ -155,6 +150,43 @@ pub(crate) fn code(name: &str) -> String {
 pub(crate) mod testing {
     use super::*;
 
+    /// The problems of `code` as a function library.
+    pub(crate) fn library_problems(code: &str) -> Vec<String> {
+        let (header, _) = crate::header::parse(code);
+        let ast = crate::lua::parse(code).expect("valid Lua");
+        run(&ast, code, &header, Mode::Library)
+            .into_iter()
+            .map(|p| format!("{}:{}: {}", p.line, p.col, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_library_registers_functions_and_has_no_keys_or_argv_globals() {
+        let code = "#!lua name=queue\nlocal function push(keys, args)\n  \
+                    return redis.call('RPUSH', keys[1], args[1])\nend\n\
+                    redis.register_function('push', push)\n\
+                    redis.register_function{function_name = 'len', callback = function(keys) \
+                    return redis.call('LLEN', keys[1]) end, flags = {'no-writes'}}";
+        assert_eq!(library_problems(code), Vec::<String>::new());
+        // The same calls in a script: no `name=`, no `register_function`.
+        let p = problems(code);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].contains("only while a function library loads"),
+            "{}",
+            p[0]
+        );
+        let p = library_problems(
+            "#!lua name=x\nredis.register_function('f', function() return KEYS[1] end)",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].contains("`KEYS` is not a global in a function library"),
+            "{}",
+            p[0]
+        );
+    }
+
     /// The problems of `code` as a script with the header `code` starts with.
     pub(crate) fn problems(code: &str) -> Vec<String> {
         let (header, _) = crate::header::parse(code);
@@ -167,36 +199,4 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
-mod corpus {
-    /// Every check over the real-project corpus (tests/corpus/SOURCES, fetched into
-    /// target/corpus by .ci/fetch-corpus): prints what fires. Run with
-    /// `cargo test -p evalsha-macros real_corpus -- --ignored --nocapture`;
-    /// `EVALSHA_CORPUS_ROOT` names another checkout's root (relative to macros/).
-    #[test]
-    #[ignore = "a report over downloaded files"]
-    fn real_corpus_report() {
-        let root = std::env::var("EVALSHA_CORPUS_ROOT").unwrap_or_else(|_| "..".into());
-        let sources = std::fs::read_to_string(format!("{root}/tests/corpus/SOURCES")).unwrap();
-        let (mut scripts, mut failing) = (0, 0);
-        for line in sources.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let ["script", package, version, _sha, path] = words[..] else {
-                continue;
-            };
-            let rel = format!("{root}/target/corpus/{package}-{version}/{path}");
-            let out = crate::expand::expand(quote::quote!(#rel)).to_string();
-            scripts += 1;
-            if out.contains("compile_error") {
-                failing += 1;
-                for piece in out.split("compile_error").skip(1) {
-                    let message = piece.split("\" }").next().unwrap_or(piece);
-                    println!(
-                        "{rel}: {}",
-                        message.replace("\\n", "\n").replace("\\\"", "\"")
-                    );
-                }
-            }
-        }
-        println!("{scripts} scripts, {failing} with problems");
-    }
-}
+mod corpus;

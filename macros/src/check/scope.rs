@@ -12,7 +12,7 @@ use full_moon::ast::{
     self, BinOp, Block, Call, Expression, Field, FunctionArgs, FunctionBody, Index, LastStmt,
     Parameter, Prefix, Stmt, Suffix, UnOp, Var,
 };
-use full_moon::tokenizer::{TokenReference, TokenType};
+use full_moon::tokenizer::{StringLiteralQuoteType, TokenReference, TokenType};
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,9 @@ pub(crate) struct GlobalUse {
     /// `name.field` right after the name, with the field's position.
     pub(crate) field: Option<(String, Pos)>,
     pub(crate) kind: UseKind,
+    /// The field is only tested for existence: `if redis.REDIS_VERSION then`,
+    /// `(table.unpack or unpack)`.
+    pub(crate) guarded: bool,
 }
 
 /// What a [`GlobalUse`] does.
@@ -98,10 +101,20 @@ pub(crate) struct ArgUse {
     pub(crate) pos: Pos,
 }
 
+/// A quoted string literal holding a backslash (long strings have no escapes).
+#[derive(Debug, Clone)]
+pub(crate) struct Escaped {
+    /// The text between the quotes, as written.
+    pub(crate) text: String,
+    /// Where the opening quote is.
+    pub(crate) pos: Pos,
+}
+
 /// Everything the walk found.
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub(crate) globals: Vec<GlobalUse>,
+    pub(crate) escaped: Vec<Escaped>,
     pub(crate) calls: Vec<RedisCall>,
     pub(crate) returns: Vec<ChunkReturn>,
     pub(crate) arg_uses: Vec<ArgUse>,
@@ -234,6 +247,7 @@ impl Walker {
                             name: ident.to_owned(),
                             pos: pos(token),
                             field,
+                            guarded: false,
                             kind: if dotted {
                                 UseKind::FieldWrite
                             } else {
@@ -318,6 +332,7 @@ impl Walker {
                         pos: pos(token),
                         field: None,
                         kind: UseKind::Write,
+                        guarded: false,
                     });
                 }
             }
@@ -343,6 +358,7 @@ impl Walker {
                         pos: pos(token),
                         field,
                         kind: UseKind::FieldWrite,
+                        guarded: false,
                     });
                     return;
                 }
@@ -442,8 +458,20 @@ impl Walker {
                         pos: at,
                     });
                 }
-                self.expr(expr);
+                self.guarded(expr);
             }
+        }
+    }
+
+    /// An expression tested for existence: a `global.field` there is only a test.
+    fn guarded(&mut self, expr: &Expression) {
+        let before = self.facts.globals.len();
+        self.expr(expr);
+        if let Expression::Var(Var::Expression(var)) = expr
+            && var.suffixes().count() == 1
+            && let Some(global) = self.facts.globals.get_mut(before)
+        {
+            global.guarded = true;
         }
     }
 
@@ -464,10 +492,10 @@ impl Walker {
                         }
                     }
                 }
-                if matches!(binop, BinOp::And(_)) {
-                    self.condition(lhs);
-                } else {
-                    self.expr(lhs);
+                match binop {
+                    BinOp::And(_) => self.condition(lhs),
+                    BinOp::Or(_) => self.guarded(lhs),
+                    _ => self.expr(lhs),
                 }
                 self.expr(rhs);
             }
@@ -484,6 +512,7 @@ impl Walker {
                 self.suffixed(call.prefix(), call.suffixes().collect());
             }
             Expression::TableConstructor(table) => self.table(table),
+            Expression::String(token) => self.string(token),
             Expression::Var(Var::Name(token)) => self.name_read(token, None),
             Expression::Var(Var::Expression(var)) => {
                 self.suffixed(var.prefix(), var.suffixes().collect());
@@ -515,6 +544,7 @@ impl Walker {
                 pos: pos(token),
                 field,
                 kind: UseKind::Read,
+                guarded: false,
             });
         }
     }
@@ -573,7 +603,24 @@ impl Walker {
                 }
             }
             FunctionArgs::TableConstructor(table) => self.table(table),
+            FunctionArgs::String(token) => self.string(token),
             _ => {}
+        }
+    }
+
+    fn string(&mut self, token: &TokenReference) {
+        if let TokenType::StringLiteral {
+            literal,
+            quote_type,
+            ..
+        } = token.token_type()
+            && *quote_type != StringLiteralQuoteType::Brackets
+            && literal.contains('\\')
+        {
+            self.facts.escaped.push(Escaped {
+                text: literal.to_string(),
+                pos: pos(token),
+            });
         }
     }
 
@@ -693,6 +740,24 @@ mod tests {
                 ("table".into(), UseKind::FieldWrite),
                 ("string".into(), UseKind::FieldWrite),
             ]
+        );
+    }
+
+    #[test]
+    fn fields_tested_for_existence_are_guarded() {
+        let f = facts(
+            "local u = (table.unpack or unpack)\nif redis.REDIS_VERSION then end\n\
+             local x = table.unpack(KEYS)\nlocal y = table.unpack and table.unpack.x",
+        );
+        let guarded: Vec<(usize, bool)> = f
+            .globals
+            .iter()
+            .filter(|g| g.field.is_some())
+            .map(|g| (g.pos.line, g.guarded))
+            .collect();
+        assert_eq!(
+            guarded,
+            vec![(1, true), (2, true), (3, false), (4, true), (4, false)]
         );
     }
 

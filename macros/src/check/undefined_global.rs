@@ -12,12 +12,22 @@ use crate::env;
 
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
     // A global the script assigns is global-write's mistake; its reads are not another one.
-    let assigned = |name: &str| {
-        cx.facts
-            .globals
-            .iter()
-            .any(|g| g.name == name && matches!(g.kind, UseKind::Write | UseKind::Define))
-    };
+    let assigned: std::collections::HashSet<&str> = cx
+        .facts
+        .globals
+        .iter()
+        .filter(|g| matches!(g.kind, UseKind::Write | UseKind::Define))
+        .map(|g| g.name.as_str())
+        .collect();
+    let assigned = |name: &str| assigned.contains(name);
+    // A field the script defines (`function table.extend()`) is global-write's mistake.
+    let defined: std::collections::HashSet<(&str, &str)> = cx
+        .facts
+        .globals
+        .iter()
+        .filter(|g| g.kind == UseKind::FieldWrite)
+        .filter_map(|g| g.field.as_ref().map(|(f, _)| (g.name.as_str(), f.as_str())))
+        .collect();
     for global in &cx.facts.globals {
         if !cx.is_global(&global.name) {
             if !matches!(global.kind, UseKind::Read | UseKind::FieldWrite) || assigned(&global.name)
@@ -31,13 +41,25 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
             });
             continue;
         }
-        if global.kind != UseKind::Read || !cx.is_library(&global.name) {
+        if global.kind != UseKind::Read || global.guarded || !cx.is_library(&global.name) {
             continue;
         }
         if let Some((field, pos)) = &global.field
             && !cx.has_field(&global.name, field)
+            && !defined.contains(&(global.name.as_str(), field.as_str()))
         {
             let table = &global.name;
+            if table == "redis" && field == "register_function" {
+                out.push(Finding {
+                    line: pos.line,
+                    col: pos.col,
+                    message: "`redis.register_function` exists only while a function library \
+                              loads (`FUNCTION LOAD`); in a script it is nil: include a library \
+                              with `include_library!`"
+                        .to_owned(),
+                });
+                continue;
+            }
             let hint = if cx.is_global(field) {
                 format!("; did you mean the global {}?", code(field))
             } else {
@@ -131,9 +153,17 @@ mod tests {
     }
 
     #[test]
+    fn a_field_the_script_defines_is_reported_once_by_global_write() {
+        let p = problems("function table.extend(t) return t end\nreturn table.extend({})");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].ends_with("[global-write]"), "{}", p[0]);
+    }
+
+    #[test]
     fn real_globals_fields_and_guards_pass() {
         let code = "local v = cjson.encode({bit.band(1, 3), struct.pack('>I', 1), cmsgpack.pack(1)})\n\
                     if redis.REDIS_VERSION then redis.log(redis.LOG_NOTICE, v) end\n\
+                    local u = (table.unpack or unpack)(KEYS)\n\
                     return string.format('%s', math.floor(tonumber(ARGV[1])))";
         assert_eq!(problems(code), Vec::<String>::new());
     }

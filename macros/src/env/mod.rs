@@ -43,6 +43,8 @@ pub(crate) struct Server {
     pub(crate) globals: BTreeSet<&'static str>,
     /// `table.field`.
     pub(crate) fields: BTreeSet<&'static str>,
+    /// The globals that are tables with fields (`redis`, `string`, ...).
+    pub(crate) tables: BTreeSet<&'static str>,
     /// Lowercase names; subcommands as `parent|sub`.
     pub(crate) commands: BTreeMap<&'static str, Command>,
     /// The `#!lua flags=` flags `SCRIPT LOAD` accepts (none on Redis 6.2, which has no
@@ -69,6 +71,9 @@ fn parse(name: &'static str, text: &'static str) -> Server {
             }
             (Some("field"), Some(field)) => {
                 server.fields.insert(field);
+                if let Some((table, _)) = field.split_once('.') {
+                    server.tables.insert(table);
+                }
             }
             (Some("flag"), Some(flag)) => {
                 server.flags.insert(flag);
