@@ -139,3 +139,32 @@ fn an_include_inside_the_header_is_an_include() {
     assert_eq!(HeadedInclude.run(&mut con, "hits").unwrap(), 1);
     assert!(HeadedInclude::SOURCE.contains("local rcall = redis.call"));
 }
+
+#[cfg(feature = "aio")]
+#[tokio::test]
+async fn a_lua_error_in_a_fragment_names_the_fragment_async() {
+    let server = Server::start();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("RPUSH")
+        .arg("q")
+        .arg("poison")
+        .exec_async(&mut con)
+        .await
+        .unwrap();
+    let err = TakeJob
+        .run_async(&mut con, "q", "active", "worker-1", 10_000)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(5),
+            file: FRAGMENT
+        },
+        "{err}"
+    );
+}
