@@ -9,8 +9,14 @@
 /// evalsha::include_script!("scripts/rate_limit.lua", reload = eval);      // default reload policy
 /// ```
 ///
-/// The path is relative to the including crate's `CARGO_MANIFEST_DIR`. See the crate
-/// documentation for the annotation format and the generated items.
+/// The short form makes a `pub` type named from the file stem in UpperCamelCase
+/// (`changeMessageVisibility.lua` → `ChangeMessageVisibility`); `Name = "path"` without a
+/// visibility makes a private type, like any item written without `pub`.
+///
+/// The path is relative to the including crate's `CARGO_MANIFEST_DIR`. `--- @include
+/// "path"` lines in the script are replaced by the files they name (relative to the
+/// including file). See the crate documentation for the annotation format, composition
+/// and the generated items.
 #[macro_export]
 macro_rules! include_script {
     ($($input:tt)*) => {

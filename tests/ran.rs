@@ -373,3 +373,53 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     }
     assert_eq!(get(&mut con, "c"), 8, "each of the 8 calls ran once");
 }
+
+/// `ConnectionManager` reconnects after a dropped connection but does not resend the call
+/// that was in flight: it ran once, `Unknown`; the next call works on the new connection.
+#[tokio::test]
+async fn connection_manager_does_not_resend_after_a_drop() {
+    let server = Server::start();
+    load(&mut server.connection(), IncrBy::SOURCE);
+    let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
+    let mut con = redis::aio::ConnectionManager::new(proxy.client())
+        .await
+        .unwrap();
+    proxy.set_replies(Replies::Drop);
+    let err = IncrBy.run_async(&mut con, "n", 1).await.unwrap_err();
+    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+    assert_eq!(get(&mut server.connection(), "n"), 1, "it ran, once");
+    proxy.set_replies(Replies::Forward);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let n = loop {
+        match IncrBy.run_async(&mut con, "n", 1).await {
+            Ok(n) => break n,
+            // A call made while it reconnects may fail; it must not run (checked below).
+            Err(err) => assert!(std::time::Instant::now() < deadline, "{err}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        n, 2,
+        "the dropped call ran once, the next one once, nothing else"
+    );
+    assert_eq!(proxy.connections(), 2, "one reconnection");
+}
+
+evalsha::include_script!("tests/scripts/impostor_exact.lua");
+
+/// The documented limit: a script copying the server's NOSCRIPT text word for word is
+/// taken for a missing script once (reload, retry), and the retry's NOSCRIPT, right after
+/// evalsha's own successful load, is known to be the script's: it ran twice, never more.
+#[test]
+fn a_script_copying_the_servers_exact_noscript_runs_twice_never_more() {
+    let server = Server::start();
+    let mut con = server.connection();
+    load(&mut con, ImpostorExact::SOURCE);
+    reset_stats(&mut con);
+    let err = ImpostorExact.run::<(), _>(&mut con, "n").unwrap_err();
+    assert_eq!(err.ran(), Ran::Yes, "{err}");
+    assert_eq!(get(&mut con, "n"), 2);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("evalsha"), 2);
+    assert_eq!(stats.calls("script|load"), 1);
+}

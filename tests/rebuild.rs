@@ -1,6 +1,6 @@
 //! Editing the `.lua` file makes cargo rebuild the crate that includes it: a scratch crate
-//! prints its script's SHA1, the script changes, and the next `cargo run` prints the new
-//! one without any `cargo clean`.
+//! prints its scripts' SHA1s, a script changes, and the next `cargo run` prints the new
+//! one without any `cargo clean`. The same holds for a file pulled in with `@include`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +38,20 @@ fn editing_the_script_rebuilds_the_including_crate() {
     .unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
-        "evalsha::include_script!(\"s.lua\");\nfn main() { println!(\"{}\", S::SHA1); }\n",
+        "evalsha::include_script!(\"s.lua\");\nevalsha::include_script!(\"t.lua\");\n\
+         fn main() { println!(\"{} {}\", S::SHA1, T::SHA1); }\n",
+    )
+    .unwrap();
+    // t.lua is composed from itself and includes/n.lua.
+    std::fs::create_dir_all(dir.join("includes")).unwrap();
+    std::fs::write(
+        dir.join("t.lua"),
+        "--- @include \"includes/n\"\nreturn n()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("includes/n.lua"),
+        "local function n() return 1 end\n",
     )
     .unwrap();
 
@@ -50,9 +63,28 @@ fn editing_the_script_rebuilds_the_including_crate() {
     std::fs::write(dir.join("s.lua"), second).unwrap();
     let sha_second = cargo_run(&dir, &target);
 
-    assert_eq!(sha_first, sha1_hex(first));
-    assert_eq!(sha_second, sha1_hex(second));
-    assert_ne!(sha_first, sha_second);
+    // Editing the included file rebuilds too: T's SHA1 is that of the new composed text.
+    std::fs::write(
+        dir.join("includes/n.lua"),
+        "local function n() return 2 end\n",
+    )
+    .unwrap();
+    let sha_third = cargo_run(&dir, &target);
+
+    let composed_1 = "local function n() return 1 end\nreturn n()\n";
+    let composed_2 = "local function n() return 2 end\nreturn n()\n";
+    assert_eq!(
+        sha_first,
+        format!("{} {}", sha1_hex(first), sha1_hex(composed_1))
+    );
+    assert_eq!(
+        sha_second,
+        format!("{} {}", sha1_hex(second), sha1_hex(composed_1))
+    );
+    assert_eq!(
+        sha_third,
+        format!("{} {}", sha1_hex(second), sha1_hex(composed_2))
+    );
 }
 
 /// Known SHA1s (`printf 'return 1\n' | sha1sum`), independent of the macro's own code.
@@ -60,6 +92,12 @@ fn sha1_hex(text: &str) -> &'static str {
     match text {
         "return 1\n" => "48df9b519ca145c867b895f740b37bd891e887af",
         "return 2\n" => "b7ac6454df41a85df39e338f3e08cce31719ab72",
+        "local function n() return 1 end\nreturn n()\n" => {
+            "d5c42a298c86969273e29ade99a74c3cfd25670e"
+        }
+        "local function n() return 2 end\nreturn n()\n" => {
+            "bd7522029c2753119d4722db7c56fdac06a1b1af"
+        }
         _ => unreachable!(),
     }
 }

@@ -424,7 +424,81 @@ fn warm_async(target: &Target, rt: &tokio::runtime::Runtime) {
             &rows,
             BY_HAND,
         );
+        if tasks == 64 {
+            let evalsha = rows.iter().find(|r| r.name == EVALSHA).expect("row");
+            physical_limit(target, evalsha.per_second());
+        }
     }
+}
+
+/// One `redis-benchmark -c 1 -P 64` run of the warm `EVALSHA`: its requests per second.
+fn redis_benchmark(host: &str, port: u16) -> Result<f64, String> {
+    let out = std::process::Command::new("redis-benchmark")
+        .args([
+            "-h",
+            host,
+            "-p",
+            &port.to_string(),
+            "-c",
+            "1",
+            "-P",
+            "64",
+            "-n",
+            "200000",
+        ])
+        .args(["--csv", "EVALSHA", IncrBy::SHA1, "1", "bench:rb", "1"])
+        .output()
+        .map_err(|err| {
+            format!("redis-benchmark not runnable ({err}); Debian: apt-get install redis-tools")
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "redis-benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    // CSV: a header line, then `"EVALSHA ...","<rps>",...`.
+    text.lines()
+        .filter(|l| l.starts_with("\"EVALSHA"))
+        .find_map(|l| l.split(',').nth(1))
+        .and_then(|f| f.trim_matches('"').parse::<f64>().ok())
+        .ok_or_else(|| format!("could not read redis-benchmark's output: {text}"))
+}
+
+/// The physical limit of one connection: `redis-benchmark -c 1 -P 64` sending the same
+/// warm `EVALSHA` (64 commands in flight, no client logic), right after the 64-task rows,
+/// and evalsha's 64-task throughput as a share of it. Skipped, saying why, when
+/// `redis-benchmark` (Debian: `redis-tools`) is missing or the server is not on TCP.
+fn physical_limit(target: &Target, evalsha_per_second: f64) {
+    println!(
+        "
+### The physical limit: `redis-benchmark -c 1 -P 64`, the same `EVALSHA` on one connection
+"
+    );
+    let redis::ConnectionAddr::Tcp(host, port) = target.client.get_connection_info().addr() else {
+        println!("skipped: the server is not reached over TCP");
+        return;
+    };
+    // The best of three runs: the limit is what one connection can do at most.
+    let mut best: Option<f64> = None;
+    for _ in 0..3 {
+        match redis_benchmark(host, *port) {
+            Ok(rps) => best = Some(best.map_or(rps, |b: f64| b.max(rps))),
+            Err(why) => {
+                println!("skipped: {why}");
+                return;
+            }
+        }
+    }
+    let Some(rps) = best else { return };
+    println!("| contender | calls/s | evalsha 64 tasks vs it |");
+    println!("|---|---:|---:|");
+    println!("| redis-benchmark -c 1 -P 64 (best of 3) | {rps:.0} | |");
+    println!(
+        "| evalsha, 64 tasks on one `MultiplexedConnection` | {evalsha_per_second:.0} | {:.2}× |",
+        evalsha_per_second / rps
+    );
 }
 
 /// `size` calls of IncrBy as evalsha calls concatenated into one buffer.
@@ -436,7 +510,7 @@ fn packed_calls(size: u64, key: &str) -> Vec<u8> {
     buf
 }
 
-/// The same calls in an `evalsha::Pipeline` (which also carries one `SCRIPT LOAD`).
+/// The same calls in an `evalsha::Pipeline` (its first call goes as `EVAL` with the body).
 fn call_pipeline(size: u64, key: &str) -> evalsha::Pipeline {
     let mut pipe = evalsha::Pipeline::new();
     for _ in 0..size {
@@ -456,7 +530,35 @@ fn hand_pipeline(size: u64, key: &str, eval: bool) -> redis::Pipeline {
 const PACKED: &str = "evalsha packed calls (prototype)";
 const VIA_PIPE: &str = "evalsha::Pipeline";
 
+/// Bytes a warm pipeline puts on the wire: evalsha (the first call of each script as
+/// `EVAL` with the body) beside a hand-written `EVALSHA` pipeline (which breaks after a
+/// `SCRIPT FLUSH`) and a hand-written `EVAL` pipeline. Exact: the packed bytes a sync
+/// connection writes.
+fn pipeline_bytes() {
+    println!(
+        "\n### Bytes sent per warm pipeline (one script, `{}` is {} bytes)\n",
+        IncrBy::script().name(),
+        IncrBy::SOURCE.len()
+    );
+    println!("| calls | evalsha::Pipeline | EVALSHA by hand | evalsha vs by hand | EVAL by hand |");
+    println!("|---:|---:|---:|---:|---:|");
+    for size in [1u64, 10, 100, 10_000] {
+        let ours = call_pipeline(size, "bench:pipe:2").__packed().len();
+        let hand = hand_pipeline(size, "bench:pipe:3", false)
+            .get_packed_pipeline()
+            .len();
+        let eval = hand_pipeline(size, "bench:pipe:4", true)
+            .get_packed_pipeline()
+            .len();
+        println!(
+            "| {size} | {ours} | {hand} | {:.2}× | {eval} |",
+            ours as f64 / hand as f64
+        );
+    }
+}
+
 fn pipelines(target: &Target) {
+    pipeline_bytes();
     for size in [100u64, 10_000] {
         let (mut a, mut b, mut c, mut d) = (target.con(), target.con(), target.con(), target.con());
         let pipes = move |n: u64| n.div_ceil(size);

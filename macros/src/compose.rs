@@ -157,51 +157,59 @@ impl Composer {
                     self.problem_here(content, message);
                     self.push_line(part, line_no, "", end);
                 }
-                Ok((display, absolute, canonical)) => {
-                    if let Some(index) = self.seen.iter().position(|s| *s == canonical) {
-                        let on_stack = index == 0 || chain.iter().any(|&(p, _)| p == index);
-                        if on_stack || index == part {
-                            let message = format!(
-                                "`@include \"{target}\"` makes a cycle: {}",
-                                cycle(&self.out, chain, part, line_no, index)
-                            );
-                            self.problem_here(content, message);
+                Ok(found) => {
+                    // Read every file first: on any problem nothing of this line goes in.
+                    let mut ready = Vec::new();
+                    let mut problems = Vec::new();
+                    for (display, absolute, canonical) in found {
+                        if let Some(index) = self.seen.iter().position(|s| *s == canonical) {
+                            let on_stack = index == 0 || chain.iter().any(|&(p, _)| p == index);
+                            if on_stack || index == part {
+                                problems.push(format!(
+                                    "`@include \"{target}\"` makes a cycle: {}",
+                                    cycle(&self.out, chain, part, line_no, index)
+                                ));
+                            }
+                            continue; // already inserted: nothing more to add
                         }
-                        // Already inserted (or a cycle): the line becomes empty.
+                        let text = std::fs::read(&absolute)
+                            .map_err(|err| {
+                                with_chain(
+                                    &format!("cannot read `{display}`: {err}"),
+                                    &self.out,
+                                    chain,
+                                )
+                            })
+                            .and_then(|bytes| file::decode(&display, bytes));
+                        match text {
+                            Ok(text) => ready.push((display, absolute, canonical, text)),
+                            Err(message) => problems.push(message),
+                        }
+                    }
+                    let any = !ready.is_empty() && problems.is_empty();
+                    for message in problems {
+                        self.problem_here(content, message);
+                    }
+                    if !any {
+                        // Already inserted, or a problem: the line becomes empty.
                         self.push_line(part, line_no, "", end);
                         continue;
                     }
-                    let bytes = match std::fs::read(&absolute) {
-                        Ok(bytes) => bytes,
-                        Err(err) => {
-                            let message = with_chain(
-                                &format!("cannot read `{display}`: {err}"),
-                                &self.out,
-                                chain,
-                            );
-                            self.problem_here(content, message);
-                            self.push_line(part, line_no, "", end);
-                            continue;
+                    for (display, absolute, canonical, text) in ready {
+                        if self.seen.contains(&canonical) {
+                            continue; // a file of the same pattern included it already
                         }
-                    };
-                    let text = match file::decode(&display, bytes) {
-                        Ok(text) => text,
-                        Err(message) => {
-                            self.problem_here(content, message);
-                            self.push_line(part, line_no, "", end);
-                            continue;
-                        }
-                    };
-                    self.seen.push(canonical);
-                    self.out.parts.push(Part {
-                        display,
-                        absolute,
-                        text,
-                    });
-                    let child = self.out.parts.len() - 1;
-                    chain.push((part, line_no));
-                    self.splice(child, end, chain);
-                    chain.pop();
+                        self.seen.push(canonical);
+                        self.out.parts.push(Part {
+                            display,
+                            absolute,
+                            text,
+                        });
+                        let child = self.out.parts.len() - 1;
+                        chain.push((part, line_no));
+                        self.splice(child, end, chain);
+                        chain.pop();
+                    }
                 }
             }
         }
@@ -225,26 +233,73 @@ impl Composer {
         });
     }
 
-    /// Finds the file `target` names, relative to part `from`.
-    fn resolve(&self, from: usize, target: &str) -> Result<(String, PathBuf, PathBuf), String> {
+    /// Finds the files `target` names, relative to part `from`: one file, or for a
+    /// pattern with `*` / `?` in its last component (BullMQ's glob includes) every
+    /// matching file, in name order.
+    fn resolve(&self, from: usize, target: &str) -> Result<Vec<Found>, String> {
         if Path::new(target).is_absolute() {
             return Err(format!(
                 "`@include \"{target}\"`: absolute paths are not allowed; write the path \
                  relative to the including file"
             ));
         }
+        if target.starts_with('<') && target.contains('>') {
+            return Err(format!(
+                "`@include \"{target}\"`: `<name>` path mappings are a setting of BullMQ's \
+                 script loader (`addScriptPathMapping`), which evalsha does not have; write \
+                 the path relative to the including file"
+            ));
+        }
         let from = &self.out.parts[from];
         let dir = from.absolute.parent().unwrap_or(Path::new(""));
         let display_dir = Path::new(&from.display).parent().unwrap_or(Path::new(""));
+        let found = |candidate: &str| {
+            let absolute = dir.join(candidate);
+            let display = normalize(&display_dir.join(candidate));
+            let canonical = canonical(&absolute);
+            (display, absolute, canonical)
+        };
+        let (parent, name) = target.rsplit_once('/').unwrap_or(("", target));
+        if name.contains(['*', '?']) {
+            let pattern = if name.contains('.') {
+                name.to_owned()
+            } else {
+                format!("{name}.lua")
+            };
+            let mut names: Vec<String> = std::fs::read_dir(dir.join(parent))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| wildcard(&pattern, n))
+                .collect();
+            names.sort();
+            if names.is_empty() {
+                return Err(format!(
+                    "`@include \"{target}\"`: the pattern matches no file in {} (the path \
+                     is relative to the including file `{}`)",
+                    normalize(&display_dir.join(parent)),
+                    from.display
+                ));
+            }
+            let prefix = if parent.is_empty() {
+                String::new()
+            } else {
+                format!("{parent}/")
+            };
+            return Ok(names
+                .iter()
+                .map(|n| found(&format!("{prefix}{n}")))
+                .collect());
+        }
         let mut candidates = vec![target.to_owned()];
         if !target.ends_with(".lua") {
             candidates.insert(0, format!("{target}.lua"));
         }
         for candidate in &candidates {
-            let absolute = dir.join(candidate);
-            if absolute.is_file() {
-                let display = normalize(&display_dir.join(candidate));
-                return Ok((display, absolute.clone(), canonical(&absolute)));
+            if dir.join(candidate).is_file() {
+                return Ok(vec![found(candidate)]);
             }
         }
         Err(format!(
@@ -254,6 +309,32 @@ impl Composer {
             from.display
         ))
     }
+}
+
+/// A file an `@include` names: display path, absolute path, canonical path.
+type Found = (String, PathBuf, PathBuf);
+
+/// `*` (any run of characters) and `?` (one character) matching of a whole file name.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// The include path of a line `---@include "path"` / `--- @include 'path'` (two or three
@@ -453,6 +534,34 @@ mod tests {
         let (c, problems) = run(&dir, "top.lua");
         assert!(problems.is_empty());
         assert_eq!(c.text, "local function f() return 1 end\r\nreturn f()");
+    }
+
+    #[test]
+    fn glob_includes_in_name_order_and_path_mappings_refused() {
+        let dir = scratch(&[
+            (
+                "top.lua",
+                "--- @include \"inc/f_*\"\n--- @include \"<inc>/x\"\nreturn 1\n",
+            ),
+            ("inc/f_b.lua", "local b = 2\n"),
+            ("inc/f_a.lua", "local a = 1\n"),
+            ("inc/g.lua", "local g = 3\n"),
+        ]);
+        let (c, problems) = run(&dir, "top.lua");
+        assert!(
+            c.text.starts_with("local a = 1\nlocal b = 2\n"),
+            "{}",
+            c.text
+        );
+        assert!(!c.text.contains("local g"));
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.contains("path mappings"),
+            "{}",
+            problems[0].message
+        );
+        assert!(wildcard("f_*.lua", "f_a.lua") && wildcard("?.lua", "a.lua"));
+        assert!(!wildcard("f_*.lua", "g.lua") && !wildcard("f_?.lua", "f_ab.lua"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use quote::quote;
 use sha1::{Digest, Sha1};
 use syn::Ident;
 
+use crate::check::{self, Mode};
 use crate::codegen::{self, Model};
 use crate::compose::{self, Composed};
 use crate::diagnostic;
@@ -92,7 +93,8 @@ struct Checked {
 /// against the other. Problems are positions in the composed text, sorted.
 fn check(path: &str, script: file::ScriptFile) -> (Checked, Vec<Problem>) {
     let (composed, mut problems) = compose::compose(path, script.absolute, script.text);
-    if composed.text.trim().is_empty() {
+    // (After a failed include the text may be empty only because of it: one error.)
+    if composed.text.trim().is_empty() && problems.is_empty() {
         problems.push(Problem {
             line: 1,
             col: 1,
@@ -107,12 +109,23 @@ fn check(path: &str, script: file::ScriptFile) -> (Checked, Vec<Problem>) {
     }));
     problems.extend(header::tags_in_included(&composed));
     let mut usage = lua::Usage::default();
-    match lua::analyse(&composed.text) {
-        Ok(found) => {
+    match lua::parse(&composed.text) {
+        Ok(ast) => {
+            let found = lua::usage(&ast);
             problems.extend(lua::check(&header, &found));
+            problems.extend(check::run(&ast, &composed.text, &header, Mode::Script));
             usage = found;
         }
-        Err(syntax) => problems.extend(syntax),
+        Err(syntax) => {
+            // A misplaced `#!lua` line is a syntax error: say what is wrong there.
+            let shebang = check::run_on_text(&composed.text);
+            problems.extend(
+                syntax
+                    .into_iter()
+                    .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+            );
+            problems.extend(shebang);
+        }
     }
     problems.sort_by_key(|p| (p.line, p.col));
     (
@@ -137,6 +150,27 @@ pub(crate) fn hex_sha1(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    const RUNS: u32 = 20;
+
+    /// Mean wall time and on-CPU time (this thread's, from Linux's
+    /// `/proc/thread-self/schedstat`; zero elsewhere) of `RUNS` expansions: on a shared
+    /// machine the CPU time is the figure that does not depend on the load.
+    fn time_expansions(input: &TokenStream) -> (std::time::Duration, std::time::Duration) {
+        fn cpu() -> u64 {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        }
+        let (start, start_cpu) = (std::time::Instant::now(), cpu());
+        for _ in 0..RUNS {
+            let out = expand(input.clone()).to_string();
+            assert!(!out.contains("compile_error"), "{out}");
+        }
+        let cpu = std::time::Duration::from_nanos(cpu() - start_cpu);
+        (start.elapsed() / RUNS, cpu / RUNS)
+    }
+
     /// Expansion time of a 2,000-line script. Run with
     /// `cargo test --release -p evalsha-macros expansion_time -- --ignored --nocapture`.
     #[test]
@@ -156,18 +190,112 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("expand_2000.lua"), &script).unwrap();
         let input: TokenStream = quote!("../target/expand_2000.lua");
-        let runs = 20;
-        let start = std::time::Instant::now();
-        for _ in 0..runs {
-            let out = expand(input.clone()).to_string();
-            assert!(!out.contains("compile_error"), "{out}");
-        }
-        let per = start.elapsed() / runs;
+        let (wall, cpu) = time_expansions(&input);
         println!(
-            "expansion of a {}-line, {}-byte script: {per:?} per expansion (mean of {runs})",
+            "expansion of a {}-line, {}-byte script: {wall:?} wall, {cpu:?} on-CPU per expansion (mean of {RUNS})",
             script.lines().count(),
             script.len()
         );
+        // The part the beyond-syntax checks add: their run over the parsed script.
+        let (header, _) = header::parse(&script);
+        let ast = lua::parse(&script).unwrap();
+        let start = std::time::Instant::now();
+        for _ in 0..RUNS {
+            assert!(check::run(&ast, &script, &header, Mode::Script).is_empty());
+        }
+        let checks = start.elapsed() / RUNS;
+        println!("of which the checks beyond syntax: {checks:?} (mean of {RUNS})");
+    }
+
+    /// Expansion time of the largest composed BullMQ command of the corpus (fetched by
+    /// `.ci/fetch-corpus`). Run with
+    /// `cargo test --release -p evalsha-macros expansion_time -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: prints the time, asserts no timing"]
+    fn expansion_time_of_the_largest_composed_bullmq_script() {
+        let dir = "../target/corpus/bullmq-6.7.0/package/dist/cjs/commands";
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let entries = std::fs::read_dir(root.join(dir)).expect("run .ci/fetch-corpus first");
+        let (size, path, files) = entries
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                let path = format!("{dir}/{name}");
+                let file = file::read(&path, None).ok()?;
+                let (checked, _) = check(&path, file);
+                Some((
+                    checked.composed.text.len(),
+                    path,
+                    checked.composed.parts.len(),
+                ))
+            })
+            .max()
+            .unwrap();
+        let input: TokenStream = quote!(#path);
+        let (wall, cpu) = time_expansions(&input);
+        println!(
+            "expansion of {path}: {size} bytes composed from {files} files: {wall:?} wall, {cpu:?} on-CPU per expansion (mean of {RUNS})"
+        );
+    }
+
+    /// Expands every `.lua` file under `target/explore/` (scripts copied there by hand to
+    /// look for classes of problems; not a test of anything) and prints each file's
+    /// errors. Fragments under an `includes/` directory are skipped: they are compiled
+    /// through the scripts that include them. Run with
+    /// `cargo test -p evalsha-macros explore -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "an exploration aid: prints, asserts nothing"]
+    fn explore() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "lua") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("../target/explore"), &mut files);
+        files.sort();
+        let (mut ok, mut failed) = (0, 0);
+        for path in files {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let rel = format!("../{}", rel.trim_start_matches("../"));
+            let rel = rel.replacen("../", "", 0);
+            if rel.contains("/includes/") {
+                continue;
+            }
+            let relative = pathdiff(&path, root);
+            let out = expand(quote!(#relative)).to_string();
+            if out.contains("compile_error") {
+                failed += 1;
+                for piece in out.split("compile_error").skip(1) {
+                    let message = piece.split('"').nth(1).unwrap_or("");
+                    println!("{}", message.replace("\\n", "\n").replace("\\\"", "\""));
+                }
+            } else {
+                ok += 1;
+            }
+        }
+        println!("{ok} compiled, {failed} with errors");
+    }
+
+    fn pathdiff(path: &std::path::Path, root: &std::path::Path) -> String {
+        let path = path.canonicalize().unwrap();
+        let root = root.canonicalize().unwrap();
+        let up = root.components().count() - 1;
+        let _ = up;
+        // Both under /work/<clone>: the macros dir is one below the repository.
+        format!(
+            "../{}",
+            path.strip_prefix(root.parent().unwrap()).unwrap().display()
+        )
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! This crate is a thin shim: the expansion is `expand::expand`, a plain function over
 //! `proc_macro2` token streams, unit-tested on its own.
 
+mod check;
 mod codegen;
 mod compose;
 mod diagnostic;
+mod env;
 mod expand;
 mod file;
 mod header;

@@ -45,26 +45,60 @@ pub(crate) struct Usage {
 
 /// Parses `text` as Lua 5.1 and finds its uses of `KEYS` and `ARGV`. A leading `#!lua`
 /// line is blanked first (keeping line numbers), as Redis does.
+#[cfg(test)]
 pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
+    parse(text).map(|ast| usage(&ast))
+}
+
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
+pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
+        // The first error only, as Lua reports it: the parser's later ones follow from it
+        // (one missing `end` also leaves the enclosing function unclosed).
         return Err(ast
             .errors()
             .iter()
+            .take(1)
             .map(|err| {
                 let (start, _) = err.range();
+                let line = start.line().max(1);
+                let source = code.split('\n').nth(line - 1).unwrap_or("");
                 Problem {
-                    line: start.line().max(1),
+                    line,
                     col: start.character().max(1),
-                    message: format!("Lua syntax error: {}", err.error_message()),
+                    message: format!(
+                        "Lua syntax error: {}{}",
+                        err.error_message(),
+                        template_hint(source)
+                    ),
                 }
             })
             .collect());
     }
+    Ok(ast.into_ast())
+}
+
+/// Scripts kept as templates (ERB `<%= include_partial .. %>`, Jinja/Mustache `{{ }}`,
+/// `{% %}`) are rendered by their project's loader before Redis sees them; a syntax error
+/// on such a line says so.
+fn template_hint(line: &str) -> &'static str {
+    const MARKERS: &[&str] = &["<%", "%>", "{{", "}}", "{%", "%}"];
+    if MARKERS.iter().any(|m| line.contains(m)) {
+        "; this line is template markup, not Lua: the file is a template that its \
+         project renders before loading it. evalsha embeds files as they are: compose the \
+         script with `--- @include \"path\"` lines instead, or include the rendered file"
+    } else {
+        ""
+    }
+}
+
+/// The uses of `KEYS` and `ARGV` in a parsed script.
+pub(crate) fn usage(ast: &ast::Ast) -> Usage {
     let mut finder = Finder::default();
-    finder.visit_ast(ast.ast());
-    Ok(finder.usage)
+    finder.visit_ast(ast);
+    finder.usage
 }
 
 /// Uses of `KEYS[n]` / `ARGV[n]` beyond what the header declares (only when there is a
@@ -241,6 +275,20 @@ mod tests {
         let u = usage("return KEYS[1]:upper()");
         assert_eq!(u.keys.max(), 1);
         assert!(!u.keys.dynamic);
+    }
+
+    #[test]
+    fn unrendered_templates_are_named() {
+        let errs = parse("local a = 1\n<%= include_partial \"shared/_common.lua\" %>\nreturn a")
+            .unwrap_err();
+        assert_eq!((errs[0].line, errs[0].col), (2, 1));
+        assert!(
+            errs[0].message.contains("template markup"),
+            "{}",
+            errs[0].message
+        );
+        let errs = parse("local a = \nreturn a").unwrap_err();
+        assert!(!errs[0].message.contains("template"), "{}", errs[0].message);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
 /// Refuses an [`evalsha::Pipeline`](crate::Pipeline) on a sync cluster connection.
 ///
 /// redis's sync cluster connection routes a whole pipeline by its first command, which
-/// for an evalsha pipeline is a keyless `SCRIPT LOAD`: a random node. Measured: a plain
+/// need not have a key (then: a random node). Measured: a plain
 /// pipeline then comes back `MOVED` and redis resends all of it to the right node (an
 /// ordinary command without a key would run twice), and a `MULTI`/`EXEC` one fails with
 /// an aborted transaction. Neither is acceptable, so it is refused before sending. The

@@ -12,7 +12,11 @@
 //! (cancelled), so nothing can poison later calls. Waiting is:
 //!
 //! - **bounded**: an async caller waits at most [`WAIT_BOUND`] for another caller's load
-//!   (which may be to another server, and may never return), then loads for itself;
+//!   (which may be to another server, and may never return). When that passes, the first
+//!   waiter to notice takes the load over (a new *epoch*: the stuck loader no longer
+//!   counts) and the others wait for it instead, so a stuck load still costs one load per
+//!   server, not one per caller. `invoke` waits at most `MAX_WAITS + 1` times per call,
+//!   so a cold call waits at most 2 s in all for other callers' loads;
 //! - **async only**: a sync caller never waits for anyone (it could be blocking the very
 //!   thread an async loader needs, as in a single-threaded runtime); it loads for itself
 //!   when another load is in progress. A sync connection serves one caller at a time, so
@@ -40,6 +44,8 @@ pub(crate) struct Flight {
 struct State {
     /// A caller is loading the script right now.
     loading: bool,
+    /// Counts loaders; a loader whose load was taken over no longer clears `loading`.
+    epoch: u64,
     /// Callers waiting for that load to end.
     waiters: Vec<Waker>,
 }
@@ -50,6 +56,7 @@ impl Flight {
             generation: AtomicU64::new(0),
             state: Mutex::new(State {
                 loading: false,
+                epoch: 0,
                 waiters: Vec::new(),
             }),
         }
@@ -72,11 +79,26 @@ impl Flight {
         if state.loading {
             return None;
         }
+        Some(self.own(&mut state))
+    }
+
+    /// After a wait on `epoch` timed out: takes the load over from that stuck loader,
+    /// unless another waiter already did (`None`: wait for that one instead).
+    pub(crate) fn take_over(&self, epoch: u64) -> Option<Loading<'_>> {
+        let mut state = self.state();
+        if state.loading && state.epoch != epoch {
+            return None;
+        }
+        Some(self.own(&mut state))
+    }
+
+    fn own(&self, state: &mut State) -> Loading<'_> {
         state.loading = true;
-        Some(Loading {
+        state.epoch += 1;
+        Loading {
             flight: self,
-            owner: true,
-        })
+            epoch: Some(state.epoch),
+        }
     }
 
     /// A load outside the flight (the caller could not or would not wait): recorded as a
@@ -84,25 +106,38 @@ impl Flight {
     pub(crate) fn untracked(&self) -> Loading<'_> {
         Loading {
             flight: self,
-            owner: false,
+            epoch: None,
         }
     }
 
     /// Waits until the load in progress ends (or none is in progress, or the generation
-    /// moved past `seen`), at most `bound`. Returns whether it ended in time.
+    /// moved past `seen`), at most `bound`.
     pub(crate) fn wait(&self, seen: u64, bound: Duration) -> Wait<'_> {
         Wait {
             flight: self,
             seen,
+            epoch: self.state().epoch,
             deadline: Instant::now() + bound,
         }
     }
 }
 
+/// How a [`Flight::wait`] ended.
+pub(crate) enum Waited {
+    /// The load ended (or was taken over, or the generation moved).
+    Ended,
+    /// The bound passed while the loader of `epoch` was still loading.
+    TimedOut {
+        /// The stuck loader's epoch, for [`Flight::take_over`].
+        epoch: u64,
+    },
+}
+
 /// The right (or, [`Flight::untracked`], the fact) of loading; ends the load when dropped.
 pub(crate) struct Loading<'f> {
     flight: &'f Flight,
-    owner: bool,
+    /// The loader's epoch; `None` for an untracked load.
+    epoch: Option<u64>,
 }
 
 impl Loading<'_> {
@@ -114,11 +149,13 @@ impl Loading<'_> {
 
 impl Drop for Loading<'_> {
     fn drop(&mut self) {
-        if !self.owner {
-            return;
-        }
+        let Some(epoch) = self.epoch else { return };
         let waiters = {
             let mut state = self.flight.state();
+            if state.epoch != epoch {
+                // Taken over: the new loader ends the load.
+                return;
+            }
             state.loading = false;
             std::mem::take(&mut state.waiters)
         };
@@ -132,19 +169,20 @@ impl Drop for Loading<'_> {
 pub(crate) struct Wait<'f> {
     flight: &'f Flight,
     seen: u64,
+    epoch: u64,
     deadline: Instant,
 }
 
 impl Future for Wait<'_> {
-    type Output = bool;
+    type Output = Waited;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Waited> {
         let mut state = self.flight.state();
-        if !state.loading || self.flight.generation() != self.seen {
-            return Poll::Ready(true);
+        if !state.loading || state.epoch != self.epoch || self.flight.generation() != self.seen {
+            return Poll::Ready(Waited::Ended);
         }
         if Instant::now() >= self.deadline {
-            return Poll::Ready(false);
+            return Poll::Ready(Waited::TimedOut { epoch: self.epoch });
         }
         if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
             state.waiters.push(cx.waker().clone());

@@ -12,9 +12,9 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::cluster;
 use crate::error::{Error, ErrorKind};
-use crate::flight;
+use crate::flight::{self, Waited};
 use crate::ran::{self, Ran};
-use crate::script::Reload;
+use crate::script::{Reload, Script};
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
@@ -58,19 +58,19 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 /// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
 /// evalsha's own successful load of the script on the same connection) is the script's
 /// own error reply: it ran.
-fn own_reply(script: &'static str, err: RedisError) -> Error {
+pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
     if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
         Error::new(
-            script,
+            script.name(),
             ErrorKind::Script {
                 line: None,
-                file: script,
+                file: script.name(),
             },
             Some(err),
         )
         .with_ran(Ran::Yes)
     } else {
-        Error::from_redis(script, err)
+        Error::from_redis(script.name(), err).located(script)
     }
 }
 
@@ -101,7 +101,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
         Reload::Eval => {
-            return reply(transport.eval(call).await).map_err(|e| own_reply(script.name(), e));
+            return reply(transport.eval(call).await).map_err(|e| own_reply(script, e));
         }
         Reload::Load => {}
     }
@@ -128,13 +128,18 @@ async fn invoke_untraced<T, Tr: Transport>(
         if !Tr::MAY_WAIT || waits == MAX_WAITS {
             break script.flight.untracked();
         }
-        if !script.flight.wait(seen, flight::WAIT_BOUND).await {
-            // The other load did not end in time (another server, a lost reply).
-            break script.flight.untracked();
-        }
-        if script.flight.generation() == seen {
-            // That load failed or was cancelled: try to become the loader.
-            waits += 1;
+        match script.flight.wait(seen, flight::WAIT_BOUND).await {
+            Waited::Ended if script.flight.generation() == seen => {
+                // That load failed, was cancelled or was taken over: try again.
+                waits += 1;
+            }
+            Waited::Ended => {}
+            // The other load did not end in time (another server, a lost reply): take it
+            // over, unless another waiter already did.
+            Waited::TimedOut { epoch } => match script.flight.take_over(epoch) {
+                Some(loading) => break loading,
+                None => waits += 1,
+            },
         }
     };
     let timer = trace::start();
@@ -157,7 +162,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     drop(loading);
     // A refused load explains the retry's NOSCRIPT: nothing ran.
     loaded.map_err(|e| Error::load_refused(script.name(), e))?;
-    reply(Ok(retry)).map_err(|e| own_reply(script.name(), e))
+    reply(Ok(retry)).map_err(|e| own_reply(script, e))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for

@@ -1,29 +1,54 @@
 //! Script calls in pipelines and `MULTI`/`EXEC` transactions, next to ordinary commands.
 //!
-//! # Why the script is loaded inside the pipeline
+//! # How a script reaches the server inside a pipeline
 //!
 //! A pipeline cannot take the single-call route (send `EVALSHA`, reload on `NOSCRIPT`,
 //! retry): by the time a `NOSCRIPT` reply arrives, the commands after it have already run,
 //! so retrying the failed call would run it out of order, and in `MULTI`/`EXEC` the rest of
-//! the "atomic" block would already have run without it. The three ways out cost:
+//! the "atomic" block would already have run without it. So, for [`Reload::Load`] (the
+//! default), **each script's first call in the pipeline goes as `EVAL` (or `EVAL_RO`) with
+//! the body, and its later calls as `EVALSHA`**. `EVAL` runs the call and leaves the
+//! script in the server's cache (on Redis 6.2, 7.0 and Valkey 8.1 alike, which
+//! `tests/pipeline.rs` checks right after `SCRIPT FLUSH`), so the `EVALSHA`s after it find
+//! it: every call runs exactly once and in order, in one round trip.
+//!
+//! No `SCRIPT LOAD` ever goes into a pipeline, so pipelines work for ACL users denied
+//! `SCRIPT` (common on managed Redis), and a script that cannot be loaded fails only its
+//! own calls: every call's result is its own, with [`Error::ran`](crate::Error::ran)
+//! saying whether it ran.
+//!
+//! Calls with [`Reload::Eval`] always go as `EVAL` with the body; calls with
+//! [`Reload::Never`] as plain `EVALSHA` (a missing script is that call's error, not run).
+//! Nothing in a pipeline is ever retried.
+//!
+//! # Why a warm pipeline still carries each body once
+//!
+//! A pipeline of already-loaded scripts could go as `EVALSHA`s only, but no design keeps
+//! exactly-once-in-order that way, because the client cannot know the server still holds
+//! the script when the pipeline arrives (another client's `SCRIPT FLUSH`, a failover, a
+//! restart):
 //!
 //! | strategy | round trips | bytes | order and exactly-once |
 //! |---|---|---|---|
-//! | retry only the `NOSCRIPT` calls | 1, or 2 after a flush | body after a flush | **broken**: the retried calls run after later ones |
-//! | `SCRIPT EXISTS` first | **2, always** | none | kept (but a flush between the two can still hit) |
-//! | `SCRIPT LOAD` inside the pipeline | 1 | body, every time | kept |
+//! | `EVALSHA` only, retry the `NOSCRIPT` calls | 1, or 2 after a flush | none warm | **broken**: the retried calls run after later ones; in `MULTI`/`EXEC` the rest of the block runs without them |
+//! | `SCRIPT EXISTS` first | **2, always** | none | **broken** by a flush between the two |
+//! | `SCRIPT LOAD` inside the pipeline (evalsha before) | 1 | body once per script | kept, but fails for users without `SCRIPT` |
+//! | first call as `EVAL` (evalsha now) | 1 | body once per script | kept; needs only the right to run scripts |
 //!
-//! evalsha takes the third: a `SCRIPT LOAD` of each script goes into the pipeline right
-//! before that script's first call (for [`Reload::Load`], the default). A `SCRIPT LOAD` of
-//! a script the server already has is a dictionary lookup on the server, so the price is
-//! the body's bytes on the wire once per script per pipeline, and nothing else; the load
-//! replies are removed from the results. Inside `MULTI`/`EXEC` ([`Pipeline::atomic`]) the
-//! loads are queued inside the transaction, so the block runs all-or-nothing: no script
-//! can be missing when `EXEC` runs it.
+//! The price is each distinct script's body once per pipeline (measured in
+//! BENCHMARKS.md beside a hand-written `EVALSHA` pipeline); the server compiles a body
+//! only when it does not have it cached. Single calls ([`Call::run`](crate::Call::run))
+//! never send the body when warm.
 //!
-//! Calls with [`Reload::Eval`] go in as `EVAL` with the body (nothing loaded), calls with
-//! [`Reload::Never`] as plain `EVALSHA` (a missing script is that call's error). Nothing
-//! in a pipeline is ever retried.
+//! # Transactions
+//!
+//! With [`Pipeline::atomic`], a command the server refuses while queuing it (`OOM` under
+//! `maxmemory`, `NOPERM`, a wrong argument count) makes `EXEC` discard the whole block
+//! (`EXECABORT`): the error is [`ErrorKind::TransactionAborted`] naming that command's
+//! position and script, with the server's reason as its source, and
+//! [`Ran::No`](crate::Ran::No). Redis 6.2 and 7.0 refuse *every* command queued in
+//! `MULTI` while over `maxmemory` (Valkey 8.1 queues them), so there a transaction cannot
+//! run under OOM at all, whatever it holds; use a plain pipeline.
 //!
 //! One limit, inherent to Redis: a plain (non-atomic) pipeline too large for the server to
 //! read at once is executed in several reads, between which another client's
@@ -34,6 +59,7 @@ use redis::{Cmd, FromRedisValue, RedisError, ToRedisArgs, Value};
 
 use crate::call::Call;
 use crate::error::{Error, ErrorKind};
+use crate::ran::Ran;
 use crate::script::{Reload, Script};
 
 /// What `Error::script` names for a failed ordinary command of a pipeline.
@@ -51,18 +77,16 @@ pub const PIPELINE: &str = "(pipeline)";
 /// ```
 #[derive(Default)]
 pub struct Pipeline {
-    /// The commands to send, in order, loads included.
+    /// The commands to send, in order.
     items: Vec<Item>,
     atomic: bool,
-    /// Scripts already loaded by an earlier command of this pipeline.
+    /// Scripts whose first call (an `EVAL`) is already in this pipeline.
     loaded: Vec<&'static str>,
     /// A call that could not be encoded: the pipeline fails with it before sending.
     refused: Option<(&'static str, ErrorKind)>,
 }
 
 enum Item {
-    /// A `SCRIPT LOAD` evalsha added; its reply is dropped unless it failed.
-    Load(&'static Script),
     /// A script call, already packed; `eval` sends it as `EVAL` with the body.
     Call {
         call: Call<Value>,
@@ -77,7 +101,6 @@ impl Item {
     /// Appends the packed command: calls are copied as packed, never re-encoded.
     fn write_packed(&self, out: &mut Vec<u8>) {
         match self {
-            Item::Load(script) => crate::call::push_script_load(out, script),
             Item::Call {
                 call, eval: false, ..
             } => out.extend_from_slice(call.packed()),
@@ -91,11 +114,6 @@ impl Item {
     /// The command as a `redis::Cmd`, for async connections (which take commands).
     fn to_cmd(&self) -> Cmd {
         match self {
-            Item::Load(script) => {
-                let mut cmd = redis::cmd("SCRIPT");
-                cmd.arg("LOAD").arg(script.source());
-                cmd
-            }
             Item::Call { call, eval, .. } => {
                 if *eval {
                     call.to_cmd(call.eval_command(), call.script().source())
@@ -130,14 +148,20 @@ impl Pipeline {
             return self;
         }
         let script = call.script();
-        let policy = call.reload_policy();
-        if policy == Reload::Load && !self.loaded.contains(&script.sha1()) {
-            self.loaded.push(script.sha1());
-            self.items.push(Item::Load(script));
-        }
+        // The first call of a script with `Reload::Load` goes as `EVAL`, which also puts
+        // the script in the server's cache for the `EVALSHA`s after it.
+        let eval = match call.reload_policy() {
+            Reload::Eval => true,
+            Reload::Never => false,
+            _ if self.loaded.contains(&script.sha1()) => false,
+            _ => {
+                self.loaded.push(script.sha1());
+                true
+            }
+        };
         self.items.push(Item::Call {
             call: call.erase(),
-            eval: policy == Reload::Eval,
+            eval,
             ignore: false,
         });
         self
@@ -172,12 +196,9 @@ impl Pipeline {
         self
     }
 
-    /// Number of commands and script calls added (not counting evalsha's loads).
+    /// Number of commands and script calls added.
     pub fn len(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|e| !matches!(e, Item::Load(_)))
-            .count()
+        self.items.len()
     }
 
     /// True when nothing was added.
@@ -185,7 +206,7 @@ impl Pipeline {
         self.len() == 0
     }
 
-    /// The pipeline as a `redis::Pipeline`, loads included: what is sent.
+    /// The pipeline as a `redis::Pipeline`: what is sent.
     pub fn to_redis(&self) -> redis::Pipeline {
         let mut pipe = redis::Pipeline::with_capacity(self.items.len());
         if self.atomic {
@@ -209,8 +230,11 @@ impl Pipeline {
             .items
             .iter()
             .map(|i| match i {
-                Item::Call { call, .. } => call.packed().len(),
-                _ => 64,
+                Item::Call {
+                    call, eval: false, ..
+                } => call.packed().len(),
+                Item::Call { call, .. } => call.packed().len() + call.script().source().len(),
+                Item::Cmd { .. } => 64,
             })
             .sum();
         let mut out = Vec::with_capacity(bytes + 32);
@@ -295,16 +319,42 @@ impl Pipeline {
         if self.atomic { (n + 1, 1) } else { (0, n) }
     }
 
-    /// The script a failure is attributed to: the first script of the pipeline.
+    /// The script a failure of the whole pipeline (the connection failed) is attributed
+    /// to: the first script of the pipeline.
     fn blame(&self) -> &'static str {
         self.items
             .iter()
             .find_map(|e| match e {
                 Item::Call { call, .. } => Some(call.script().name()),
-                Item::Load(script) => Some(script.name()),
                 Item::Cmd { .. } => None,
             })
             .unwrap_or(PIPELINE)
+    }
+
+    /// What a failure of the command at `index` is attributed to: its script, or
+    /// [`PIPELINE`] for an ordinary command.
+    fn name_of(&self, index: usize) -> &'static str {
+        match self.items.get(index) {
+            Some(Item::Call { call, .. }) => call.script().name(),
+            _ => PIPELINE,
+        }
+    }
+
+    /// The error of a whole failed pipeline: for an aborted transaction (`EXECABORT`),
+    /// the first command the server refused while queuing, with its reason; otherwise the
+    /// connection's error.
+    fn failed(&self, err: RedisError) -> Error {
+        if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
+            && let Some(refused) = err.clone().into_server_errors()
+            && let Some((index, reason)) = refused.first()
+        {
+            return Error::new(
+                self.name_of(*index),
+                ErrorKind::TransactionAborted { command: *index },
+                Some(RedisError::from(reason.clone())),
+            );
+        }
+        Error::from_redis(self.blame(), err)
     }
 
     /// Per added command, its reply or error; `None` for a transaction aborted by `WATCH`.
@@ -312,7 +362,7 @@ impl Pipeline {
         &self,
         replies: redis::RedisResult<Vec<Value>>,
     ) -> Result<Option<Vec<Result<Value, Error>>>, Error> {
-        let mut replies = replies.map_err(|e| Error::from_redis(self.blame(), e))?;
+        let mut replies = replies.map_err(|e| self.failed(e))?;
         if self.atomic {
             replies = match replies.pop() {
                 Some(Value::Array(items)) => items,
@@ -335,19 +385,28 @@ impl Pipeline {
             return Err(Error::from_redis(self.blame(), err));
         }
         let mut out = Vec::with_capacity(replies.len());
-        let mut failed_load: Option<Error> = None;
+        // Scripts whose loading `EVAL` in this pipeline ran: a later `NOSCRIPT` of theirs
+        // is their own error reply, not the server's.
+        let mut cached: Vec<&'static str> = Vec::new();
         for (item, reply) in self.items.iter().zip(replies) {
             let reply = reply.extract_error();
             match item {
-                Item::Load(script) => {
-                    if let Err(err) = reply {
-                        failed_load.get_or_insert(Error::from_redis(script.name(), err));
-                    }
-                }
-                Item::Call { call, ignore, .. } => {
+                Item::Call {
+                    call, eval, ignore, ..
+                } => {
+                    let script = call.script();
+                    let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
-                        Error::from_redis(call.script().name(), e).located(call.script())
+                        if own {
+                            crate::invoke::own_reply(script, e)
+                        } else {
+                            Error::from_redis(script.name(), e).located(script)
+                        }
                     });
+                    let ran = result.as_ref().map_or_else(|e| e.ran(), |_| Ran::Yes);
+                    if *eval && ran == Ran::Yes && !cached.contains(&script.sha1()) {
+                        cached.push(script.sha1());
+                    }
                     if !ignore || result.is_err() {
                         out.push(result);
                     }
@@ -359,10 +418,6 @@ impl Pipeline {
                     }
                 }
             }
-        }
-        // A load the server refused explains the NOSCRIPT replies after it.
-        if let Some(err) = failed_load {
-            return Err(err);
         }
         Ok(Some(out))
     }

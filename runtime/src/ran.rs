@@ -19,9 +19,11 @@
 //! What remains indistinguishable: a script that returns, without the marker, an error
 //! whose text copies the server's own refusal (exactly `NOSCRIPT No matching script.
 //! Please use EVAL.`, or any reply starting with a code of [`REFUSED`]) is reported as not
-//! run. For the exact `NOSCRIPT` text that also means one reload and one retry: such a
-//! script runs at most twice (the retry's `NOSCRIPT`, right after evalsha's own successful
-//! load, is known to be the script's, so it is never sent a third time).
+//! run. For the exact `NOSCRIPT` text that also means a reload and a retry: a call of
+//! such a script runs twice (the retry's `NOSCRIPT`, right after evalsha's own successful
+//! load, is known to be the script's, so it ends there), and up to five times when it
+//! meets other callers' loads (at most three stale-`NOSCRIPT` retries behind them, then
+//! one after its own load). `tests/ran.rs` pins the single-call case.
 
 use redis::{RedisError, ServerErrorKind};
 

@@ -38,6 +38,8 @@ pub enum Replies {
 struct Counters {
     /// A [`Replies`] as a number.
     replies: AtomicU8,
+    /// Under [`Replies::Hold`], how many more reply chunks still pass.
+    pass: AtomicU64,
     round_trips: AtomicU64,
     bytes_sent: AtomicU64,
     bytes_received: AtomicU64,
@@ -131,7 +133,15 @@ impl Proxy {
             Replies::Hold => 1,
             Replies::Drop => 2,
         };
+        self.counters.pass.store(0, Ordering::Release);
         self.counters.replies.store(code, Ordering::Release);
+    }
+
+    /// Passes the next `replies` reply chunks on (a small reply is one chunk), then holds
+    /// every later one back for good: "the first answer comes, the next never does".
+    pub fn hold_after(&self, replies: u64) {
+        self.counters.pass.store(replies, Ordering::Release);
+        self.counters.replies.store(1, Ordering::Release);
     }
 
     /// Zeroes the round-trip and byte counters. Call it when no reply is in flight.
@@ -193,7 +203,13 @@ fn splice(
     thread::spawn(move || {
         forward(server, client, |n| {
             match down_counters.replies.load(Ordering::Acquire) {
-                1 => return false,
+                1 if down_counters
+                    .pass
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_err() =>
+                {
+                    return false;
+                }
                 2 => {
                     let _ = client_side.shutdown(Shutdown::Both);
                     return false;

@@ -1,0 +1,140 @@
+//! `shebang`: a `#!lua` line `SCRIPT LOAD` refuses: an engine other than `lua`, a flag
+//! no server knows (the flags each server accepts are probed by the environment
+//! generator), `name=` (a function library's option, not a script's), any other option,
+//! or a `#!` line that is not the very first thing in the file.
+
+use super::{Context, Finding, Mode, code};
+use crate::env;
+
+pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let Some(first) = cx.text.lines().next() else {
+        return;
+    };
+    if !first.starts_with("#!") {
+        return;
+    }
+    let first = first.strip_suffix('\r').unwrap_or(first);
+    let mut col = 1;
+    for (i, part) in first.split(' ').enumerate() {
+        let at = col;
+        col += part.chars().count() + 1;
+        if i == 0 {
+            if part != "#!lua" {
+                out.push(Finding {
+                    line: 1,
+                    col: 3,
+                    message: format!(
+                        "{}: the engine must be `lua` (`#!lua`), the server refuses any other",
+                        code(part)
+                    ),
+                });
+                return;
+            }
+            continue;
+        }
+        if part.is_empty() {
+            continue;
+        }
+        if let Some(flags) = part.strip_prefix("flags=") {
+            let mut flag_col = at + "flags=".len();
+            for flag in flags.split(',') {
+                if !flag.is_empty() && !cx.servers.iter().any(|s| s.flags.contains(flag)) {
+                    let known = cx
+                        .servers
+                        .iter()
+                        .flat_map(|s| s.flags.iter().copied())
+                        .collect::<std::collections::BTreeSet<_>>();
+                    let hint = env::closest(flag, known.iter().copied())
+                        .map(|f| format!("; did you mean {}?", code(f)))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "; the flags are {}",
+                                known.iter().map(|f| code(f)).collect::<Vec<_>>().join(", ")
+                            )
+                        });
+                    out.push(Finding {
+                        line: 1,
+                        col: flag_col,
+                        message: format!(
+                            "unknown script flag {}: `SCRIPT LOAD` refuses the script{hint}",
+                            code(flag)
+                        ),
+                    });
+                }
+                flag_col += flag.chars().count() + 1;
+            }
+        } else if part.starts_with("name=") && cx.mode == Mode::Script {
+            out.push(Finding {
+                line: 1,
+                col: at,
+                message: "`name=` names a function library (`FUNCTION LOAD`); in a script \
+                          `SCRIPT LOAD` refuses it; use `include_library!` for a library"
+                    .to_owned(),
+            });
+        } else if !part.starts_with("name=") {
+            out.push(Finding {
+                line: 1,
+                col: at,
+                message: format!(
+                    "unknown `#!lua` option {}: `SCRIPT LOAD` refuses the script; the option \
+                     is `flags=`",
+                    code(part)
+                ),
+            });
+        }
+    }
+}
+
+/// A `#!` line that is not the very first thing in the file (after a BOM, blank space or
+/// other lines), which Lua then reads as a syntax error.
+pub(crate) fn misplaced(text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start_matches(['\u{feff}', ' ', '\t']);
+        if !trimmed.starts_with("#!") || (index == 0 && trimmed.len() == line.len()) {
+            continue;
+        }
+        out.push(Finding {
+            line: index + 1,
+            col: line.chars().count() - trimmed.chars().count() + 1,
+            message: "a `#!lua` line must be the very first bytes of the script, with nothing \
+                      before it (no line, space or byte-order mark)"
+                .to_owned(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::testing::problems;
+
+    #[test]
+    fn unknown_flags_options_and_engines() {
+        let p = problems("#!lua flags=no-writes,no-write name=x foo=1\nreturn 1");
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(
+            p[0].starts_with("1:23: unknown script flag `no-write`"),
+            "{}",
+            p[0]
+        );
+        assert!(p[0].contains("did you mean `no-writes`?"), "{}", p[0]);
+        assert!(p[1].starts_with("1:32: `name=`"), "{}", p[1]);
+        assert!(
+            p[2].starts_with("1:39: unknown `#!lua` option `foo=1`"),
+            "{}",
+            p[2]
+        );
+        assert!(problems("#!python\nreturn 1")[0].contains("the engine must be `lua`"));
+    }
+
+    #[test]
+    fn known_flags_pass_and_misplaced_lines_are_found() {
+        assert!(problems("#!lua flags=no-writes,allow-stale\nreturn 1").is_empty());
+        assert!(problems("#!lua\nreturn 1").is_empty());
+        let found = super::misplaced("-- hi\n#!lua flags=no-writes\nreturn 1");
+        assert_eq!((found[0].line, found[0].col), (2, 1));
+        assert_eq!(super::misplaced("\u{feff}#!lua\nreturn 1").len(), 1);
+        assert!(super::misplaced("#!lua\nreturn 1").is_empty());
+    }
+}

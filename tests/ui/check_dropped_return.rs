@@ -1,0 +1,7 @@
+// A check firing, the same problems silenced with `---@diagnostic` comments, and
+// look-alikes that must not fire: only the first file may have errors.
+evalsha::include_script!(Fires = "../../../../tests/ui/scripts/checks/dropped_return_fires.lua");
+evalsha::include_script!(Silenced = "../../../../tests/ui/scripts/checks/dropped_return_silenced.lua");
+evalsha::include_script!(LookAlike = "../../../../tests/ui/scripts/checks/dropped_return_lookalike.lua");
+
+fn main() {}

@@ -1,0 +1,8 @@
+// A check firing, the same problems silenced with `---@diagnostic` comments, and
+// look-alikes that must not fire: only the first file may have errors.
+evalsha::include_script!(Fires = "../../../../tests/ui/scripts/checks/shebang_fires.lua");
+evalsha::include_script!(Misplaced = "../../../../tests/ui/scripts/checks/shebang_misplaced.lua");
+evalsha::include_script!(Silenced = "../../../../tests/ui/scripts/checks/shebang_silenced.lua");
+evalsha::include_script!(LookAlike = "../../../../tests/ui/scripts/checks/shebang_lookalike.lua");
+
+fn main() {}

@@ -1,0 +1,2 @@
+#!lua flags=no-write name=counter
+return 1

@@ -1,0 +1,3 @@
+-- A comment before the #! line.
+#!lua flags=no-writes
+return 1

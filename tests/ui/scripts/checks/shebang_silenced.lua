@@ -1,0 +1,3 @@
+#!lua flags=no-write name=counter
+---@diagnostic disable: shebang
+return 1

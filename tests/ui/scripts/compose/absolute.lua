@@ -1,0 +1,2 @@
+--- @include "/etc/evalsha/helpers.lua"
+return 1

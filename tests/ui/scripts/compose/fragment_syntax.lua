@@ -1,0 +1,2 @@
+--- @include "includes/unfinished"
+return helper(KEYS[1])

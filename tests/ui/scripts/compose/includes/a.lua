@@ -1,0 +1,2 @@
+local function a() return 1 end
+--- @include "b"

@@ -1,0 +1,2 @@
+--- @include "a.lua"
+local function b() return 1 end

@@ -1,0 +1,4 @@
+---@key counter
+local function incr(k)
+  return redis.call("INCR", k)
+end
