@@ -290,6 +290,10 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// On a Redis Cluster connection the keys must hash to one slot (checked before
     /// anything is sent) and the reload happens on the node that runs the call.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        #[cfg(feature = "cluster")]
+        if let Some(con) = cluster::as_sync_cluster(con) {
+            return self.decode(cluster::invoke_sync(con, self)?);
+        }
         if !con.supports_pipelining() {
             cluster::check_slots(self)?;
         }
@@ -309,8 +313,8 @@ impl<T: redis::FromRedisValue> Call<T> {
         con: &mut C,
     ) -> Result<T, Error> {
         #[cfg(feature = "cluster-async")]
-        if cluster::is_async_cluster::<C>() {
-            cluster::check_slots(self)?;
+        if let Some(con) = cluster::as_async_cluster(con) {
+            return self.decode(cluster::invoke_async(con, self).await?);
         }
         let value = invoke(&mut AsyncTransport(con), self).await?;
         self.decode(value)
