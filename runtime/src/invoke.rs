@@ -134,12 +134,20 @@ async fn invoke_untraced<T, Tr: Transport>(
                 waits += 1;
             }
             Waited::Ended => {}
-            // The other load did not end in time (another server, a lost reply): take it
-            // over, unless another waiter already did.
-            Waited::TimedOut { epoch } => match script.flight.take_over(epoch) {
-                Some(loading) => break loading,
-                None => waits += 1,
-            },
+            // The other load did not end in time: it may be to another server that never
+            // answers, or to ours with its reply slow (a busy machine). A retry tells
+            // which (a NOSCRIPT proves the call did not run); then take the load over,
+            // unless another waiter already did.
+            Waited::TimedOut { epoch } => {
+                waits += 1;
+                let retry = reply(transport.evalsha(call).await);
+                if !is_noscript(&retry) {
+                    return retry.map_err(fail);
+                }
+                if let Some(loading) = script.flight.take_over(epoch) {
+                    break loading;
+                }
+            }
         }
     };
     let timer = trace::start();
