@@ -76,21 +76,27 @@ impl Flight {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Becomes the loader, unless another caller is loading: then `None`.
-    pub(crate) fn begin(&self) -> Option<Loading<'_>> {
+    /// Becomes the loader, unless another caller is loading, or a load completed since the
+    /// caller read the generation `seen` (checked under the lock: a loader records its load
+    /// before it lets go, so a caller can never miss a load that just finished and load
+    /// again).
+    pub(crate) fn begin(&self, seen: u64) -> Begin<'_> {
         let mut state = self.state();
-        if state.loading {
-            return None;
+        if self.generation() != seen {
+            return Begin::Stale;
         }
-        Some(self.own(&mut state))
+        if state.loading {
+            return Begin::Busy;
+        }
+        Begin::Loader(self.own(&mut state))
     }
 
     /// After a wait on `epoch` timed out: takes the load over from that stuck loader,
-    /// unless another waiter already did (`None`: that one loads or has loaded; the
-    /// caller retries or waits for it).
-    pub(crate) fn take_over(&self, epoch: u64) -> Option<Loading<'_>> {
+    /// unless another waiter already did or a load completed since `seen` (`None`: the
+    /// caller retries or waits).
+    pub(crate) fn take_over(&self, epoch: u64, seen: u64) -> Option<Loading<'_>> {
         let mut state = self.state();
-        if state.epoch != epoch {
+        if state.epoch != epoch || self.generation() != seen {
             return None;
         }
         Some(self.own(&mut state))
@@ -124,6 +130,16 @@ impl Flight {
             deadline: Instant::now() + bound,
         }
     }
+}
+
+/// What [`Flight::begin`] found.
+pub(crate) enum Begin<'f> {
+    /// The caller is now the loader.
+    Loader(Loading<'f>),
+    /// Another caller is loading.
+    Busy,
+    /// A load completed after the caller's generation: retry instead.
+    Stale,
 }
 
 /// How a [`Flight::wait`] ended.

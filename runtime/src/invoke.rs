@@ -12,7 +12,7 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::cluster;
 use crate::error::{Error, ErrorKind};
-use crate::flight::{self, Waited};
+use crate::flight::{self, Begin, Waited};
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
 use crate::trace;
@@ -122,11 +122,14 @@ async fn invoke_untraced<T, Tr: Transport>(
             }
             continue;
         }
-        if let Some(loading) = script.flight.begin() {
-            break loading;
-        }
-        if !Tr::MAY_WAIT || waits == MAX_WAITS {
-            break script.flight.untracked();
+        match script.flight.begin(now) {
+            Begin::Loader(loading) => break loading,
+            // A load finished just now: retry (or, after `MAX_WAITS` rounds, load).
+            Begin::Stale => continue,
+            Begin::Busy if !Tr::MAY_WAIT || waits == MAX_WAITS => {
+                break script.flight.untracked();
+            }
+            Begin::Busy => {}
         }
         match script.flight.wait(seen, flight::WAIT_BOUND).await {
             Waited::Ended if script.flight.generation() == seen => {
@@ -144,7 +147,7 @@ async fn invoke_untraced<T, Tr: Transport>(
                 if !is_noscript(&retry) {
                     return retry.map_err(fail);
                 }
-                if let Some(loading) = script.flight.take_over(epoch) {
+                if let Some(loading) = script.flight.take_over(epoch, seen) {
                     break loading;
                 }
             }
