@@ -153,9 +153,9 @@ mod tests {
     const RUNS: u32 = 20;
 
     /// Mean wall time and on-CPU time (this thread's, from Linux's
-    /// `/proc/thread-self/schedstat`; zero elsewhere) of `RUNS` expansions: on a shared
+    /// `/proc/thread-self/schedstat`; zero elsewhere) of `RUNS` runs of `f`: on a shared
     /// machine the CPU time is the figure that does not depend on the load.
-    fn time_expansions(input: &TokenStream) -> (std::time::Duration, std::time::Duration) {
+    fn timed(mut f: impl FnMut()) -> (std::time::Duration, std::time::Duration) {
         fn cpu() -> u64 {
             std::fs::read_to_string("/proc/thread-self/schedstat")
                 .ok()
@@ -164,11 +164,18 @@ mod tests {
         }
         let (start, start_cpu) = (std::time::Instant::now(), cpu());
         for _ in 0..RUNS {
-            let out = expand(input.clone()).to_string();
-            assert!(!out.contains("compile_error"), "{out}");
+            f();
         }
         let cpu = std::time::Duration::from_nanos(cpu() - start_cpu);
         (start.elapsed() / RUNS, cpu / RUNS)
+    }
+
+    /// [`timed`] `RUNS` expansions of `input`, each without errors.
+    fn time_expansions(input: &TokenStream) -> (std::time::Duration, std::time::Duration) {
+        timed(|| {
+            let out = expand(input.clone()).to_string();
+            assert!(!out.contains("compile_error"), "{out}");
+        })
     }
 
     /// Expansion time of a 2,000-line script. Run with
@@ -199,12 +206,12 @@ mod tests {
         // The part the beyond-syntax checks add: their run over the parsed script.
         let (header, _) = header::parse(&script);
         let ast = lua::parse(&script).unwrap();
-        let start = std::time::Instant::now();
-        for _ in 0..RUNS {
+        let (wall, cpu) = timed(|| {
             assert!(check::run(&ast, &script, &header, Mode::Script).is_empty());
-        }
-        let checks = start.elapsed() / RUNS;
-        println!("of which the checks beyond syntax: {checks:?} (mean of {RUNS})");
+        });
+        println!(
+            "of which the checks beyond syntax: {wall:?} wall, {cpu:?} on-CPU (mean of {RUNS})"
+        );
     }
 
     /// Expansion time of the largest composed BullMQ command of the corpus (fetched by

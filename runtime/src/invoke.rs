@@ -134,12 +134,20 @@ async fn invoke_untraced<T, Tr: Transport>(
                 waits += 1;
             }
             Waited::Ended => {}
-            // The other load did not end in time (another server, a lost reply): take it
-            // over, unless another waiter already did.
-            Waited::TimedOut { epoch } => match script.flight.take_over(epoch) {
-                Some(loading) => break loading,
-                None => waits += 1,
-            },
+            // The other load did not end in time: it may be to another server that never
+            // answers, or to ours with its reply slow (a busy machine). A retry tells
+            // which (a NOSCRIPT proves the call did not run); then take the load over,
+            // unless another waiter already did.
+            Waited::TimedOut { epoch } => {
+                waits += 1;
+                let retry = reply(transport.evalsha(call).await);
+                if !is_noscript(&retry) {
+                    return retry.map_err(fail);
+                }
+                if let Some(loading) = script.flight.take_over(epoch) {
+                    break loading;
+                }
+            }
         }
     };
     let timer = trace::start();
@@ -282,6 +290,10 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// On a Redis Cluster connection the keys must hash to one slot (checked before
     /// anything is sent) and the reload happens on the node that runs the call.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        #[cfg(feature = "cluster")]
+        if let Some(con) = cluster::as_sync_cluster(con) {
+            return self.decode(cluster::invoke_sync(con, self)?);
+        }
         if !con.supports_pipelining() {
             cluster::check_slots(self)?;
         }
@@ -301,8 +313,8 @@ impl<T: redis::FromRedisValue> Call<T> {
         con: &mut C,
     ) -> Result<T, Error> {
         #[cfg(feature = "cluster-async")]
-        if cluster::is_async_cluster::<C>() {
-            cluster::check_slots(self)?;
+        if let Some(con) = cluster::as_async_cluster(con) {
+            return self.decode(cluster::invoke_async(con, self).await?);
         }
         let value = invoke(&mut AsyncTransport(con), self).await?;
         self.decode(value)
