@@ -8,8 +8,9 @@ them into target/corpus/<package>-<version>/<path>.
 
 SOURCES lines:
     package REGISTRY NAME VERSION LICENSE PROJECT UPSTREAM
-    script|include|finding NAME VERSION SHA256 PATH-IN-PACKAGE
-    (finding: a script the compile-time checks reject, listed in tests/corpus/FINDINGS)
+    script|include|finding|reference NAME VERSION SHA256 PATH-IN-PACKAGE
+    (finding: a script the compile-time checks reject, listed in tests/corpus/FINDINGS;
+    reference: a file the tests compare with, e.g. BullMQ's own composition of a command)
 """
 
 import hashlib
@@ -37,7 +38,7 @@ def read_sources():
             if line[0] == "package":
                 _, registry, name, version, license_, project, upstream = line
                 packages[(name, version)] = registry
-            elif line[0] in ("script", "include", "finding"):
+            elif line[0] in ("script", "include", "finding", "reference"):
                 _, name, version, sha, path = line
                 files.append((name, version, sha, path))
             else:
@@ -104,18 +105,19 @@ def download(registry, name, version):
     sys.exit(f"unknown registry {registry}")
 
 
-def members(archive):
-    """path -> bytes of every .lua file in a .tgz or a wheel."""
+def members(archive, wanted=()):
+    """path -> bytes of every .lua file in a .tgz or a wheel, and of the paths in `wanted`."""
     out = {}
+    keep = lambda n: n.endswith(".lua") or n in wanted
     if archive.endswith(".whl"):
         with zipfile.ZipFile(archive) as z:
             for n in z.namelist():
-                if n.endswith(".lua"):
+                if keep(n):
                     out[n] = z.read(n)
     else:
         with tarfile.open(archive) as t:
             for m in t.getmembers():
-                if m.isfile() and m.name.endswith(".lua"):
+                if m.isfile() and keep(m.name):
                     out[m.name] = t.extractfile(m).read()
     return out
 
@@ -127,7 +129,7 @@ def fetch():
         wanted = [f for f in missing if (f[0], f[1]) == (name, version)]
         if not wanted:
             continue
-        content = members(download(registry, name, version))
+        content = members(download(registry, name, version), {f[3] for f in wanted})
         for _, _, sha, path in wanted:
             data = content.get(path)
             if data is None:

@@ -198,6 +198,16 @@ fn shebang_problems_are_refused_by_script_load() {
         .to_string();
     assert_contains(&err, "Error compiling script");
     load(&mut con, script!("shebang_lookalike")).unwrap();
+    // A function library's line takes `name=` only.
+    let err = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(
+            "#!lua name=lib flags=no-writes\nredis.register_function('f', function() return 1 end)",
+        )
+        .query::<String>(&mut con)
+        .unwrap_err()
+        .to_string();
+    assert_contains(&err, "Invalid metadata value given: flags=no-writes");
 }
 
 #[test]

@@ -3,11 +3,17 @@
 //! the cross-slot check, read-only scripts on replicas, and calls through failovers and a
 //! slot migration. Counters are checked exact: each successful call adds one.
 //!
+//! At most once: a client built with `ClusterClientBuilder::retries(0)` runs a call whose
+//! reply was lost (a proxy drops the connection after the server answered) or came after
+//! the read timeout exactly once, where redis's default client runs it again (measured and asserted here);
+//! evalsha follows `MOVED`/`ASK` for it through a slot migration and a failover.
+//!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
-use evalsha::ErrorKind;
+use evalsha::{ErrorKind, Ran};
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::{Stats, requires, reset_stats};
+use evalsha_testkit::proxy::{Proxy, Replies};
+use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
 use std::time::{Duration, Instant};
@@ -50,8 +56,20 @@ fn main() {
             slot_migration_moved_and_ask_while_calls_run,
         ),
         (
+            "retries_0_slot_migration_evalsha_follows_ask_and_moved",
+            retries_0_slot_migration_evalsha_follows_ask_and_moved,
+        ),
+        (
+            "retries_0_redirect_loop_is_bounded",
+            retries_0_redirect_loop_is_bounded,
+        ),
+        (
             "pipelines_are_refused_before_sending",
             pipelines_are_refused_before_sending,
+        ),
+        (
+            "lost_reply_and_timeout_default_client_resends_retries_0_runs_once",
+            lost_reply_and_timeout_default_client_resends_retries_0_runs_once,
         ),
     ];
     run_tests(TESTS);
@@ -62,6 +80,25 @@ fn connect(cluster: &Cluster) -> ClusterConnection {
         .unwrap()
         .get_connection()
         .unwrap()
+}
+
+/// The at-most-once configuration: redis resends nothing, evalsha follows redirects.
+fn connect_at_most_once(cluster: &Cluster) -> ClusterConnection {
+    ClusterClientBuilder::new(cluster.urls())
+        .retries(0)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// A counter read straight from the node on `port`.
+fn get_on(cluster: &Cluster, port: u16, key: &str) -> i64 {
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(&mut cluster.node_connection(port))
+        .unwrap()
+        .unwrap_or(0)
 }
 
 /// The counter's value, read through a fresh sync cluster connection (which follows
@@ -295,12 +332,14 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
 }
 
 /// Runs `IncrBy` on `key` until `stop()` holds and a call has succeeded after that,
-/// counting successes; failures are allowed only while the topology changes, and only as
-/// connection or cluster-state errors (never a script or `NOSCRIPT` error).
+/// counting successes. Failures are allowed only when `may_fail` (a killed primary), only
+/// while the topology changes, and only as connection or cluster-state errors (never a
+/// script or `NOSCRIPT` error).
 fn calls_until(
     con: &mut ClusterConnection,
     key: &str,
     stop: impl Fn() -> bool,
+    may_fail: bool,
     reconnect: impl Fn() -> ClusterConnection,
 ) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -316,11 +355,13 @@ fn calls_until(
                 }
             }
             Err(err) => {
+                assert!(may_fail, "{err}");
                 assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
                 if stopped && err.is_io_error() {
                     // redis 1.8's sync cluster connection does not refresh its slot map
                     // when the primary it knows refuses connections (a plain INCR fails
-                    // the same way): it must be rebuilt once the failover is done.
+                    // the same way), and with `retries(0)` does not reconnect at all:
+                    // it must be rebuilt once the failover is done.
                     *con = reconnect();
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -329,11 +370,14 @@ fn calls_until(
     }
 }
 
+/// A failover under the at-most-once client (`retries(0)`): evalsha follows the `MOVED`
+/// from the demoted primary. A manual failover fails no call; a killed primary fails calls
+/// only until its replica is promoted. Every success counted once.
 fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let old = cluster.primary_of(slot);
     let replica = cluster.replicas_of(&old.id).remove(0);
-    let mut con = connect(cluster);
+    let mut con = connect_at_most_once(cluster);
     let mut ok = 0;
     for _ in 0..10 {
         IncrBy.run(&mut con, key, 1).unwrap();
@@ -364,7 +408,9 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
             .try_primary_of(slot)
             .is_some_and(|p| p.port == replica.port)
     };
-    ok += calls_until(&mut con, key, promoted, || connect(cluster));
+    ok += calls_until(&mut con, key, promoted, kill, || {
+        connect_at_most_once(cluster)
+    });
     for _ in 0..10 {
         IncrBy.run(&mut con, key, 1).unwrap();
         ok += 1;
@@ -391,7 +437,18 @@ fn killed_primary_promoted_replica_gets_loaded(cluster: &mut Cluster) {
 }
 
 fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
-    let key = "migrate:counter";
+    slot_migration(cluster, "migrate:counter", false);
+}
+
+/// Under the at-most-once client redis hands `ASK` and `MOVED` back; evalsha follows them
+/// (`ASKING` first on the target).
+fn retries_0_slot_migration_evalsha_follows_ask_and_moved(cluster: &mut Cluster) {
+    slot_migration(cluster, "migrate0:counter", true);
+}
+
+/// A slot migration while calls run: still on the source, `ASK` to the target (also with
+/// the script missing there), then `MOVED` once and straight to the target after that.
+fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let src = cluster.primary_of(slot);
     let dst = cluster
@@ -399,7 +456,11 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
         .into_iter()
         .find(|n| n.primary && !n.failed && n.id != src.id)
         .unwrap();
-    let mut con = connect(cluster);
+    let mut con = if at_most_once {
+        connect_at_most_once(cluster)
+    } else {
+        connect(cluster)
+    };
     // Warm both primaries: the target already serves other slots and so has the script.
     for k in keys("warm", 64) {
         IncrBy.run(&mut con, &k, 1).unwrap();
@@ -448,11 +509,32 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
         ok.get(),
         "the cold call ran exactly once"
     );
-    for c in [&mut d, &mut s] {
+    // The target first, then the source, then the other primary, as `redis-cli --cluster`
+    // does, and wait until every node (replicas too) knows the new owner, so that whichever
+    // node redis asks for the slot map names it.
+    let third = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id && n.id != dst.id)
+        .unwrap();
+    let mut t = cluster.node_connection(third.port);
+    for c in [&mut d, &mut s, &mut t] {
         setslot(c, "NODE", &dst.id);
     }
+    cluster.wait_settled().unwrap();
+    reset_stats(&mut s);
     for _ in 0..5 {
         call(&mut con); // MOVED once, then straight to the target
+    }
+    // redis's sync connection refreshes its slot map on `MOVED` only with retries left;
+    // under `retries(0)` evalsha sends each call on after its `MOVED` (see the README).
+    let moved = error_replies(&mut s, "MOVED");
+    if at_most_once {
+        assert_eq!(moved, 5, "each call redirected once, none twice");
+    } else {
+        // redis refreshes from one node, which may not know the new owner yet (seen on
+        // Valkey): then a second call meets `MOVED` too.
+        assert_eq!(moved, 1, "MOVED once: redis refreshed its slot map");
     }
     assert_eq!(cluster.primary_of(slot).id, dst.id);
     assert_eq!(get(cluster, key), ok.get());
@@ -481,4 +563,139 @@ fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
         assert_eq!(sent, 0, "nothing sent to {port}");
     }
     assert_eq!((get(cluster, "{p}:a"), get(cluster, "{p}:b")), (0, 0));
+}
+
+/// A proxy in front of the primary of the counters' slot, which that node announces as its
+/// address (`cluster-announce-port`), so that cluster clients reach it through the proxy.
+/// It loses a reply, then holds replies past a read timeout; see the two checks below.
+fn lost_reply_and_timeout_default_client_resends_retries_0_runs_once(cluster: &mut Cluster) {
+    let key = "{proxied}:lost";
+    let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
+    let proxy = Proxy::start(primary, Duration::ZERO).unwrap();
+    let announced = cluster.announce_port(primary, proxy.port()).unwrap();
+    // Learn the topology from another node: it names the proxy as the primary's address.
+    let other = cluster
+        .live_ports()
+        .into_iter()
+        .find(|&p| p != primary)
+        .unwrap();
+    let client = |retries: Option<u32>, timeout: Option<Duration>| {
+        let mut builder = ClusterClientBuilder::new(vec![format!("redis://127.0.0.1:{other}/")]);
+        if let Some(retries) = retries {
+            builder = builder.retries(retries);
+        }
+        if let Some(timeout) = timeout {
+            builder = builder.response_timeout(timeout);
+        }
+        builder.build().unwrap().get_connection().unwrap()
+    };
+    lost_reply(cluster, &proxy, primary, key, client);
+    timeout(cluster, &proxy, primary, "{proxied}:timeout", client);
+    drop(announced);
+}
+
+/// The proxy drops the connection after the server ran the call and answered. redis's
+/// default client reconnects and sends the call again: the script runs twice and the
+/// caller sees `Ok` (measured on Redis 7.0, 6.2 and Valkey 8.1). Built with `retries(0)`,
+/// the call runs once and fails: an I/O error, `Ran::Unknown`.
+fn lost_reply(
+    cluster: &Cluster,
+    proxy: &Proxy,
+    primary: u16,
+    key: &str,
+    client: impl Fn(Option<u32>, Option<Duration>) -> ClusterConnection,
+) {
+    for retries in [None, Some(0)] {
+        let mut con = client(retries, None);
+        let before = IncrBy.run(&mut con, key, 1).unwrap(); // warm, through the proxy
+        assert_eq!(get_on(cluster, primary, key), before);
+        let dropped = proxy.dropped_replies();
+        proxy.drop_reply_to(b"EVALSHA");
+        let result = IncrBy.run(&mut con, key, 1);
+        assert_eq!(proxy.dropped_replies(), dropped + 1, "the reply was lost");
+        let runs = get_on(cluster, primary, key) - before;
+        match retries {
+            None => {
+                assert_eq!(runs, 2, "redis resent the call: {result:?}");
+                assert_eq!(result.unwrap(), before + 2, "and the caller saw no error");
+            }
+            Some(_) => {
+                assert_eq!(runs, 1, "{result:?}");
+                let err = result.unwrap_err();
+                assert!(err.is_io_error(), "{err}");
+                assert_eq!(err.ran(), Ran::Unknown, "{err}");
+                assert!(err.to_string().contains("incr_by.lua"), "{err}");
+                // redis's sync connection does not reconnect that node without retries:
+                // it says so, and a rebuilt connection works.
+                assert!(!redis::ConnectionLike::is_open(&con));
+                let mut con = client(retries, None);
+                assert_eq!(IncrBy.run(&mut con, key, 1).unwrap(), before + 2);
+            }
+        }
+    }
+}
+
+/// The proxy holds the replies back: every read times out (20 ms), as when the script
+/// runs longer than the read timeout. redis's default sync client resends the call on each
+/// timeout, 16 times: it runs 17 times, and the caller gets a timeout. Built with
+/// `retries(0)`, it runs once: a timeout, `Ran::Unknown`.
+fn timeout(
+    cluster: &Cluster,
+    proxy: &Proxy,
+    primary: u16,
+    key: &str,
+    client: impl Fn(Option<u32>, Option<Duration>) -> ClusterConnection,
+) {
+    for (retries, runs) in [(None, 17), (Some(0), 1)] {
+        let mut con = client(retries, Some(Duration::from_millis(20)));
+        let before = IncrBy.run(&mut con, key, 1).unwrap(); // warm, through the proxy
+        proxy.set_replies(Replies::Hold);
+        let err = IncrBy.run(&mut con, key, 1).unwrap_err();
+        proxy.set_replies(Replies::Forward);
+        assert!(err.is_io_error(), "{err}");
+        assert_eq!(err.ran(), Ran::Unknown, "{err}");
+        assert_eq!(
+            get_on(cluster, primary, key) - before,
+            runs,
+            "retries: {retries:?}"
+        );
+    }
+}
+
+/// A slot marked `MIGRATING` on its primary without the target `IMPORTING` it: the primary
+/// answers `ASK target` for a missing key, the target `MOVED primary`. evalsha follows
+/// `MAX_REDIRECTS` (5) redirects, then returns the last one: nothing ran (`Ran::No`).
+fn retries_0_redirect_loop_is_bounded(cluster: &mut Cluster) {
+    let key = "loop:counter";
+    let slot = evalsha::hash_slot(key.as_bytes());
+    let src = cluster.primary_of(slot);
+    let dst = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id)
+        .unwrap();
+    let mut con = connect_at_most_once(cluster);
+    let (mut s, mut d) = (
+        cluster.node_connection(src.port),
+        cluster.node_connection(dst.port),
+    );
+    let setslot = |c: &mut redis::Connection, args: &[&str]| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(args)
+            .exec(c)
+            .unwrap()
+    };
+    setslot(&mut s, &["MIGRATING", &dst.id]);
+    reset_stats(&mut s);
+    reset_stats(&mut d);
+    let err = IncrBy.run(&mut con, key, 1).unwrap_err();
+    setslot(&mut s, &["STABLE"]);
+    assert_eq!(err.ran(), Ran::No, "{err}");
+    assert!(err.to_string().contains("MOVED"), "{err}");
+    // One send and five redirects: src, dst, src, dst, src, dst.
+    assert_eq!(error_replies(&mut s, "ASK"), 3);
+    assert_eq!(error_replies(&mut d, "MOVED"), 3);
+    assert_eq!(get(cluster, key), 0, "nothing ran");
 }

@@ -3,11 +3,17 @@
 //! the node that runs the call, the cross-slot check, read-only scripts on replicas, a manual
 //! failover, a killed primary and a slot migration. Counters are checked exact.
 //!
+//! At most once: a client built with `ClusterClientBuilder::retries(0)` runs a call whose
+//! reply was lost (a proxy drops the connection after the server answered) exactly once,
+//! where redis's default client runs it again (measured and asserted here); evalsha
+//! follows `MOVED`/`ASK` for it through a slot migration and failovers.
+//!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
-use evalsha::ErrorKind;
+use evalsha::{ErrorKind, Ran};
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::{Stats, requires, reset_stats};
+use evalsha_testkit::proxy::Proxy;
+use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -46,8 +52,16 @@ fn main() {
             slot_migration_moved_and_ask_while_calls_run,
         ),
         (
+            "async_retries_0_slot_migration_evalsha_follows_ask_and_moved",
+            retries_0_slot_migration_evalsha_follows_ask_and_moved,
+        ),
+        (
             "async_pipelines_in_one_slot_run_on_its_primary",
             pipelines_in_one_slot_run_on_its_primary,
+        ),
+        (
+            "async_lost_reply_default_client_runs_twice_retries_0_once",
+            lost_reply_default_client_runs_twice_retries_0_once,
         ),
     ];
     run_tests(TESTS);
@@ -67,6 +81,26 @@ async fn connect(cluster: &Cluster) -> ClusterConnection {
         .get_async_connection()
         .await
         .unwrap()
+}
+
+/// The at-most-once configuration: redis resends nothing, evalsha follows redirects.
+async fn connect_at_most_once(cluster: &Cluster) -> ClusterConnection {
+    ClusterClientBuilder::new(cluster.urls())
+        .retries(0)
+        .build()
+        .unwrap()
+        .get_async_connection()
+        .await
+        .unwrap()
+}
+
+/// A counter read straight from the node on `port`.
+fn get_on(cluster: &Cluster, port: u16, key: &str) -> i64 {
+    redis::cmd("GET")
+        .arg(key)
+        .query::<Option<i64>>(&mut cluster.node_connection(port))
+        .unwrap()
+        .unwrap_or(0)
 }
 
 /// The counter's value, read through a fresh sync cluster connection (which follows
@@ -251,12 +285,15 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     }
 }
 
+/// A failover under the at-most-once client (`retries(0)`): evalsha follows the `MOVED`
+/// from the demoted primary. A manual failover fails no call; a killed primary fails calls
+/// only until its replica is promoted. Every success counted once.
 fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let old = cluster.primary_of(slot);
     let replica = cluster.replicas_of(&old.id).remove(0);
     let ok = block_on(async {
-        let mut con = connect(cluster).await;
+        let mut con = connect_at_most_once(cluster).await;
         let mut ok = 0;
         for _ in 0..10 {
             IncrBy.run_async(&mut con, key, 1).await.unwrap();
@@ -297,6 +334,7 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
                     }
                 }
                 Err(err) => {
+                    assert!(kill, "a manual failover fails no call: {err}");
                     assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -329,7 +367,18 @@ fn killed_primary_promoted_replica_gets_loaded(cluster: &mut Cluster) {
 }
 
 fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
-    let key = "amigrate:counter";
+    slot_migration(cluster, "amigrate:counter", false);
+}
+
+/// Under the at-most-once client redis hands `ASK` and `MOVED` back; evalsha follows them
+/// (`ASKING` first on the target), and redis refreshes its slot map on the `MOVED`.
+fn retries_0_slot_migration_evalsha_follows_ask_and_moved(cluster: &mut Cluster) {
+    slot_migration(cluster, "amigrate0:counter", true);
+}
+
+/// A slot migration while calls run: still on the source, `ASK` to the target (also with
+/// the script missing there), then `MOVED` once and straight to the target after that.
+fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());
     let src = cluster.primary_of(slot);
     let dst = cluster
@@ -337,8 +386,14 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
         .into_iter()
         .find(|n| n.primary && !n.failed && n.id != src.id)
         .unwrap();
+    let third = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.primary && !n.failed && n.id != src.id && n.id != dst.id)
+        .unwrap();
     let mut s = cluster.node_connection(src.port);
     let mut d = cluster.node_connection(dst.port);
+    let mut t = cluster.node_connection(third.port);
     let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
         redis::cmd("CLUSTER")
             .arg("SETSLOT")
@@ -349,7 +404,11 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
             .unwrap()
     };
     let ok = block_on(async {
-        let mut con = connect(cluster).await;
+        let mut con = if at_most_once {
+            connect_at_most_once(cluster).await
+        } else {
+            connect(cluster).await
+        };
         // Warm every primary: the target already serves other slots and has the script.
         for k in keys("awarm", 64) {
             IncrBy.run_async(&mut con, &k, 1).await.unwrap();
@@ -383,12 +442,31 @@ fn slot_migration_moved_and_ask_while_calls_run(cluster: &mut Cluster) {
         ok += 1;
         assert!(Stats::read(&mut d).calls("script|load") >= 1);
         assert_eq!(get(cluster, key), ok, "the cold call ran exactly once");
-        setslot(&mut d, "NODE", &dst.id);
-        setslot(&mut s, "NODE", &dst.id);
+        // The target first, then the source, then the other primary, as `redis-cli
+        // --cluster` does, and wait until every node (replicas too) knows the new owner, so
+        // that whichever node redis asks for the slot map names it.
+        for c in [&mut d, &mut s, &mut t] {
+            setslot(c, "NODE", &dst.id);
+        }
+        cluster.wait_settled().unwrap();
+        reset_stats(&mut s);
+        if at_most_once {
+            // evalsha follows redirects for single calls only: a pipeline meets `MOVED`
+            // and fails whole, having run nothing.
+            let mut pipe = evalsha::Pipeline::new();
+            pipe.script(IncrBy.call(key, 1));
+            let err = pipe.query_async::<(i64,), _>(&mut con).await.unwrap_err();
+            assert_eq!(err.ran(), Ran::No, "{err}");
+            assert!(err.to_string().contains("MOVED"), "{err}");
+            assert_eq!(get(cluster, key), ok, "nothing ran");
+        }
         for _ in 0..5 {
             IncrBy.run_async(&mut con, key, 1).await.unwrap(); // MOVED, then direct
             ok += 1;
         }
+        // redis refreshes its slot map on `MOVED`, also under `retries(0)`.
+        let moved = error_replies(&mut s, "MOVED");
+        assert_eq!(moved, 1, "MOVED once: redis refreshed its slot map");
         ok
     });
     assert_eq!(cluster.primary_of(slot).id, dst.id);
@@ -453,4 +531,63 @@ fn pipelines_in_one_slot_run_on_its_primary(cluster: &mut Cluster) {
         "{err}"
     );
     assert_eq!((get(cluster, "cross:a"), get(cluster, "cross:b")), (0, 0));
+}
+
+/// A proxy in front of the primary of the counter's slot, announced by that node as its
+/// address, drops the connection after the server ran the call and answered. redis's
+/// default async client reconnects and sends the call again: the script runs twice and
+/// the caller sees `Ok` (measured on Redis 7.0, 6.2 and Valkey 8.1). Built with
+/// `retries(0)`, the call runs once and fails with an I/O error.
+fn lost_reply_default_client_runs_twice_retries_0_once(cluster: &mut Cluster) {
+    let key = "alost:counter";
+    let primary = cluster.primary_of(evalsha::hash_slot(key.as_bytes())).port;
+    let proxy = Proxy::start(primary, Duration::ZERO).unwrap();
+    let announced = cluster.announce_port(primary, proxy.port()).unwrap();
+    // Learn the topology from another node: it names the proxy as the primary's address.
+    let other = cluster
+        .live_ports()
+        .into_iter()
+        .find(|&p| p != primary)
+        .unwrap();
+    for retries in [None, Some(0)] {
+        block_on(async {
+            let mut builder =
+                ClusterClientBuilder::new(vec![format!("redis://127.0.0.1:{other}/")]);
+            if let Some(retries) = retries {
+                builder = builder.retries(retries);
+            }
+            let mut con = builder
+                .build()
+                .unwrap()
+                .get_async_connection()
+                .await
+                .unwrap();
+            let before = IncrBy.run_async(&mut con, key, 1).await.unwrap(); // warm
+            assert_eq!(get_on(cluster, primary, key), before);
+            let dropped = proxy.dropped_replies();
+            proxy.drop_reply_to(b"EVALSHA");
+            let result = IncrBy.run_async(&mut con, key, 1).await;
+            assert_eq!(proxy.dropped_replies(), dropped + 1, "the reply was lost");
+            let runs = get_on(cluster, primary, key) - before;
+            match retries {
+                None => {
+                    assert_eq!(runs, 2, "redis resent the call: {result:?}");
+                    assert_eq!(result.unwrap(), before + 2, "and the caller saw no error");
+                }
+                Some(_) => {
+                    assert_eq!(runs, 1, "{result:?}");
+                    let err = result.unwrap_err();
+                    assert!(err.is_io_error(), "{err}");
+                    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+                    assert!(err.to_string().contains("incr_by.lua"), "{err}");
+                    // redis's async connection reconnects that node by itself.
+                    assert_eq!(
+                        IncrBy.run_async(&mut con, key, 1).await.unwrap(),
+                        before + 2
+                    );
+                }
+            }
+        });
+    }
+    drop(announced);
 }

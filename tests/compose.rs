@@ -9,6 +9,8 @@ use evalsha_testkit::Server;
 
 // `takeJob.lua` → `TakeJob`.
 evalsha::include_script!("tests/scripts/compose/takeJob.lua");
+// An `@include` line inside the header.
+evalsha::include_script!("tests/scripts/compose/headed_include.lua");
 // Starts with a banner, so it has no header: one key and variadic arguments, counted
 // from the script.
 evalsha::include_script!("tests/scripts/banner_push.lua");
@@ -128,4 +130,41 @@ fn a_header_of_text_only_documents_and_parameters_come_from_the_script() {
     assert_eq!(kept, 0);
     let released: i64 = EmmyluaRelease.run(&mut con, "lock", "me").unwrap();
     assert_eq!(released, 1);
+}
+
+#[test]
+fn an_include_inside_the_header_is_an_include() {
+    let server = Server::start();
+    let mut con = server.connection();
+    assert_eq!(HeadedInclude.run(&mut con, "hits").unwrap(), 1);
+    assert!(HeadedInclude::SOURCE.contains("local rcall = redis.call"));
+}
+
+#[cfg(feature = "aio")]
+#[tokio::test]
+async fn a_lua_error_in_a_fragment_names_the_fragment_async() {
+    let server = Server::start();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("RPUSH")
+        .arg("q")
+        .arg("poison")
+        .exec_async(&mut con)
+        .await
+        .unwrap();
+    let err = TakeJob
+        .run_async(&mut con, "q", "active", "worker-1", 10_000)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Script {
+            line: Some(5),
+            file: FRAGMENT
+        },
+        "{err}"
+    );
 }

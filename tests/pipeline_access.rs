@@ -234,3 +234,34 @@ fn a_pipeline_whose_connection_drops_after_it_ran_is_unknown() {
     assert_eq!(get(&mut admin, "n"), 3, "each call ran once");
     assert_eq!(get(&mut admin, "m"), 1);
 }
+
+/// The same naming of the refused command on an async connection.
+#[tokio::test]
+async fn an_aborted_async_transaction_names_the_refused_command() {
+    let server = Server::start();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let err = Pipeline::new()
+        .atomic()
+        .script(IncrBy.call("n", 1))
+        .cmd("SET")
+        .arg("only-a-key")
+        .query_async::<(i64, ()), _>(&mut con)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::TransactionAborted { command: 1 },
+        "{err}"
+    );
+    assert_eq!(err.script(), PIPELINE);
+    assert_eq!(err.ran(), Ran::No);
+    assert_eq!(
+        get(&mut server.connection(), "n"),
+        0,
+        "nothing in the block ran"
+    );
+}

@@ -153,9 +153,9 @@ mod tests {
     const RUNS: u32 = 20;
 
     /// Mean wall time and on-CPU time (this thread's, from Linux's
-    /// `/proc/thread-self/schedstat`; zero elsewhere) of `RUNS` expansions: on a shared
+    /// `/proc/thread-self/schedstat`; zero elsewhere) of `RUNS` runs of `f`: on a shared
     /// machine the CPU time is the figure that does not depend on the load.
-    fn time_expansions(input: &TokenStream) -> (std::time::Duration, std::time::Duration) {
+    fn timed(mut f: impl FnMut()) -> (std::time::Duration, std::time::Duration) {
         fn cpu() -> u64 {
             std::fs::read_to_string("/proc/thread-self/schedstat")
                 .ok()
@@ -164,11 +164,18 @@ mod tests {
         }
         let (start, start_cpu) = (std::time::Instant::now(), cpu());
         for _ in 0..RUNS {
-            let out = expand(input.clone()).to_string();
-            assert!(!out.contains("compile_error"), "{out}");
+            f();
         }
         let cpu = std::time::Duration::from_nanos(cpu() - start_cpu);
         (start.elapsed() / RUNS, cpu / RUNS)
+    }
+
+    /// [`timed`] `RUNS` expansions of `input`, each without errors.
+    fn time_expansions(input: &TokenStream) -> (std::time::Duration, std::time::Duration) {
+        timed(|| {
+            let out = expand(input.clone()).to_string();
+            assert!(!out.contains("compile_error"), "{out}");
+        })
     }
 
     /// Expansion time of a 2,000-line script. Run with
@@ -199,12 +206,12 @@ mod tests {
         // The part the beyond-syntax checks add: their run over the parsed script.
         let (header, _) = header::parse(&script);
         let ast = lua::parse(&script).unwrap();
-        let start = std::time::Instant::now();
-        for _ in 0..RUNS {
+        let (wall, cpu) = timed(|| {
             assert!(check::run(&ast, &script, &header, Mode::Script).is_empty());
-        }
-        let checks = start.elapsed() / RUNS;
-        println!("of which the checks beyond syntax: {checks:?} (mean of {RUNS})");
+        });
+        println!(
+            "of which the checks beyond syntax: {wall:?} wall, {cpu:?} on-CPU (mean of {RUNS})"
+        );
     }
 
     /// Expansion time of the largest composed BullMQ command of the corpus (fetched by
@@ -245,57 +252,46 @@ mod tests {
     #[test]
     #[ignore = "an exploration aid: prints, asserts nothing"]
     fn explore() {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|e| e == "lua") {
+        /// `.lua` files below `dir`, as paths relative to this crate's directory.
+        fn walk(root: &std::path::Path, dir: &str, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = format!("{dir}/{name}");
+                if entry.path().is_dir() {
+                    walk(root, &path, out);
+                } else if name.ends_with(".lua") && !dir.ends_with("/includes") {
                     out.push(path);
                 }
             }
         }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
-        walk(&root.join("../target/explore"), &mut files);
+        walk(root, "../target/explore", &mut files);
         files.sort();
         let (mut ok, mut failed) = (0, 0);
         for path in files {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let rel = format!("../{}", rel.trim_start_matches("../"));
-            let rel = rel.replacen("../", "", 0);
-            if rel.contains("/includes/") {
-                continue;
-            }
-            let relative = pathdiff(&path, root);
-            let out = expand(quote!(#relative)).to_string();
-            if out.contains("compile_error") {
-                failed += 1;
-                for piece in out.split("compile_error").skip(1) {
-                    let message = piece.split('"').nth(1).unwrap_or("");
-                    println!("{}", message.replace("\\n", "\n").replace("\\\"", "\""));
+            let problems = match file::read(&path, None) {
+                Ok(script) => {
+                    let (checked, problems) = check(&path, script);
+                    problems
+                        .iter()
+                        .map(|p| diagnostic::render(&checked.composed, p))
+                        .collect()
                 }
-            } else {
+                Err(message) => vec![message],
+            };
+            if problems.is_empty() {
                 ok += 1;
+            } else {
+                failed += 1;
+                problems.iter().for_each(|p| println!("{p}"));
             }
         }
         println!("{ok} compiled, {failed} with errors");
-    }
-
-    fn pathdiff(path: &std::path::Path, root: &std::path::Path) -> String {
-        let path = path.canonicalize().unwrap();
-        let root = root.canonicalize().unwrap();
-        let up = root.components().count() - 1;
-        let _ = up;
-        // Both under /work/<clone>: the macros dir is one below the repository.
-        format!(
-            "../{}",
-            path.strip_prefix(root.parent().unwrap()).unwrap().display()
-        )
     }
 
     #[test]

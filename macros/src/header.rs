@@ -278,13 +278,21 @@ fn parse_tag(
                 .into(),
         ),
         _ => {
-            let hint = ["key", "arg", "return"]
+            let suggestion = ["key", "arg", "return"]
                 .into_iter()
                 .filter(|known| distance(tag, known) <= 2)
-                .min_by_key(|known| distance(tag, known))
+                .min_by_key(|known| distance(tag, known));
+            let hint = suggestion
                 .map(|known| format!("; did you mean `@{known}`?"))
                 .unwrap_or_else(|| "; evalsha knows `@key`, `@arg` and `@return`".into());
             problem(col, format!("unknown tag `@{tag}`{hint}"));
+            // One mistake, one error: a misspelt `@key`/`@arg` line still declares the
+            // slot it was meant to, so the script's uses of it are not reported too.
+            if let Some(known @ ("key" | "arg")) = suggestion {
+                let mut reported = Vec::new();
+                let meant = format!("{known}{}", &tagged[tag_len..]);
+                parse_tag(&meant, line, col, header, &mut reported);
+            }
         }
     }
 }

@@ -289,6 +289,9 @@ mod tests {
                 .dynamic
         );
         assert!(usage("for _, a in ipairs(ARGV) do end").args.dynamic);
+        assert!(usage("local first = table.remove(ARGV, 1)").args.dynamic);
+        let u = usage("local function f(t) return t end\nreturn f(ARGV)");
+        assert_eq!(u.args.dynamic_at, Some((2, 10)));
         let u = usage("return KEYS[1]:upper()");
         assert_eq!(u.keys.max(), 1);
         assert!(!u.keys.dynamic);

@@ -1,27 +1,42 @@
-//! Redis Cluster: hash slots of a call's keys, the cross-slot check, and the way the
-//! `NOSCRIPT` fallback reaches the node that runs the call.
+//! Redis Cluster: what kind of cluster connection a call is on, hash slots of a call's
+//! keys, the cross-slot check, the way the `NOSCRIPT` fallback reaches the node that runs
+//! the call, and (in [`redirect`]) following `MOVED`/`ASK`.
 //!
-//! There is no separate cluster entry point: `run` and `run_async` detect a cluster
-//! connection and go through the same `invoke` flow as every other connection.
+//! There is no separate cluster entry point: `run` and `run_async` recognise redis's
+//! cluster connection types and go through the same `invoke` flow as every other
+//! connection, with a [`redirect::ClusterTransport`] as the transport.
 //!
-//! - **Sync** (`redis::cluster::ClusterConnection`, also behind a pool): recognised by
-//!   `ConnectionLike::supports_pipelining() == false`, which among redis's connections only
-//!   the cluster connection returns. Its `req_packed_commands` routes a whole pipeline by
+//! - **Which connection.** `redis::cluster::ClusterConnection` (feature `cluster`) and
+//!   `redis::cluster_async::ClusterConnection` (feature `cluster-async`) are recognised by
+//!   type ([`as_sync_cluster`], [`as_async_cluster`]). Other sync connections that say
+//!   `supports_pipelining() == false` (among redis's connections only the cluster one
+//!   does; a pooled one, say) get the cross-slot check and the probe below, and redis's
+//!   own redirect handling.
+//! - **At most once.** redis resends a command after a dropped connection or, on the sync
+//!   connection, a timeout, as long as it has retries left (16 by default): a script can
+//!   run twice. `ClusterClientBuilder::retries(0)` stops that, and stops redis following
+//!   `MOVED`/`ASK`; evalsha then follows them for script calls, see [`redirect`].
+//! - **Loading, sync.** redis's sync `req_packed_commands` routes a whole pipeline by
 //!   the *first* command, and `SCRIPT LOAD` has no key (redis routes it to all nodes, or
 //!   to a random one inside a pipeline). So the fallback sends the pipeline
 //!   `EVAL "return 0" keys.., SCRIPT LOAD, EVALSHA`: the leading no-op probe (the call's
 //!   keys, `EVAL_RO` for a read-only call) makes redis route all three to the node chosen
 //!   for the call: the primary of the first key's slot, or for `EVALSHA_RO` the node the
-//!   read strategy picks.
-//! - **Async** (`redis::cluster_async::ClusterConnection`): its `req_packed_commands`
-//!   routes a pipeline by the first command that has a key, so the ordinary
-//!   `SCRIPT LOAD, EVALSHA` pipeline already lands on the call's node. With feature
-//!   `cluster-async` the connection type is recognised so the cross-slot check runs first.
-//! - **Redirects**: when the load-and-call pipeline meets `MOVED`/`ASK` (a slot being
-//!   migrated), redis resends it whole to the new node, where `ASK` admits only its first
-//!   command; `invoke` then sends the call once more (a redirect proves it did not run).
+//!   read strategy picks. After a redirect the load and the call go to the named node.
+//! - **Loading, async.** Its `req_packed_commands` routes a pipeline by the first command
+//!   that has a key, so the ordinary `SCRIPT LOAD, EVALSHA` pipeline already lands on the
+//!   call's node.
+//! - **Redirects with redis's retries.** When the load-and-call pipeline meets `MOVED`/`ASK`
+//!   (a slot being migrated) and redis follows it, it resends the pipeline whole to the new
+//!   node, where `ASK` admits only its first command; `invoke` then sends the call once
+//!   more (a redirect proves it did not run).
 //! - **Pipelines** (`evalsha::Pipeline`) are refused on the sync cluster connection, see
 //!   [`refuse_sync_pipeline`].
+
+#[cfg(feature = "cluster")]
+mod links;
+#[cfg(feature = "cluster")]
+pub(crate) mod redirect;
 
 use crate::call::Call;
 use crate::error::{Error, ErrorKind};
@@ -106,12 +121,59 @@ pub(crate) fn refuse_sync_pipeline<C: redis::ConnectionLike + ?Sized>(
     ))
 }
 
-/// True when `C` is redis's async cluster connection, whose calls get the cross-slot check.
+/// `con` as redis's sync cluster connection, when that is its type.
+#[cfg(feature = "cluster")]
+pub(crate) fn as_sync_cluster<C: ?Sized>(
+    con: &mut C,
+) -> Option<&mut redis::cluster::ClusterConnection> {
+    if typeid::of::<C>() != std::any::TypeId::of::<redis::cluster::ClusterConnection>() {
+        return None;
+    }
+    // SAFETY: `C` has the type id of `ClusterConnection`, a `'static` type without lifetime
+    // parameters, so `C` is that very type (see `typeid::of`): the cast changes nothing.
+    Some(unsafe { &mut *(con as *mut C).cast::<redis::cluster::ClusterConnection>() })
+}
+
+/// True when `C` is redis's async cluster connection.
 #[cfg(feature = "cluster-async")]
 pub(crate) fn is_async_cluster<C: ?Sized>() -> bool {
-    // `type_name` is not stable across compilers, but it is the same string for the same
-    // type within one build, which is all this comparison needs.
-    std::any::type_name::<C>() == std::any::type_name::<redis::cluster_async::ClusterConnection>()
+    typeid::of::<C>() == std::any::TypeId::of::<redis::cluster_async::ClusterConnection>()
+}
+
+/// `con` as redis's async cluster connection, when that is its type.
+#[cfg(feature = "cluster-async")]
+pub(crate) fn as_async_cluster<C: ?Sized>(
+    con: &mut C,
+) -> Option<&mut redis::cluster_async::ClusterConnection> {
+    if !is_async_cluster::<C>() {
+        return None;
+    }
+    // SAFETY: as in `as_sync_cluster`.
+    Some(unsafe { &mut *(con as *mut C).cast::<redis::cluster_async::ClusterConnection>() })
+}
+
+/// Runs `call` on a sync cluster connection: cross-slot check, then `invoke` following
+/// redirects.
+#[cfg(feature = "cluster")]
+pub(crate) fn invoke_sync<T>(
+    con: &mut redis::cluster::ClusterConnection,
+    call: &Call<T>,
+) -> Result<redis::Value, Error> {
+    check_slots(call)?;
+    let mut transport = redirect::ClusterTransport::new(links::SyncLink(con));
+    crate::invoke::block_on(crate::invoke::invoke(&mut transport, call))
+}
+
+/// Runs `call` on an async cluster connection: cross-slot check, then `invoke` following
+/// redirects.
+#[cfg(feature = "cluster-async")]
+pub(crate) async fn invoke_async<T>(
+    con: &mut redis::cluster_async::ClusterConnection,
+    call: &Call<T>,
+) -> Result<redis::Value, Error> {
+    check_slots(call)?;
+    let mut transport = redirect::ClusterTransport::new(links::AsyncLink(con));
+    crate::invoke::invoke(&mut transport, call).await
 }
 
 /// The body of the leading probe of the sync fallback: does nothing, touches no key.

@@ -148,10 +148,17 @@ impl Error {
                 file: script,
             },
             _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
-            _ if is_script_error(&err) => ErrorKind::Script {
-                line: script_line(&err.to_string()),
-                file: script,
-            },
+            // Raised while the script ran (also `OOM`/`READONLY` refusing a command
+            // inside it), or an error reply of the script's own; not the server refusing
+            // the call (`ERR unknown command`, `ERR wrong number of arguments`, ...).
+            _ if ran::raised_in_script(&err)
+                || (is_script_error(&err) && ran::classify(&err) != Ran::No) =>
+            {
+                ErrorKind::Script {
+                    line: script_line(&err.to_string()),
+                    file: script,
+                }
+            }
             _ => ErrorKind::Redis,
         };
         Self::new(script, kind, Some(err))
@@ -344,7 +351,11 @@ impl fmt::Display for Error {
                 ": the server has no Redis Functions (FCALL, FUNCTION LOAD: Redis 7.0+ or \
                  Valkey); nothing ran",
             )?,
-            ErrorKind::Redis => f.write_str(": redis error")?,
+            ErrorKind::Redis => f.write_str(match self.ran {
+                Ran::No => ": refused by the server, the script did not run",
+                Ran::Unknown => ": no answer, the script may or may not have run (not retried)",
+                Ran::Yes => ": redis error",
+            })?,
         }
         if let Some(source) = &self.source {
             match (source.code(), source.detail()) {

@@ -12,7 +12,7 @@ use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 use crate::call::Call;
 use crate::cluster;
 use crate::error::{Error, ErrorKind};
-use crate::flight::{self, Waited};
+use crate::flight::{self, Begin, Waited};
 use crate::library;
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
@@ -130,11 +130,14 @@ async fn invoke_untraced<T, Tr: Transport>(
             }
             continue;
         }
-        if let Some(loading) = script.flight().begin() {
-            break loading;
-        }
-        if !Tr::MAY_WAIT || waits == MAX_WAITS {
-            break script.flight().untracked();
+        match script.flight().begin(now) {
+            Begin::Loader(loading) => break loading,
+            // A load finished just now: retry (or, after `MAX_WAITS` rounds, load).
+            Begin::Stale => continue,
+            Begin::Busy if !Tr::MAY_WAIT || waits == MAX_WAITS => {
+                break script.flight().untracked();
+            }
+            Begin::Busy => {}
         }
         match script.flight().wait(seen, flight::WAIT_BOUND).await {
             Waited::Ended if script.flight().generation() == seen => {
@@ -142,12 +145,20 @@ async fn invoke_untraced<T, Tr: Transport>(
                 waits += 1;
             }
             Waited::Ended => {}
-            // The other load did not end in time (another server, a lost reply): take it
-            // over, unless another waiter already did.
-            Waited::TimedOut { epoch } => match script.flight().take_over(epoch) {
-                Some(loading) => break loading,
-                None => waits += 1,
-            },
+            // The other load did not end in time: it may be to another server that never
+            // answers, or to ours with its reply slow (a busy machine). A retry tells
+            // which (a NOSCRIPT proves the call did not run); then take the load over,
+            // unless another waiter already did.
+            Waited::TimedOut { epoch } => {
+                waits += 1;
+                let retry = reply(transport.evalsha(call).await);
+                if !is_not_loaded(script, &retry) {
+                    return retry.map_err(fail);
+                }
+                if let Some(loading) = script.flight().take_over(epoch, seen) {
+                    break loading;
+                }
+            }
         }
     };
     let timer = trace::start();
@@ -310,6 +321,10 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// On a Redis Cluster connection the keys must hash to one slot (checked before
     /// anything is sent) and the reload happens on the node that runs the call.
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+        #[cfg(feature = "cluster")]
+        if let Some(con) = cluster::as_sync_cluster(con) {
+            return self.decode(cluster::invoke_sync(con, self)?);
+        }
         if !con.supports_pipelining() {
             cluster::check_slots(self)?;
         }
@@ -329,8 +344,8 @@ impl<T: redis::FromRedisValue> Call<T> {
         con: &mut C,
     ) -> Result<T, Error> {
         #[cfg(feature = "cluster-async")]
-        if cluster::is_async_cluster::<C>() {
-            cluster::check_slots(self)?;
+        if let Some(con) = cluster::as_async_cluster(con) {
+            return self.decode(cluster::invoke_async(con, self).await?);
         }
         let value = invoke(&mut AsyncTransport(con), self).await?;
         self.decode(value)

@@ -85,6 +85,13 @@ const REFUSED_ERR: &[&str] = &[
 /// Marks an error raised while the script ran (all servers of the test matrix add it).
 const RAN_MARKER: &str = "@user_script";
 
+/// True for an error raised while the script ran (the server's `@user_script` marker):
+/// `error()`, a failing `redis.call`, a command refused inside the script.
+pub(crate) fn raised_in_script(err: &RedisError) -> bool {
+    err.detail()
+        .is_some_and(|detail| detail.contains(RAN_MARKER))
+}
+
 /// True for the server's own `NOSCRIPT`, the only reply that may trigger a reload.
 pub(crate) fn is_servers_noscript(err: &RedisError) -> bool {
     err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript)
@@ -103,10 +110,10 @@ pub(crate) fn classify(err: &RedisError) -> Ran {
         // No server reply: a dropped connection, a timeout, a reply that did not parse.
         return Ran::Unknown;
     };
-    let detail = err.detail().unwrap_or("");
-    if detail.contains(RAN_MARKER) {
+    if raised_in_script(err) {
         return Ran::Yes;
     }
+    let detail = err.detail().unwrap_or("");
     if code == "NOSCRIPT" {
         return if is_servers_noscript(err) {
             Ran::No

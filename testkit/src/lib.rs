@@ -316,6 +316,19 @@ impl Stats {
     }
 }
 
+/// How many error replies starting with `code` (`MOVED`, `ASK`, ...) the server behind
+/// `con` sent since its stats were reset (`INFO errorstats`, Redis 6.2+ and Valkey).
+pub fn error_replies(con: &mut dyn redis::ConnectionLike, code: &str) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("errorstats")
+        .query(con)
+        .expect("INFO errorstats");
+    let prefix = format!("errorstat_{code}:count=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
 /// Clears the server's command counters (`CONFIG RESETSTAT`).
 pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
     redis::cmd("CONFIG")

@@ -9,6 +9,10 @@
 //! or drop the connection when a reply arrives (after the server ran the command), for
 //! tests of timeouts and lost connections. Counts are exact for one connection used by one caller at a
 //! time; with many callers interleaving on one connection they lose their meaning.
+//!
+//! [`Proxy::drop_reply_to`] loses one reply the same way, only on the connection that sent
+//! a given command, leaving other connections through the proxy (a replica's replication
+//! link, for one) alone.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -44,6 +48,10 @@ struct Counters {
     bytes_sent: AtomicU64,
     bytes_received: AtomicU64,
     connections: AtomicU64,
+    /// Set: the reply to the next request containing these bytes is swallowed and its
+    /// connection closed.
+    drop_reply_to: Mutex<Option<Vec<u8>>>,
+    dropped_replies: AtomicU64,
 }
 
 /// A running proxy in front of a server on `127.0.0.1`; stopped on drop.
@@ -144,6 +152,23 @@ impl Proxy {
         self.counters.replies.store(1, Ordering::Release);
     }
 
+    /// Arms the proxy: the next request that contains `needle` (a command name, say
+    /// `b"EVALSHA"`) is passed on to the server, but its reply is not delivered: that client
+    /// connection (and its server side) is closed instead. Other connections through the
+    /// proxy (a replica's replication link, for one) are left alone.
+    pub fn drop_reply_to(&self, needle: &[u8]) {
+        *self
+            .counters
+            .drop_reply_to
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(needle.to_vec());
+    }
+
+    /// Replies swallowed so far by [`drop_reply_to`](Self::drop_reply_to).
+    pub fn dropped_replies(&self) -> u64 {
+        self.counters.dropped_replies.load(Ordering::Acquire)
+    }
+
     /// Zeroes the round-trip and byte counters. Call it when no reply is in flight.
     pub fn reset(&self) {
         self.counters.round_trips.store(0, Ordering::Release);
@@ -187,21 +212,44 @@ fn splice(
         streams.push(server.try_clone()?);
     }
     let last = Arc::new(AtomicU8::new(NOBODY));
+    // Set when this connection carried the request whose reply `drop_reply_to` drops.
+    let drop_reply = Arc::new(AtomicBool::new(false));
     let (up_from, up_to) = (client.try_clone()?, server.try_clone()?);
-    let (up_counters, up_last) = (counters.clone(), last.clone());
+    let (up_counters, up_last, up_drop) = (counters.clone(), last.clone(), drop_reply.clone());
     thread::spawn(move || {
-        forward(up_from, up_to, |n| {
+        forward(up_from, up_to, |chunk| {
             if up_last.swap(CLIENT, Ordering::AcqRel) != CLIENT {
                 up_counters.round_trips.fetch_add(1, Ordering::AcqRel);
             }
-            up_counters.bytes_sent.fetch_add(n, Ordering::AcqRel);
+            up_counters
+                .bytes_sent
+                .fetch_add(chunk.len() as u64, Ordering::AcqRel);
+            let mut needle = up_counters
+                .drop_reply_to
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if needle
+                .as_deref()
+                .is_some_and(|needle| chunk.windows(needle.len()).any(|w| w == needle))
+            {
+                *needle = None;
+                up_drop.store(true, Ordering::Release);
+            }
             true
         })
     });
     let down_counters = counters.clone();
     let client_side = client.try_clone()?;
+    let server_side = server.try_clone()?;
     thread::spawn(move || {
-        forward(server, client, |n| {
+        forward(server, client, |chunk| {
+            let n = chunk.len() as u64;
+            if drop_reply.swap(false, Ordering::AcqRel) {
+                down_counters.dropped_replies.fetch_add(1, Ordering::AcqRel);
+                let _ = client_side.shutdown(Shutdown::Both);
+                let _ = server_side.shutdown(Shutdown::Both);
+                return false;
+            }
             match down_counters.replies.load(Ordering::Acquire) {
                 1 if down_counters
                     .pass
@@ -229,15 +277,15 @@ fn splice(
     Ok(())
 }
 
-/// Copies `from` to `to`, calling `seen(bytes)` for each chunk before writing it; a chunk
+/// Copies `from` to `to`, calling `seen(chunk)` for each chunk before writing it; a chunk
 /// for which it returns false is not passed on.
-fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(u64) -> bool) {
+fn forward(mut from: TcpStream, mut to: TcpStream, mut seen: impl FnMut(&[u8]) -> bool) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if seen(n as u64) && to.write_all(&buf[..n]).is_err() {
+                if seen(&buf[..n]) && to.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }

@@ -114,6 +114,8 @@ pub(crate) struct Escaped {
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub(crate) globals: Vec<GlobalUse>,
+    /// Every name declared local somewhere in the chunk, for "did you mean".
+    pub(crate) locals: std::collections::BTreeSet<String>,
     pub(crate) escaped: Vec<Escaped>,
     pub(crate) calls: Vec<RedisCall>,
     pub(crate) returns: Vec<ChunkReturn>,
@@ -149,6 +151,9 @@ struct Walker {
 
 impl Walker {
     fn declare(&mut self, name: &str, alias: Alias) {
+        if !self.facts.locals.contains(name) {
+            self.facts.locals.insert(name.to_owned());
+        }
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(name.to_owned(), alias);
         }

@@ -1,7 +1,8 @@
 //! `shebang`: a `#!lua` line `SCRIPT LOAD` refuses: an engine other than `lua`, a flag
 //! no server knows (the flags each server accepts are probed by the environment
 //! generator), `name=` (a function library's option, not a script's), any other option,
-//! or a `#!` line that is not the very first thing in the file.
+//! or a `#!` line that is not the very first thing in the file. In a function library the
+//! line takes `name=` only (`FUNCTION LOAD` refuses `flags=` there).
 
 use super::{Context, Finding, Mode, code};
 use crate::env;
@@ -35,7 +36,19 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
         if part.is_empty() {
             continue;
         }
-        if let Some(flags) = part.strip_prefix("flags=") {
+        if cx.mode == Mode::Library && !part.starts_with("name=") {
+            // `FUNCTION LOAD` answers "Invalid metadata value given" to anything else.
+            out.push(Finding {
+                line: 1,
+                col: at,
+                message: format!(
+                    "{}: a library's `#!lua` line takes only `name=`, `FUNCTION LOAD` refuses \
+                     anything else; a function's flags go in `redis.register_function{{..., \
+                     flags = {{'no-writes'}}}}`",
+                    code(part)
+                ),
+            });
+        } else if let Some(flags) = part.strip_prefix("flags=") {
             let mut flag_col = at + "flags=".len();
             for flag in flags.split(',') {
                 if !flag.is_empty() && !cx.servers.iter().any(|s| s.flags.contains(flag)) {
@@ -126,6 +139,19 @@ mod tests {
             p[2]
         );
         assert!(problems("#!python\nreturn 1")[0].contains("the engine must be `lua`"));
+    }
+
+    #[test]
+    fn a_library_line_takes_only_a_name() {
+        use crate::check::testing::library_problems;
+        assert!(library_problems("#!lua name=queue\nreturn 1").is_empty());
+        let p = library_problems("#!lua name=queue flags=no-writes\nreturn 1");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].starts_with("1:18: `flags=no-writes`: a library's"),
+            "{}",
+            p[0]
+        );
     }
 
     #[test]

@@ -113,15 +113,23 @@ fn unknown_global(cx: &Context, name: &str) -> String {
             env::names(having)
         );
     }
-    let common = cx
-        .servers
-        .first()
-        .into_iter()
-        .flat_map(|s| s.globals.iter().copied())
-        .filter(|g| cx.is_global(g) && !g.starts_with("__"));
-    let hint = env::closest(name, common)
-        .map(|g| format!("; did you mean {}?", code(g)))
-        .unwrap_or_else(|| format!("; if it is a variable, declare it `local {name}`"));
+    let hint = if cx.facts.locals.contains(name) {
+        format!(
+            "; a local {} is declared in another block or further down, and is not in scope here",
+            code(name)
+        )
+    } else {
+        let common = cx
+            .servers
+            .first()
+            .into_iter()
+            .flat_map(|s| s.globals.iter().copied())
+            .filter(|g| cx.is_global(g) && !g.starts_with("__"));
+        let locals = cx.facts.locals.iter().map(String::as_str);
+        env::closest(name, common.chain(locals))
+            .map(|g| format!("; did you mean {}?", code(g)))
+            .unwrap_or_else(|| format!("; if it is a variable, declare it `local {name}`"))
+    };
     format!(
         "{} is neither a local nor a global of Redis's Lua: reading it fails with \"Script \
          attempted to access nonexistent global variable\"{hint}",
@@ -157,6 +165,18 @@ mod tests {
         let p = problems("function table.extend(t) return t end\nreturn table.extend({})");
         assert_eq!(p.len(), 1, "{p:#?}");
         assert!(p[0].ends_with("[global-write]"), "{}", p[0]);
+    }
+
+    #[test]
+    fn misspelt_and_out_of_scope_locals() {
+        let p = problems("local counter = 1\nreturn countr");
+        assert!(p[0].contains("did you mean `counter`?"), "{}", p[0]);
+        let p = problems("if KEYS[1] then local found = 1 end\nreturn found");
+        assert!(
+            p[0].contains("a local `found` is declared in another block"),
+            "{}",
+            p[0]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn the_corpus_has_at_least_150_scripts_from_5_projects() {
         .iter()
         .map(|(package, _)| package.rsplit_once('-').unwrap().0)
         .collect();
+    projects.sort();
     projects.dedup();
     assert!(projects.len() >= 5, "{projects:?}");
 }
@@ -79,6 +80,43 @@ fn composed_scripts_hold_their_fragments_and_no_include_lines() {
     }
     // BullMQ's commands nearly all include fragments, as do several of Bull's.
     assert!(composed >= 50, "{composed} composed scripts");
+}
+
+/// BullMQ's npm package ships, beside `commands/*.lua`, what its own script loader makes
+/// of each command (`scripts/*.js`, the composed text in a template literal, blank lines
+/// dropped): evalsha's composition has the same lines in the same order, every fragment
+/// inserted once where BullMQ inserts it.
+#[test]
+fn bullmq_commands_compose_as_bullmqs_own_loader_composes_them() {
+    fetched();
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.trim_end().to_owned())
+            .collect()
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut compared = 0;
+    for (package, script) in SCRIPTS {
+        let script = script();
+        if *package != "bullmq-6.7.0" {
+            continue;
+        }
+        let js = script
+            .name()
+            .replace("/commands/", "/scripts/")
+            .replace(".lua", ".js");
+        let js = std::fs::read_to_string(root.join(&js)).unwrap_or_else(|e| panic!("{js}: {e}"));
+        let start = js.find("const content = `").unwrap() + "const content = `".len();
+        let end = start + js[start..].find("`;\n").unwrap();
+        let theirs = js[start..end]
+            .replace("\\`", "`")
+            .replace("\\${", "${")
+            .replace("\\\\", "\\");
+        assert_eq!(lines(script.source()), lines(&theirs), "{}", script.name());
+        compared += 1;
+    }
+    assert_eq!(compared, 64);
 }
 
 #[cfg(not(corpus_missing))]

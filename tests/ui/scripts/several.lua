@@ -1,4 +1,4 @@
 --- Three problems in one file, reported together.
 ---@kye counter
 ---@arg limit int
-return KEYS[1]
+return KEYS[1] .. ARGV[2]

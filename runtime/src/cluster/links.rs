@@ -1,0 +1,103 @@
+//! redis's two cluster connection types as [`Link`]s: how each sends a step of a call to
+//! where redis routes it, or to one node after a redirect.
+
+use redis::cluster_routing::RoutingInfo;
+use redis::{RedisResult, Value};
+
+use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, load_cmd, send_routed};
+use crate::call::Call;
+use crate::invoke::SyncTransport;
+
+/// `redis::cluster::ClusterConnection`.
+pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnection);
+
+impl Link for SyncLink<'_> {
+    const MAY_WAIT: bool = false;
+
+    async fn send<T>(
+        &mut self,
+        step: Step,
+        call: &Call<T>,
+        target: &Target,
+    ) -> RedisResult<Replies> {
+        let Some((node, asking)) = target.node() else {
+            return send_routed(SyncTransport(&mut *self.0), step, call).await;
+        };
+        // Each `route_command` is one command on the connection to `node`; `ASKING` then
+        // applies to the next command on that connection, which is the call.
+        let con = &mut *self.0;
+        let there = || RoutingInfo::SingleNode(by_address(node));
+        let loaded = match step {
+            Step::LoadAndEvalsha => Some(reply(con.route_command(&load_cmd(call), there()))?),
+            Step::Evalsha | Step::Eval => None,
+        };
+        if asking {
+            con.route_command(&redis::cmd("ASKING"), there())?;
+        }
+        let reply = reply(con.route_command(&call_cmd(step, call), there()))?;
+        Ok(match loaded {
+            Some(loaded) => Replies::Two(loaded, reply),
+            None => Replies::One(reply),
+        })
+    }
+}
+
+/// `route_command` turns an error reply into an `Err`; give it back as the reply it was
+/// (as a pipeline's replies are), so that the load's and the call's errors are told apart
+/// as on every other connection. A redirect stays an `Err`, for the redirect loop.
+fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
+    match result {
+        Err(err) if Target::redirected_by(&err).is_none() => {
+            redis::ServerError::try_from(err).map(Value::ServerError)
+        }
+        other => other,
+    }
+}
+
+/// `redis::cluster_async::ClusterConnection`.
+#[cfg(feature = "cluster-async")]
+pub(crate) struct AsyncLink<'c>(pub(crate) &'c mut redis::cluster_async::ClusterConnection);
+
+#[cfg(feature = "cluster-async")]
+impl Link for AsyncLink<'_> {
+    const MAY_WAIT: bool = true;
+
+    async fn send<T>(
+        &mut self,
+        step: Step,
+        call: &Call<T>,
+        target: &Target,
+    ) -> RedisResult<Replies> {
+        use crate::invoke::AsyncTransport;
+        let Some((node, asking)) = target.node() else {
+            return send_routed(AsyncTransport(&mut *self.0), step, call).await;
+        };
+        // One pipeline on the connection to `node`: `[SCRIPT LOAD] [ASKING] call`.
+        let mut pipe = redis::pipe();
+        let load = step == Step::LoadAndEvalsha;
+        if load {
+            pipe.add_command(load_cmd(call));
+        }
+        if asking {
+            pipe.cmd("ASKING");
+        }
+        pipe.add_command(call_cmd(step, call));
+        let count = 1 + usize::from(load) + usize::from(asking);
+        let replies = self
+            .0
+            .route_pipeline(pipe, 0, count, by_address(node))
+            .await?;
+        let mut replies = replies.into_iter();
+        let first = replies.next();
+        Ok(match (load, first, replies.last()) {
+            (true, Some(loaded), Some(reply)) => Replies::Two(loaded, reply),
+            (false, Some(reply), None) | (false, _, Some(reply)) => Replies::One(reply),
+            _ => {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::Parse,
+                    "missing replies from a redirected cluster node",
+                )));
+            }
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! Following `MOVED` and `ASK` for script calls, once for the sync and the async cluster
+//! connection.
+//!
+//! A redirect is the server's refusal to run a command for a slot it does not serve, so
+//! it proves the call did not run there and sending it again elsewhere cannot run it
+//! twice. redis follows redirects only while it has retries left, and the same retries
+//! resend a command after a dropped connection or a timeout, which can run a script twice.
+//! With `ClusterClientBuilder::retries(0)` redis resends nothing and hands every redirect
+//! back; [`ClusterTransport`] then follows it:
+//!
+//! - `MOVED host:port`: the slot has a new owner: send to that node. redis's async cluster
+//!   connection rebuilds its slot map on every `MOVED` it sees, even with no retries left,
+//!   so later calls go straight to the new owner. Its sync one (1.8.1) refreshes only while
+//!   it has retries left, and offers no other way (its cluster pipeline, which would,
+//!   takes a `MOVED` reply for an answer): there each later call to a moved slot meets
+//!   `MOVED` once more and is sent on, one extra round trip, until the connection is
+//!   rebuilt.
+//! - `ASK host:port`: the slot is being migrated and the key is already on the target.
+//!   Send `ASKING` and then the command to that node, on one connection, every time.
+//!
+//! The node a call was redirected to stays its target for the rest of the call, so the
+//! `NOSCRIPT` load and the retry after it reach the node that runs the call. At most
+//! [`MAX_REDIRECTS`] redirects are followed per step of a call; past that the last redirect
+//! is returned as the error (nothing ran).
+
+use redis::{RedisError, RedisResult, ServerErrorKind, Value};
+
+use crate::call::Call;
+use crate::invoke::Transport;
+
+/// How many redirects one step of a call (the `EVALSHA`, the `EVAL`, or the load and
+/// retry) follows before giving up. A slot migration costs two (`ASK`, then `MOVED` once it
+/// ends), a failover one.
+pub(crate) const MAX_REDIRECTS: u32 = 5;
+
+/// A node's address as a redirect names it (`host:port`). (redis has `NodeAddress` only
+/// from 1.8; evalsha supports redis 1.0 on.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    host: String,
+    port: u16,
+}
+
+impl Node {
+    /// Parses `host:port`, the host maybe an IPv6 address, bracketed or not.
+    fn parse(address: &str) -> Option<Node> {
+        let (host, port) = address.rsplit_once(':')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = port.parse().ok()?;
+        (!host.is_empty()).then(|| Node {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// Where the next command of a call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Wherever redis routes it (by the first key's slot).
+    Routed,
+    /// The node a `MOVED` named.
+    Moved(Node),
+    /// The node an `ASK` named: `ASKING` goes first.
+    Ask(Node),
+}
+
+impl Target {
+    /// The node a redirect named, and whether `ASKING` must go first; `None` for
+    /// [`Target::Routed`].
+    pub(crate) fn node(&self) -> Option<(&Node, bool)> {
+        match self {
+            Target::Routed => None,
+            Target::Moved(node) => Some((node, false)),
+            Target::Ask(node) => Some((node, true)),
+        }
+    }
+
+    /// The target `err` redirects to, if it is a `MOVED` or `ASK` with a readable address.
+    pub(crate) fn redirected_by(err: &RedisError) -> Option<Target> {
+        let node = || Node::parse(err.redirect_node()?.0);
+        match err.kind() {
+            redis::ErrorKind::Server(ServerErrorKind::Moved) => node().map(Target::Moved),
+            redis::ErrorKind::Server(ServerErrorKind::Ask) => node().map(Target::Ask),
+            _ => None,
+        }
+    }
+}
+
+/// One step of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// `EVALSHA` (or `EVALSHA_RO`).
+    Evalsha,
+    /// `EVAL` (or `EVAL_RO`) with the body.
+    Eval,
+    /// `SCRIPT LOAD` then the call's `EVALSHA`, on one node.
+    LoadAndEvalsha,
+}
+
+/// The replies of a step: one, or the load's and the call's.
+pub(crate) enum Replies {
+    One(Value),
+    Two(Value, Value),
+}
+
+/// A redis cluster connection type as [`ClusterTransport`] drives it.
+pub(crate) trait Link {
+    /// [`Transport::MAY_WAIT`] for this connection type.
+    const MAY_WAIT: bool;
+
+    /// Sends `step` of `call` to `target`.
+    fn send<T>(
+        &mut self,
+        step: Step,
+        call: &Call<T>,
+        target: &Target,
+    ) -> impl Future<Output = RedisResult<Replies>>;
+}
+
+/// A cluster connection as a [`Transport`] that follows redirects (see the module docs).
+pub(crate) struct ClusterTransport<L> {
+    link: L,
+    target: Target,
+}
+
+impl<L: Link> ClusterTransport<L> {
+    pub(crate) fn new(link: L) -> Self {
+        Self {
+            link,
+            target: Target::Routed,
+        }
+    }
+
+    /// Sends `step`, following up to [`MAX_REDIRECTS`] redirects.
+    async fn follow<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Replies> {
+        let mut redirects = 0;
+        loop {
+            let result = self.link.send(step, call, &self.target).await;
+            let next = match &result {
+                Err(err) if redirects < MAX_REDIRECTS => Target::redirected_by(err),
+                _ => None,
+            };
+            let Some(next) = next else {
+                return result;
+            };
+            redirects += 1;
+            self.target = next;
+        }
+    }
+}
+
+fn one(replies: Replies) -> Value {
+    match replies {
+        Replies::One(value) | Replies::Two(_, value) => value,
+    }
+}
+
+impl<L: Link> Transport for ClusterTransport<L> {
+    const MAY_WAIT: bool = L::MAY_WAIT;
+
+    async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
+        self.follow(Step::Evalsha, call).await.map(one)
+    }
+
+    async fn eval<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
+        self.follow(Step::Eval, call).await.map(one)
+    }
+
+    async fn load_and_evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<(Value, Value)> {
+        match self.follow(Step::LoadAndEvalsha, call).await? {
+            Replies::Two(loaded, retry) => Ok((loaded, retry)),
+            Replies::One(_) => Err(RedisError::from((
+                redis::ErrorKind::Parse,
+                "expected two replies to SCRIPT LOAD + EVALSHA",
+            ))),
+        }
+    }
+}
+
+/// Sends `step` through a transport that lets redis route it.
+pub(crate) async fn send_routed<Tr: Transport, T>(
+    mut transport: Tr,
+    step: Step,
+    call: &Call<T>,
+) -> RedisResult<Replies> {
+    Ok(match step {
+        Step::Evalsha => Replies::One(transport.evalsha(call).await?),
+        Step::Eval => Replies::One(transport.eval(call).await?),
+        Step::LoadAndEvalsha => {
+            let (loaded, retry) = transport.load_and_evalsha(call).await?;
+            Replies::Two(loaded, retry)
+        }
+    })
+}
+
+/// The command a step sends to run the call: `EVALSHA` or `EVAL`, `_RO` when read-only.
+pub(crate) fn call_cmd<T>(step: Step, call: &Call<T>) -> redis::Cmd {
+    match step {
+        Step::Eval => call.to_cmd(call.eval_command(), call.script().source()),
+        Step::Evalsha | Step::LoadAndEvalsha => call.to_cmd(call.command(), call.script().sha1()),
+    }
+}
+
+/// `SCRIPT LOAD <body>` of the call's script.
+pub(crate) fn load_cmd<T>(call: &Call<T>) -> redis::Cmd {
+    let mut cmd = redis::cmd("SCRIPT");
+    cmd.arg("LOAD").arg(call.script().source());
+    cmd
+}
+
+/// Routing to one node.
+pub(crate) fn by_address(node: &Node) -> redis::cluster_routing::SingleNodeRoutingInfo {
+    redis::cluster_routing::SingleNodeRoutingInfo::ByAddress {
+        host: node.host.clone(),
+        port: node.port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(text: &str) -> RedisError {
+        let value = redis::parse_redis_value(format!("-{text}\r\n").as_bytes()).unwrap();
+        value.extract_error().unwrap_err()
+    }
+
+    fn node(host: &str, port: u16) -> Node {
+        Node {
+            host: host.to_owned(),
+            port,
+        }
+    }
+
+    #[test]
+    fn reads_redirect_targets() {
+        assert_eq!(
+            Target::redirected_by(&server_error("MOVED 3999 127.0.0.1:6381")),
+            Some(Target::Moved(node("127.0.0.1", 6381)))
+        );
+        assert_eq!(
+            Target::redirected_by(&server_error("ASK 3999 redis-2.example:7000")),
+            Some(Target::Ask(node("redis-2.example", 7000)))
+        );
+        assert_eq!(
+            Target::redirected_by(&server_error("MOVED 1 ::1:7000")),
+            Some(Target::Moved(node("::1", 7000)))
+        );
+        assert_eq!(Node::parse("[::1]:7000"), Some(node("::1", 7000)));
+        assert_eq!(Node::parse("no-port"), None);
+        assert_eq!(Node::parse(":7000"), None);
+        assert_eq!(Target::redirected_by(&server_error("NOSCRIPT x")), None);
+        assert_eq!(Target::redirected_by(&server_error("ERR x")), None);
+    }
+}
