@@ -102,8 +102,8 @@ pub(crate) fn is_servers_noscript(err: &RedisError) -> bool {
 
 /// Whether the script ran, judged from the error a call returned.
 pub(crate) fn classify(err: &RedisError) -> Ran {
-    if err.is_connection_refusal() {
-        // Nothing reached a server.
+    if err.is_connection_refusal() || err.kind() == redis::ErrorKind::ClusterConnectionNotFound {
+        // Nothing reached a server (redis had no connection to route the call to).
         return Ran::No;
     }
     let Some(code) = err.code() else {

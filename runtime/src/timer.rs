@@ -70,3 +70,28 @@ fn run(timer: &Timer) {
         }
     }
 }
+
+/// Sleeps until `deadline` on the timer thread, whatever runtime (or `block_on`) polls it.
+pub(crate) fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline }
+}
+
+/// The future of [`sleep_until`].
+pub(crate) struct Sleep {
+    deadline: Instant,
+}
+
+impl std::future::Future for Sleep {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if Instant::now() >= self.deadline {
+            return std::task::Poll::Ready(());
+        }
+        wake_at(self.deadline, cx.waker());
+        std::task::Poll::Pending
+    }
+}

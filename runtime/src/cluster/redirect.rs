@@ -18,20 +18,34 @@
 //! - `ASK host:port`: the slot is being migrated and the key is already on the target.
 //!   Send `ASKING` and then the command to that node, on one connection, every time.
 //!
+//! - The redirect names a node redis has no connection to yet (a replica just promoted,
+//!   before redis's slot refresh has connected to it): redis answers
+//!   `ClusterConnectionNotFound` without sending anything, and starts that refresh. The
+//!   same step is sent again after a short pause, for at most [`NOT_CONNECTED_WAIT`].
+//!
 //! The node a call was redirected to stays its target for the rest of the call, so the
 //! `NOSCRIPT` load and the retry after it reach the node that runs the call. At most
 //! [`MAX_REDIRECTS`] redirects are followed per step of a call; past that the last redirect
 //! is returned as the error (nothing ran).
 
+use std::time::{Duration, Instant};
+
 use redis::{RedisError, RedisResult, ServerErrorKind, Value};
 
 use crate::call::Call;
 use crate::invoke::Transport;
+use crate::timer;
 
 /// How many redirects one step of a call (the `EVALSHA`, the `EVAL`, or the load and
 /// retry) follows before giving up. A slot migration costs two (`ASK`, then `MOVED` once it
 /// ends), a failover one.
 pub(crate) const MAX_REDIRECTS: u32 = 5;
+
+/// How long one step waits, in all, for redis to connect to the node a redirect named.
+pub(crate) const NOT_CONNECTED_WAIT: Duration = Duration::from_secs(2);
+
+/// The pause between two sends to a node redis was not yet connected to.
+const NOT_CONNECTED_PAUSE: Duration = Duration::from_millis(20);
 
 /// A node's address as a redirect names it (`host:port`). (redis has `NodeAddress` only
 /// from 1.8; evalsha supports redis 1.0 on.)
@@ -132,11 +146,24 @@ impl<L: Link> ClusterTransport<L> {
         }
     }
 
-    /// Sends `step`, following up to [`MAX_REDIRECTS`] redirects.
+    /// Sends `step`, following up to [`MAX_REDIRECTS`] redirects, and waiting up to
+    /// [`NOT_CONNECTED_WAIT`] for a connection to a redirect's node.
     async fn follow<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Replies> {
         let mut redirects = 0;
+        let mut not_connected_since: Option<Instant> = None;
         loop {
             let result = self.link.send(step, call, &self.target).await;
+            if let Err(err) = &result
+                && err.kind() == redis::ErrorKind::ClusterConnectionNotFound
+                && self.target != Target::Routed
+            {
+                // Nothing was sent: wait for redis's slot refresh to connect to the node.
+                let since = *not_connected_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < NOT_CONNECTED_WAIT {
+                    timer::sleep_until(Instant::now() + NOT_CONNECTED_PAUSE).await;
+                    continue;
+                }
+            }
             let next = match &result {
                 Err(err) if redirects < MAX_REDIRECTS => Target::redirected_by(err),
                 _ => None,
