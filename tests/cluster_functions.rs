@@ -173,8 +173,12 @@ fn load_reaches_every_node_and_cold_read_only_calls_need_it(cluster: &mut Cluste
         return;
     }
     flush_functions(cluster);
+    // `retries(0)`, the at-most-once configuration: with redis's default retries a
+    // `READONLY` reply is retried after a growing sleep (16 times), which kept this test
+    // waiting for minutes instead of seeing the refusal.
     let mut ro = ClusterClientBuilder::new(cluster.urls())
         .read_routing_strategy(RandomReplicaStrategy)
+        .retries(0)
         .build()
         .unwrap()
         .get_connection()
