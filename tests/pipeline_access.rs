@@ -81,17 +81,10 @@ async fn a_user_denied_script_runs_async_pipelines() {
     }
 }
 
+/// `n` = 5 for the pipelines' reads, then the server over its memory limit.
 fn out_of_memory(con: &mut dyn ConnectionLike) {
     redis::cmd("SET").arg("n").arg(5).exec(con).unwrap();
-    redis::cmd("SET")
-        .arg("big")
-        .arg("x".repeat(64))
-        .exec(con)
-        .unwrap();
-    redis::cmd("CONFIG")
-        .arg(&["SET", "maxmemory", "1"])
-        .exec(con)
-        .unwrap();
+    evalsha_testkit::out_of_memory(con);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use evalsha::{ErrorKind, Ran, Reload};
 use evalsha_testkit::proxy::{Proxy, Replies};
-use evalsha_testkit::{Server, Stats, requires, reset_stats};
+use evalsha_testkit::{Server, Stats, out_of_memory, requires, reset_stats};
 use redis::ConnectionLike;
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
@@ -177,18 +177,6 @@ fn busy_did_not_run() {
     let killed = spin.join().unwrap().unwrap_err();
     assert_eq!(killed.ran(), Ran::Yes, "a killed script ran: {killed}");
     assert_eq!(get(&mut other, "n"), 0);
-}
-
-fn out_of_memory(con: &mut dyn ConnectionLike) {
-    redis::cmd("SET")
-        .arg("big")
-        .arg("x".repeat(64))
-        .exec(con)
-        .unwrap();
-    redis::cmd("CONFIG")
-        .arg(&["SET", "maxmemory", "1"])
-        .exec(con)
-        .unwrap();
 }
 
 #[test]

@@ -329,6 +329,21 @@ pub fn error_replies(con: &mut dyn redis::ConnectionLike, code: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
+/// Puts a server started with `--maxmemory-policy noeviction` over its memory limit:
+/// stores a value, then sets `maxmemory` to 1 byte, so every command flagged `denyoom`
+/// (and a write inside a script) is refused with `OOM` from then on.
+pub fn out_of_memory(con: &mut dyn redis::ConnectionLike) {
+    redis::cmd("SET")
+        .arg("big")
+        .arg("x".repeat(64))
+        .exec(con)
+        .expect("SET before the memory limit");
+    redis::cmd("CONFIG")
+        .arg(&["SET", "maxmemory", "1"])
+        .exec(con)
+        .expect("CONFIG SET maxmemory 1");
+}
+
 /// Clears the server's command counters (`CONFIG RESETSTAT`).
 pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
     redis::cmd("CONFIG")
