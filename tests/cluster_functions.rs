@@ -2,13 +2,13 @@
 //! real 3-primary, 3-replica cluster: each library is loaded on the node that runs the
 //! call, replicas get it by replication (measured), so a replica promoted by a failover
 //! already has it (no load after the failover), and `FCALL_RO` runs on replicas with a
-//! read strategy. Counters are checked exact.
+//! read strategy, a cold one loading on the slot's primary. Counters are checked exact.
 //!
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::{Stats, requires, reset_stats};
+use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
 use std::time::{Duration, Instant};
@@ -26,8 +26,16 @@ fn main() {
             read_only_functions_run_on_replicas,
         ),
         (
-            "load_reaches_every_node_and_cold_read_only_calls_need_it",
-            load_reaches_every_node_and_cold_read_only_calls_need_it,
+            "cold_read_only_calls_on_replicas_load_on_the_primary",
+            cold_read_only_calls_on_replicas_load_on_the_primary,
+        ),
+        (
+            "functions_load_reaches_every_node",
+            functions_load_reaches_every_node,
+        ),
+        (
+            "retries_0_functions_follow_ask_and_moved_and_load_on_the_target",
+            retries_0_functions_follow_ask_and_moved_and_load_on_the_target,
         ),
         (
             "promoted_replica_already_has_the_library",
@@ -165,32 +173,113 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
     }
 }
 
+/// A read-only client (replica read strategy, `retries(0)`): the cold `FCALL_RO` goes to a
+/// replica, which answers `Function not found` (nothing ran) and could not load the
+/// library (a replica refuses `FUNCTION LOAD` with `READONLY`). So the load and the retried
+/// call go to the primary of the call's slot, in one round trip; the replicas get the
+/// library by replication and run the later calls.
+fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
+    if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
+        return;
+    }
+    let builder = || {
+        ClusterClientBuilder::new(cluster.urls())
+            .read_routing_strategy(RandomReplicaStrategy)
+            .retries(0)
+            .build()
+            .unwrap()
+    };
+    let slot = evalsha::hash_slot(b"cold");
+    let primary = cluster.primary_of(slot);
+    let replicas = cluster.replicas_of(&primary.id);
+
+    flush_functions(cluster);
+    reset_all(cluster);
+    let mut ro = builder().get_connection().unwrap();
+    let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
+    assert_eq!(none, None);
+    expect_cold_load_on_primary(cluster, slot, "sync");
+    wait_for_replicas(cluster, slot);
+    reset_all(cluster);
+    for _ in 0..4 {
+        let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
+        assert_eq!(none, None);
+    }
+    let on_replicas: u64 = replicas
+        .iter()
+        .map(|r| stats(cluster, r.port).calls("fcall_ro"))
+        .sum();
+    assert_eq!(on_replicas, 4, "warm read-only calls run on the replicas");
+    assert_eq!(stats(cluster, primary.port).calls("fcall_ro"), 0);
+    assert_eq!(stats(cluster, primary.port).calls("function|load"), 0);
+
+    #[cfg(feature = "cluster-async")]
+    {
+        flush_functions(cluster);
+        reset_all(cluster);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut ro = builder().get_async_connection().await.unwrap();
+            let none: Option<String> = Evq.peek_at_async(&mut ro, "{cold}", 0).await.unwrap();
+            assert_eq!(none, None);
+        });
+        expect_cold_load_on_primary(cluster, slot, "async");
+    }
+}
+
+/// After one cold read-only call on `slot`: a replica answered the first `FCALL_RO`
+/// (`Function not found`), refused nothing, and the slot's primary alone loaded the
+/// library and ran the retried call.
+fn expect_cold_load_on_primary(cluster: &Cluster, slot: u16, what: &str) {
+    let primary = cluster.primary_of(slot);
+    let p = stats(cluster, primary.port);
+    assert_eq!(p.calls("function|load"), 1, "{what}: loaded on the primary");
+    assert_eq!(
+        p.calls("fcall_ro"),
+        1,
+        "{what}: the retry ran on the primary"
+    );
+    let mut first = 0;
+    for replica in cluster.replicas_of(&primary.id) {
+        first += stats(cluster, replica.port).calls("fcall_ro");
+        let refused = error_replies(&mut cluster.node_connection(replica.port), "READONLY");
+        assert_eq!(
+            refused, 0,
+            "{what}: replica {} refused nothing",
+            replica.port
+        );
+    }
+    assert_eq!(first, 1, "{what}: the first call went to a replica");
+    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
+        if node.port != primary.port {
+            let s = stats(cluster, node.port);
+            assert_eq!(s.calls("function|load"), 0, "{what}: primary {}", node.port);
+        }
+    }
+}
+
+/// Waits until every replica of `slot`'s primary has what the primary has.
+fn wait_for_replicas(cluster: &Cluster, slot: u16) {
+    let primary = cluster.primary_of(slot);
+    let replicas = cluster.replicas_of(&primary.id).len();
+    let acked: usize = redis::cmd("WAIT")
+        .arg(replicas)
+        .arg(5000)
+        .query(&mut cluster.node_connection(primary.port))
+        .unwrap();
+    assert_eq!(acked, replicas);
+}
+
 /// `functions::load` on a cluster connection loads on every primary (and so, by
-/// replication, every replica). Without it, a cold read-only call routed to a replica
-/// cannot load there: the replica refuses `FUNCTION LOAD` (`READONLY`, not run).
-fn load_reaches_every_node_and_cold_read_only_calls_need_it(cluster: &mut Cluster) {
+/// replication, every replica), and loading again is fine.
+fn functions_load_reaches_every_node(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
         return;
     }
     flush_functions(cluster);
-    // `retries(0)`, the at-most-once configuration: with redis's default retries a
-    // `READONLY` reply is retried after a growing sleep (16 times), which kept this test
-    // waiting for minutes instead of seeing the refusal.
-    let mut ro = ClusterClientBuilder::new(cluster.urls())
-        .read_routing_strategy(RandomReplicaStrategy)
-        .retries(0)
-        .build()
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    let err = Evq
-        .peek_at::<Option<String>, _>(&mut ro, "{cold}", 0)
-        .unwrap_err();
-    // redis's sync cluster pipeline fails as a whole on the replica's refusal.
-    assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
-    assert!(err.to_string().contains("READONLY"), "{err}");
-    assert_eq!(err.ran(), evalsha::Ran::No, "{err}");
-
     evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
     // Loading again is fine: every primary answers `already exists`.
     evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
@@ -204,8 +293,96 @@ fn load_reaches_every_node_and_cold_read_only_calls_need_it(cluster: &mut Cluste
     for node in cluster.nodes() {
         assert!(has_library(cluster, node.port), "node {}", node.port);
     }
-    let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
-    assert_eq!(none, None);
+}
+
+/// Under the at-most-once client (`retries(0)`) redis hands `ASK` and `MOVED` back and
+/// evalsha follows them: during a slot migration a function call goes to the target
+/// (`ASKING` first), a target without the library gets it there (`FUNCTION LOAD`, not
+/// `SCRIPT LOAD`, and `FCALL` by the function's name), and after the migration each call
+/// is sent on after its `MOVED`. The counter the function increments equals the calls.
+fn retries_0_functions_follow_ask_and_moved_and_load_on_the_target(cluster: &mut Cluster) {
+    if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
+        return;
+    }
+    let (queue, runs) = ("{mig}", "{mig}:runs");
+    let slot = evalsha::hash_slot(b"mig");
+    let src = cluster.primary_of(slot);
+    let primaries: Vec<_> = cluster
+        .nodes()
+        .into_iter()
+        .filter(|n| n.primary && !n.failed)
+        .collect();
+    let dst = primaries.iter().find(|n| n.id != src.id).unwrap().clone();
+    let mut con = ClusterClientBuilder::new(cluster.urls())
+        .retries(0)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut ok = 0;
+    let mut push = |con: &mut ClusterConnection| {
+        Evq.push(con, queue, runs, "job").unwrap();
+        ok += 1;
+    };
+    push(&mut con);
+    let mut s = cluster.node_connection(src.port);
+    let mut d = cluster.node_connection(dst.port);
+    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(how)
+            .arg(id)
+            .exec(c)
+            .unwrap()
+    };
+    setslot(&mut d, "IMPORTING", &src.id);
+    setslot(&mut s, "MIGRATING", &dst.id);
+    push(&mut con); // the keys are still on the source: served there
+    redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(dst.port)
+        .arg("")
+        .arg(0)
+        .arg(5000)
+        .arg("KEYS")
+        .arg(queue)
+        .arg(runs)
+        .exec(&mut s)
+        .unwrap();
+    // The target does not have the library.
+    redis::cmd("FUNCTION").arg("FLUSH").exec(&mut d).unwrap();
+    reset_stats(&mut d);
+    reset_stats(&mut s);
+    for _ in 0..3 {
+        push(&mut con); // ASK: to the target, ASKING first
+    }
+    let on_dst = Stats::read(&mut d);
+    assert_eq!(
+        on_dst.calls("function|load"),
+        1,
+        "loaded on the target once"
+    );
+    assert_eq!(on_dst.calls("script|load"), 0);
+    assert_eq!(on_dst.calls("asking"), 4, "ASKING before each FCALL there");
+    assert_eq!(on_dst.calls("fcall"), 4, "3 calls and the cold one's retry");
+    assert_eq!(error_replies(&mut s, "ASK"), 3);
+    for node in &primaries {
+        setslot(&mut cluster.node_connection(node.port), "NODE", &dst.id);
+    }
+    cluster.wait_settled().unwrap();
+    reset_stats(&mut s);
+    for _ in 0..3 {
+        push(&mut con); // MOVED, sent on to the target
+    }
+    assert_eq!(
+        error_replies(&mut s, "MOVED"),
+        3,
+        "each call redirected once"
+    );
+    let counted: i64 = redis::cmd("GET").arg(runs).query(&mut d).unwrap();
+    assert_eq!(counted, ok, "every call ran once");
+    assert_eq!(ok, 8);
 }
 
 fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {

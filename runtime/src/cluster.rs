@@ -20,12 +20,15 @@
 //!   the *first* command, and `SCRIPT LOAD` has no key (redis routes it to all nodes, or
 //!   to a random one inside a pipeline). So the fallback sends the pipeline
 //!   `EVAL "return 0" keys.., SCRIPT LOAD, EVALSHA`: the leading no-op probe (the call's
-//!   keys, `EVAL_RO` for a read-only call) makes redis route all three to the node chosen
+//!   keys, `EVAL_RO` for a read-only script) makes redis route all three to the node chosen
 //!   for the call: the primary of the first key's slot, or for `EVALSHA_RO` the node the
-//!   read strategy picks. After a redirect the load and the call go to the named node.
+//!   read strategy picks. A function's load goes to the slot's primary even for `FCALL_RO`
+//!   (a replica refuses `FUNCTION LOAD`; it gets the library by replication), so its probe
+//!   is `EVAL`. After a redirect the load and the call go to the named node.
 //! - **Loading, async.** Its `req_packed_commands` routes a pipeline by the first command
 //!   that has a key, so the ordinary `SCRIPT LOAD, EVALSHA` pipeline already lands on the
-//!   call's node.
+//!   call's node; a function's `FUNCTION LOAD, FCALL[_RO]` is sent to the slot's primary
+//!   (`redirect::library_load_route`).
 //! - **Redirects with redis's retries.** When the load-and-call pipeline meets `MOVED`/`ASK`
 //!   (a slot being migrated) and redis follows it, it resends the pipeline whole to the new
 //!   node, where `ASK` admits only its first command; `invoke` then sends the call once
@@ -179,10 +182,22 @@ pub(crate) async fn invoke_async<T>(
 /// The body of the leading probe of the sync fallback: does nothing, touches no key.
 const PROBE: &[u8] = b"return 0";
 
+/// The probe's command: read-only exactly when the call is, so redis routes it as the
+/// call, except for a function: a replica cannot load a library, so a function's load and
+/// retry go to the slot's primary (`EVAL`, a write as redis routes it), where the library
+/// reaches the replicas by replication.
+fn probe_command<T>(call: &Call<T>) -> &'static str {
+    if call.script().library().is_some() {
+        "EVAL"
+    } else {
+        call.eval_command()
+    }
+}
+
 /// The sync fallback on a cluster connection, packed as one pipeline that redis routes by
 /// its first command: a probe `EVAL`/`EVAL_RO "return 0" numkeys keys..` (the call's keys,
-/// and read-only exactly when the call is, so redis gives it the call's route; it runs a
-/// no-op), then `SCRIPT LOAD` and the call. The probe cannot be the call's own `EVALSHA`:
+/// and the command [`probe_command`] picks, so redis gives it the route the load must
+/// take; it runs a no-op), then `SCRIPT LOAD` (or `FUNCTION LOAD`) and the call. The probe cannot be the call's own `EVALSHA`:
 /// that could run the script twice if another caller loaded it meanwhile, and redis's
 /// cluster pipeline turns any error reply, `NOSCRIPT` included, into a failure of the
 /// whole pipeline.
@@ -191,7 +206,7 @@ pub(crate) fn packed_probe_load_and_call<T>(call: &Call<T>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + 2 * load.len());
     let mut parts: Vec<&[u8]> = Vec::with_capacity(3 + call.num_keys());
     let numkeys = itoa::Buffer::new().format(call.num_keys()).to_owned();
-    parts.extend([call.eval_command().as_bytes(), PROBE, numkeys.as_bytes()]);
+    parts.extend([probe_command(call).as_bytes(), PROBE, numkeys.as_bytes()]);
     parts.extend(call.keys());
     resp::push_command(&mut out, &parts);
     out.extend_from_slice(&load);

@@ -4,6 +4,8 @@
 use redis::cluster_routing::RoutingInfo;
 use redis::{RedisResult, Value};
 
+#[cfg(feature = "cluster-async")]
+use super::redirect::library_load_route;
 use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, load_cmd, send_routed};
 use crate::call::Call;
 use crate::invoke::SyncTransport;
@@ -70,6 +72,22 @@ impl Link for AsyncLink<'_> {
     ) -> RedisResult<Replies> {
         use crate::invoke::AsyncTransport;
         let Some((node, asking)) = target.node() else {
+            if let Some(primary) = library_load_route(step, call) {
+                // A function's load and retry go to the slot's primary (see
+                // `library_load_route`); redis would route this pipeline by its call.
+                let mut pipe = redis::pipe();
+                pipe.add_command(load_cmd(call));
+                pipe.add_command(call_cmd(step, call));
+                let replies = self.0.route_pipeline(pipe, 0, 2, primary).await?;
+                let mut replies = replies.into_iter();
+                return match (replies.next(), replies.next()) {
+                    (Some(loaded), Some(reply)) => Ok(Replies::Two(loaded, reply)),
+                    _ => Err(redis::RedisError::from((
+                        redis::ErrorKind::Parse,
+                        "missing replies from a cluster primary",
+                    ))),
+                };
+            }
             return send_routed(AsyncTransport(&mut *self.0), step, call).await;
         };
         // One pipeline on the connection to `node`: `[SCRIPT LOAD] [ASKING] call`.

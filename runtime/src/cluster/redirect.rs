@@ -221,19 +221,40 @@ pub(crate) async fn send_routed<Tr: Transport, T>(
     })
 }
 
-/// The command a step sends to run the call: `EVALSHA` or `EVAL`, `_RO` when read-only.
+/// The command a step sends to run the call: `EVALSHA` (or `FCALL`) or `EVAL`, `_RO` when
+/// read-only.
 pub(crate) fn call_cmd<T>(step: Step, call: &Call<T>) -> redis::Cmd {
     match step {
         Step::Eval => call.to_cmd(call.eval_command(), call.script().source()),
-        Step::Evalsha | Step::LoadAndEvalsha => call.to_cmd(call.command(), call.script().sha1()),
+        Step::Evalsha | Step::LoadAndEvalsha => call.to_cmd(call.command(), call.script().target()),
     }
 }
 
-/// `SCRIPT LOAD <body>` of the call's script.
+/// `SCRIPT LOAD <body>` of the call's script, or `FUNCTION LOAD` of its library.
 pub(crate) fn load_cmd<T>(call: &Call<T>) -> redis::Cmd {
-    let mut cmd = redis::cmd("SCRIPT");
-    cmd.arg("LOAD").arg(call.script().source());
-    cmd
+    crate::call::load_cmd(call.script())
+}
+
+/// Where a function's load and the retried call go when no redirect named a node: the
+/// primary of the call's slot. A replica cannot load a library (it refuses `FUNCTION
+/// LOAD` with `READONLY`) and gets it by replication, so a cold `FCALL_RO` that a read
+/// strategy sent to a replica is retried where the library can be loaded; later calls
+/// find it on the replicas. `None` for scripts (each node caches its own, replicas
+/// included), for a call without keys (redis picks any primary for it), and for other
+/// steps.
+pub(crate) fn library_load_route<T>(
+    step: Step,
+    call: &Call<T>,
+) -> Option<redis::cluster_routing::SingleNodeRoutingInfo> {
+    use redis::cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr};
+    if step != Step::LoadAndEvalsha || call.script().library().is_none() {
+        return None;
+    }
+    let slot = crate::cluster::slot(call.keys().next()?);
+    Some(SingleNodeRoutingInfo::SpecificNode(Route::new(
+        slot,
+        SlotAddr::Master,
+    )))
 }
 
 /// Routing to one node.
