@@ -23,6 +23,11 @@ evalsha::include_library!(
     PlainConflict = "tests/libraries/plain.lua",
     versioned = false
 );
+evalsha::include_library!("tests/libraries/server_alias.lua");
+evalsha::include_library!(
+    PlainAlias = "tests/libraries/server_alias.lua",
+    versioned = false
+);
 
 /// A server with Redis Functions, or `None` (the reason printed) on Redis 6.2.
 fn server(what: &str) -> Option<Server> {
@@ -317,6 +322,39 @@ fn versioned_false_keeps_plain_names_and_refuses_another_body() {
         .query(&mut con)
         .unwrap();
     assert!(format!("{code:?}").contains("other"), "{code:?}");
+}
+
+/// Valkey's `server.register_function` registers typed functions like
+/// `redis.register_function`; evalsha loads it as `redis.register_function`, so the
+/// library loads on Redis too, versioned or not.
+#[test]
+fn valkeys_server_register_function_is_a_registration() {
+    let Some(server) = server("Redis Functions") else {
+        return;
+    };
+    let mut con = server.connection();
+    assert_eq!(Evalias.alias_incr(&mut con, "c").unwrap(), 1);
+    assert_eq!(
+        Evalias.alias_get::<Option<i64>, _>(&mut con, "c").unwrap(),
+        Some(1)
+    );
+    assert_eq!(PlainAlias.alias_incr(&mut con, "c").unwrap(), 2);
+    let mut names = library_names(&mut con);
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["evalias".to_owned(), Evalias::LIBRARY.to_owned()]
+    );
+    assert!(
+        !Evalias::library()
+            .body()
+            .contains("server.register_function")
+    );
+    assert!(
+        !PlainAlias::library()
+            .body()
+            .contains("server.register_function")
+    );
 }
 
 fn server_with_other_body() -> Server {

@@ -414,6 +414,24 @@ pub(crate) fn loaded_body(
     out
 }
 
+/// The body `FUNCTION LOAD` is sent for a library with `versioned = false`: the file as
+/// it is, but for Valkey's `server.register_function`, which becomes
+/// `redis.register_function` (both servers have that one), so that a library whose only
+/// Valkey-ism is its registrations loads on Redis too.
+pub(crate) fn plain_body(text: &str, library: &Library) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for &(start, _) in &library.sites {
+        if let Some(rest) = text[start..].strip_prefix("server") {
+            out.push_str(&text[at..start]);
+            out.push_str("redis");
+            at = text.len() - rest.len();
+        }
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 enum Name {
     Literal(String, usize, usize),
     Computed(String, usize),
@@ -438,7 +456,8 @@ struct Finder {
     registrations: Vec<Registration>,
     /// Functions defined by name: `local function f`, `function f`, `local f = function`.
     defined: Vec<(String, Box<FunctionBody>, usize)>,
-    /// Byte ranges (in the parsed code) of `redis.register_function`.
+    /// Byte ranges (in the parsed code) of `redis.register_function` (or Valkey's
+    /// `server.register_function`).
     sites: Vec<(usize, usize)>,
 }
 
@@ -466,7 +485,8 @@ fn first_line(node: &impl Node) -> usize {
 }
 
 impl Finder {
-    /// `redis.register_function` as the start of `prefix` + `suffixes`: its byte range.
+    /// `redis.register_function` (or Valkey's alias `server.register_function`) as the
+    /// start of `prefix` + `suffixes`: its byte range.
     fn site<'a>(
         &mut self,
         prefix: &'a Prefix,
@@ -475,7 +495,7 @@ impl Finder {
         let Prefix::Name(redis) = prefix else {
             return None;
         };
-        if !is_name(redis, "redis") {
+        if !is_name(redis, "redis") && !is_name(redis, "server") {
             return None;
         }
         let Some(Suffix::Index(Index::Dot { name, .. })) = suffixes.next() else {
@@ -677,6 +697,27 @@ mod tests {
         assert_eq!(pop.usage.keys.max(), 1);
         assert!(pop.header.read_only());
         assert_eq!(lib.computed, vec![(13, "prefix .. 'len'".to_owned())]);
+    }
+
+    #[test]
+    fn valkeys_server_register_function_is_a_registration() {
+        let text = "#!lua name=x\n\
+            server.register_function('a', function(keys) return keys[1] end)\n\
+            server.register_function{function_name='b', callback=function() end, flags={'no-writes'}}\n\
+            -- server.register_function in a comment stays\n";
+        let (lib, problems) = analyse(text);
+        assert!(problems.is_empty(), "{}", problems.len());
+        let names: Vec<_> = lib.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let plain = plain_body(text, &lib);
+        assert_eq!(
+            plain.matches("redis.register_function").count(),
+            2,
+            "{plain}"
+        );
+        assert!(plain.contains("-- server.register_function in a comment stays"));
+        let versioned = loaded_body(text, &lib, "x_0123456789ab", "_0123456789ab");
+        assert_eq!(versioned.matches("server.").count(), 1, "{versioned}");
     }
 
     #[test]

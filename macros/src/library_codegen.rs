@@ -74,7 +74,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             library::loaded_body(&text, &library, &format!("{lib_name}{suffix}"), &suffix),
         )
     } else {
-        (lib_name.clone(), text.clone())
+        (lib_name.clone(), library::plain_body(&text, &library))
     };
 
     let code = emit(&Model {

@@ -42,6 +42,12 @@ pub(crate) struct Finding {
     pub(crate) message: String,
 }
 
+/// `redis.register_function`, or Valkey's alias `server.register_function`, which
+/// `include_library!` rewrites into the first (so it is no Valkey-only global there).
+pub(crate) fn is_register_function(table: &str, field: &str) -> bool {
+    matches!(table, "redis" | "server") && field == "register_function"
+}
+
 /// What every check reads.
 pub(crate) struct Context<'a> {
     pub(crate) text: &'a str,
@@ -62,7 +68,7 @@ impl Context<'_> {
 
     /// Whether some server's `table` has the field `field` (in this mode).
     pub(crate) fn has_field(&self, table: &str, field: &str) -> bool {
-        if self.mode == Mode::Library && table == "redis" && field == "register_function" {
+        if self.mode == Mode::Library && is_register_function(table, field) {
             return true;
         }
         let key = format!("{table}.{field}");

@@ -34,6 +34,16 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
             {
                 continue;
             }
+            // Valkey's `server.register_function` in a library: rewritten into
+            // `redis.register_function` by `include_library!`.
+            if cx.mode == super::Mode::Library
+                && global
+                    .field
+                    .as_ref()
+                    .is_some_and(|(f, _)| super::is_register_function(&global.name, f))
+            {
+                continue;
+            }
             out.push(Finding {
                 line: global.pos.line,
                 col: global.pos.col,
