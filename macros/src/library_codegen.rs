@@ -205,6 +205,8 @@ fn emit(m: &Model) -> TokenStream {
             #(#statics)*
             #tracked
 
+            // A function may declare any number of parameters, each a method parameter.
+            #[allow(clippy::too_many_arguments)]
             impl #name {
                 #[doc = #loaded_doc]
                 pub const LIBRARY: &'static str = #loaded_name;

@@ -30,6 +30,10 @@ fn generated_code_works_with_redis_shadowed_and_evalsha_renamed() {
         assert_eq!(Hcounter.incr_by(&mut con, "hc", 5).unwrap(), 5);
         let peeked: String = Hcounter.peek(&mut con, "hc").unwrap();
         assert_eq!(peeked, "5");
+        let stored = Hcounter
+            .wide(&mut con, "x1", "x2", "x3", 1, "two", true, 4)
+            .unwrap();
+        assert_eq!(stored, 4);
     }
 }
 
