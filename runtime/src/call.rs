@@ -315,6 +315,7 @@ pub(crate) fn push_load(out: &mut Vec<u8>, script: &Script) {
 }
 
 /// The command that loads `script`, as a `redis::Cmd`.
+#[cfg(any(feature = "aio", feature = "cluster"))]
 pub(crate) fn load_cmd(script: &Script) -> redis::Cmd {
     let [a, b, body] = script.load_command();
     let mut cmd = redis::cmd(std::str::from_utf8(a).unwrap_or_default());

@@ -1,0 +1,152 @@
+//! The Redis Functions libraries of the real-project corpus (`library` lines of
+//! tests/corpus/SOURCES, fetched by `.ci/fetch-corpus`): each compiled through
+//! `include_library!`, loaded with `FUNCTION LOAD` side by side (content-addressed names),
+//! each of its functions registered under this build's suffix, and typed calls of some.
+
+use evalsha_corpus::LIBRARIES;
+use evalsha_corpus::libraries::*;
+use evalsha_testkit::{Server, requires};
+
+fn fetched() {
+    assert!(
+        evalsha_corpus::fetched(),
+        "the corpus is not in target/corpus: run .ci/fetch-corpus, then build again"
+    );
+}
+
+/// A server with Redis Functions, or `None` (the reason printed) on Redis 6.2.
+fn server() -> Option<Server> {
+    let server = Server::start();
+    requires(&server, 7, "Redis Functions libraries of the corpus").then_some(server)
+}
+
+#[test]
+fn the_corpus_has_at_least_12_libraries_from_6_projects() {
+    fetched();
+    assert!(LIBRARIES.len() >= 12, "{} libraries", LIBRARIES.len());
+    let mut projects: Vec<&str> = LIBRARIES
+        .iter()
+        .map(|(package, _, _)| package.rsplit_once('-').unwrap().0)
+        .collect();
+    projects.sort();
+    projects.dedup();
+    assert!(projects.len() >= 6, "{projects:?}");
+}
+
+/// `(library name, [function name])` of every library `FUNCTION LIST` shows.
+fn function_list(con: &mut redis::Connection) -> Vec<(String, Vec<String>)> {
+    let list: Vec<Vec<redis::Value>> = redis::cmd("FUNCTION").arg("LIST").query(con).unwrap();
+    let text = |v: &redis::Value| match v {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    list.iter()
+        .map(|entry| {
+            let field = |name: &str| {
+                entry
+                    .chunks(2)
+                    .find(|kv| text(&kv[0]) == name)
+                    .map(|kv| kv[1].clone())
+                    .unwrap()
+            };
+            let redis::Value::Array(functions) = field("functions") else {
+                panic!("{entry:?}")
+            };
+            let names = functions
+                .iter()
+                .map(|f| {
+                    let redis::Value::Array(kv) = f else {
+                        panic!("{f:?}")
+                    };
+                    let at = kv.chunks(2).position(|p| text(&p[0]) == "name").unwrap();
+                    text(&kv[2 * at + 1])
+                })
+                .collect();
+            (text(&field("library_name")), names)
+        })
+        .collect()
+}
+
+/// Every library loads, all at once and next to each other: four are named `mylib` in
+/// their files and several register a `myfunc`, which the content-addressed names keep
+/// apart. Every function the server lists carries the library's suffix, so evalsha
+/// renamed every registration, and each library registers as many functions as its file
+/// has `register_function` calls.
+#[test]
+fn every_library_loads_side_by_side_and_every_function_is_renamed() {
+    fetched();
+    let Some(server) = server() else { return };
+    let mut con = server.connection();
+    let libraries: Vec<&'static evalsha::Library> = LIBRARIES.iter().map(|(_, _, l)| l()).collect();
+    evalsha::functions::load(&mut con, &libraries).unwrap();
+    // Loading again is fine: the server has each version.
+    evalsha::functions::load(&mut con, &libraries).unwrap();
+    let listed = function_list(&mut con);
+    assert_eq!(listed.len(), LIBRARIES.len(), "{listed:?}");
+    for (package, out, library) in LIBRARIES {
+        let library = library();
+        let (_, functions) = listed
+            .iter()
+            .find(|(name, _)| name == library.loaded_name())
+            .unwrap_or_else(|| panic!("{package} {out}: {} not loaded", library.loaded_name()));
+        let suffix = &library.loaded_name()[library.name().len()..];
+        assert_eq!(suffix.len(), 13, "{package} {out}: `_` and 12 hex digits");
+        for function in functions {
+            assert!(function.ends_with(suffix), "{package} {out}: {function}");
+        }
+        let registered = library.source().matches("register_function").count();
+        assert_eq!(
+            functions.len(),
+            registered,
+            "{package} {out}: {functions:?}"
+        );
+    }
+}
+
+/// Typed calls of libraries from four projects, as the generated methods type them from
+/// how each callback uses its parameters.
+#[test]
+fn typed_calls_of_real_libraries() {
+    fetched();
+    let Some(server) = server() else { return };
+    let mut con = server.connection();
+    // rustis's example: INCRBY keys[1] by args[1].
+    assert_eq!(
+        rustis_0_27_2::Examples
+            .bump::<i64, _>(&mut con, "n", 5)
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        rustis_0_27_2::Examples
+            .bump::<i64, _>(&mut con, "n", 2)
+            .unwrap(),
+        7
+    );
+    // coredis's docstring library.
+    let echoed: String = coredis_6_9_0::Mylib.echo(&mut con, "hi").unwrap();
+    assert_eq!(echoed, "hi");
+    let pong: String = coredis_6_9_0::Mylib.ping(&mut con).unwrap();
+    assert_eq!(pong, "PONG");
+    let n: String = coredis_6_9_0::Mylib.get(&mut con, "n").unwrap();
+    assert_eq!(n, "7");
+    // fakeredis's test library: a write, then a `no-writes` read (FCALL_RO).
+    let ok: String = fakeredis_2_40_0::Mylib.set_key(&mut con, "k", "v").unwrap();
+    assert_eq!(ok, "OK");
+    let v: String = fakeredis_2_40_0::Mylib.get_key(&mut con, "k").unwrap();
+    assert_eq!(v, "v");
+    // redis-py's test library (`no-writes`, a `#!lua name=mylib ` line with a space).
+    let echoed: String = redis_8_1_0::Mylib.myfunc(&mut con, "x").unwrap();
+    assert_eq!(echoed, "x");
+    let stats = evalsha_testkit::Stats::read(&mut con);
+    assert_eq!(stats.calls("function|load"), 4, "one load per library");
+    // get, get_key and myfunc are `no-writes`; myfunc, the first call of its library,
+    // met `Function not found` and was retried after the load.
+    assert_eq!(stats.calls("fcall_ro"), 4);
+    assert_eq!(
+        stats.calls("fcall"),
+        5 + 3,
+        "bump, bump, echo, ping, set_key + 3 retries"
+    );
+}
