@@ -150,3 +150,62 @@ fn typed_calls_of_real_libraries() {
         "bump, bump, echo, ping, set_key + 3 retries"
     );
 }
+
+/// streaq's task queue as its worker drives it: `create_groups` makes the consumer group
+/// of a priority's stream, `publish_task` stores a task and adds it to that stream, and
+/// `read_streams` hands it to a consumer, in the shape of `XREADGROUP`'s reply.
+#[test]
+fn streaqs_task_queue_publishes_and_reads_a_task() {
+    fetched();
+    let Some(server) = server() else { return };
+    let mut con = server.connection();
+    let q = streaq_7_2_0::Streaq;
+    let stream = "streaq:stream:";
+    let _: () = q
+        .create_groups(&mut con, stream, &["workers", "high", "low"])
+        .unwrap();
+    let published: String = q
+        .publish_task(
+            &mut con,
+            "streaq:stream:low",
+            "streaq:queue:delayed",
+            "streaq:task:t1",
+            "streaq:dependents:",
+            "streaq:dependencies:",
+            "streaq:results:",
+            &["t1", "payload", "0", "0", "1700000000000"],
+        )
+        .unwrap();
+    assert!(
+        published.contains('-'),
+        "the stream entry's id: {published}"
+    );
+    type Entries = Vec<(String, Vec<(String, Vec<String>)>)>;
+    let entries: Entries = q
+        .read_streams(
+            &mut con,
+            stream,
+            &["workers", "w1", "10", "60000", "high", "low"],
+        )
+        .unwrap();
+    assert_eq!(
+        entries,
+        vec![(
+            "streaq:stream:low".to_owned(),
+            vec![(
+                published,
+                vec![
+                    "task_id".to_owned(),
+                    "t1".to_owned(),
+                    "enqueue_time".to_owned(),
+                    "1700000000000".to_owned()
+                ]
+            )]
+        )]
+    );
+    let data: String = redis::cmd("GET")
+        .arg("streaq:task:t1")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(data, "payload");
+}
