@@ -11,7 +11,7 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::{ErrorKind, Ran};
-use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
 use evalsha_testkit::proxy::{Proxy, Replies};
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
@@ -473,28 +473,10 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
     call(&mut con);
     let mut s = cluster.node_connection(src.port);
     let mut d = cluster.node_connection(dst.port);
-    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
-        redis::cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(slot)
-            .arg(how)
-            .arg(id)
-            .exec(c)
-            .unwrap()
-    };
-    setslot(&mut d, "IMPORTING", &src.id);
-    setslot(&mut s, "MIGRATING", &dst.id);
+    set_slot(&mut d, slot, &["IMPORTING", &src.id]);
+    set_slot(&mut s, slot, &["MIGRATING", &dst.id]);
     call(&mut con); // key still on the source: served there
-    redis::cmd("MIGRATE")
-        .arg("127.0.0.1")
-        .arg(dst.port)
-        .arg("")
-        .arg(0)
-        .arg(5000)
-        .arg("KEYS")
-        .arg(key)
-        .exec(&mut s)
-        .unwrap();
+    migrate(&mut s, dst.port, &[key]);
     reset_stats(&mut d);
     for _ in 0..5 {
         call(&mut con); // ASK: the client follows to the target with ASKING
@@ -519,7 +501,7 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
         .unwrap();
     let mut t = cluster.node_connection(third.port);
     for c in [&mut d, &mut s, &mut t] {
-        setslot(c, "NODE", &dst.id);
+        set_slot(c, slot, &["NODE", &dst.id]);
     }
     cluster.wait_settled().unwrap();
     reset_stats(&mut s);
@@ -679,19 +661,11 @@ fn retries_0_redirect_loop_is_bounded(cluster: &mut Cluster) {
         cluster.node_connection(src.port),
         cluster.node_connection(dst.port),
     );
-    let setslot = |c: &mut redis::Connection, args: &[&str]| {
-        redis::cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(slot)
-            .arg(args)
-            .exec(c)
-            .unwrap()
-    };
-    setslot(&mut s, &["MIGRATING", &dst.id]);
+    set_slot(&mut s, slot, &["MIGRATING", &dst.id]);
     reset_stats(&mut s);
     reset_stats(&mut d);
     let err = IncrBy.run(&mut con, key, 1).unwrap_err();
-    setslot(&mut s, &["STABLE"]);
+    set_slot(&mut s, slot, &["STABLE"]);
     assert_eq!(err.ran(), Ran::No, "{err}");
     assert!(err.to_string().contains("MOVED"), "{err}");
     // One send and five redirects: src, dst, src, dst, src, dst.

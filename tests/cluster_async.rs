@@ -11,7 +11,7 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::{ErrorKind, Ran};
-use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
 use evalsha_testkit::proxy::Proxy;
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
@@ -394,15 +394,6 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
     let mut s = cluster.node_connection(src.port);
     let mut d = cluster.node_connection(dst.port);
     let mut t = cluster.node_connection(third.port);
-    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
-        redis::cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(slot)
-            .arg(how)
-            .arg(id)
-            .exec(c)
-            .unwrap()
-    };
     let ok = block_on(async {
         let mut con = if at_most_once {
             connect_at_most_once(cluster).await
@@ -416,20 +407,11 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
         let mut ok = 0;
         IncrBy.run_async(&mut con, key, 1).await.unwrap();
         ok += 1;
-        setslot(&mut d, "IMPORTING", &src.id);
-        setslot(&mut s, "MIGRATING", &dst.id);
+        set_slot(&mut d, slot, &["IMPORTING", &src.id]);
+        set_slot(&mut s, slot, &["MIGRATING", &dst.id]);
         IncrBy.run_async(&mut con, key, 1).await.unwrap(); // still on the source
         ok += 1;
-        redis::cmd("MIGRATE")
-            .arg("127.0.0.1")
-            .arg(dst.port)
-            .arg("")
-            .arg(0)
-            .arg(5000)
-            .arg("KEYS")
-            .arg(key)
-            .exec(&mut s)
-            .unwrap();
+        migrate(&mut s, dst.port, &[key]);
         reset_stats(&mut d);
         for _ in 0..5 {
             IncrBy.run_async(&mut con, key, 1).await.unwrap(); // ASK
@@ -446,7 +428,7 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
         // --cluster` does, and wait until every node (replicas too) knows the new owner, so
         // that whichever node redis asks for the slot map names it.
         for c in [&mut d, &mut s, &mut t] {
-            setslot(c, "NODE", &dst.id);
+            set_slot(c, slot, &["NODE", &dst.id]);
         }
         cluster.wait_settled().unwrap();
         reset_stats(&mut s);

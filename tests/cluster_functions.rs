@@ -7,7 +7,7 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
-use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::cluster_read_routing::RandomReplicaStrategy;
@@ -327,29 +327,10 @@ fn retries_0_functions_follow_ask_and_moved_and_load_on_the_target(cluster: &mut
     push(&mut con);
     let mut s = cluster.node_connection(src.port);
     let mut d = cluster.node_connection(dst.port);
-    let setslot = |c: &mut redis::Connection, how: &str, id: &str| {
-        redis::cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(slot)
-            .arg(how)
-            .arg(id)
-            .exec(c)
-            .unwrap()
-    };
-    setslot(&mut d, "IMPORTING", &src.id);
-    setslot(&mut s, "MIGRATING", &dst.id);
+    set_slot(&mut d, slot, &["IMPORTING", &src.id]);
+    set_slot(&mut s, slot, &["MIGRATING", &dst.id]);
     push(&mut con); // the keys are still on the source: served there
-    redis::cmd("MIGRATE")
-        .arg("127.0.0.1")
-        .arg(dst.port)
-        .arg("")
-        .arg(0)
-        .arg(5000)
-        .arg("KEYS")
-        .arg(queue)
-        .arg(runs)
-        .exec(&mut s)
-        .unwrap();
+    migrate(&mut s, dst.port, &[queue, runs]);
     // The target does not have the library.
     redis::cmd("FUNCTION").arg("FLUSH").exec(&mut d).unwrap();
     reset_stats(&mut d);
@@ -368,7 +349,11 @@ fn retries_0_functions_follow_ask_and_moved_and_load_on_the_target(cluster: &mut
     assert_eq!(on_dst.calls("fcall"), 4, "3 calls and the cold one's retry");
     assert_eq!(error_replies(&mut s, "ASK"), 3);
     for node in &primaries {
-        setslot(&mut cluster.node_connection(node.port), "NODE", &dst.id);
+        set_slot(
+            &mut cluster.node_connection(node.port),
+            slot,
+            &["NODE", &dst.id],
+        );
     }
     cluster.wait_settled().unwrap();
     reset_stats(&mut s);

@@ -379,6 +379,31 @@ fn parse_nodes(text: &str) -> Vec<Node> {
 /// A named test of a cluster test binary (see [`run_tests`]).
 pub type ClusterTest = (&'static str, fn(&mut Cluster));
 
+/// `CLUSTER SETSLOT slot args..` on the node behind `con` (`IMPORTING id`, `MIGRATING id`,
+/// `NODE id`, `STABLE`), for tests that migrate a slot by hand.
+pub fn set_slot(con: &mut redis::Connection, slot: u16, args: &[&str]) {
+    redis::cmd("CLUSTER")
+        .arg("SETSLOT")
+        .arg(slot)
+        .arg(args)
+        .exec(con)
+        .expect("CLUSTER SETSLOT");
+}
+
+/// `MIGRATE` of `keys` from the node behind `from` to the loopback node on port `to`.
+pub fn migrate(from: &mut redis::Connection, to: u16, keys: &[&str]) {
+    redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(to)
+        .arg("")
+        .arg(0)
+        .arg(5000)
+        .arg("KEYS")
+        .arg(keys)
+        .exec(from)
+        .expect("MIGRATE");
+}
+
 /// The `main` of a cluster test binary (`harness = false`): starts one cluster, runs the
 /// tests whose names contain the first command-line argument (all without one) in order,
 /// each after the previous one left the cluster settled, and drops the cluster, killing
