@@ -115,16 +115,6 @@ fn get(cluster: &Cluster, key: &str) -> i64 {
         .unwrap_or(0)
 }
 
-fn stats(cluster: &Cluster, port: u16) -> Stats {
-    Stats::read(&mut cluster.node_connection(port))
-}
-
-fn reset_all(cluster: &Cluster) {
-    for port in cluster.live_ports() {
-        reset_stats(&mut cluster.node_connection(port));
-    }
-}
-
 fn script_exists(cluster: &Cluster, port: u16, sha1: &str) -> bool {
     let exists: Vec<bool> = redis::cmd("SCRIPT")
         .arg("EXISTS")
@@ -165,7 +155,7 @@ fn slots_match_cluster_keyslot(cluster: &mut Cluster) {
 
 fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
     cluster.flush_scripts();
-    reset_all(cluster);
+    cluster.reset_stats();
     let mut con = connect(cluster);
     let keys = keys("spread", 64);
     for round in 1..=3 {
@@ -176,7 +166,7 @@ fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
     let primaries: Vec<_> = cluster.nodes().into_iter().filter(|n| n.primary).collect();
     let mut evalsha = 0;
     for node in &cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             let served = keys
                 .iter()
@@ -210,7 +200,7 @@ fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
 
 fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
     let mut con = connect(cluster);
-    reset_all(cluster);
+    cluster.reset_stats();
     let err = IncrPair.run(&mut con, "cross:a", "cross:b").unwrap_err();
     let (sa, sb) = (
         evalsha::hash_slot(b"cross:a"),
@@ -228,7 +218,7 @@ fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
     assert!(text.contains(&format!("`cross:a` -> {sa}")), "{text}");
     assert!(text.contains(&format!("`cross:b` -> {sb}")), "{text}");
     for port in cluster.live_ports() {
-        let s = stats(cluster, port);
+        let s = cluster.stats(port);
         assert_eq!(
             s.calls("evalsha") + s.calls("script|load"),
             0,
@@ -251,7 +241,7 @@ fn hash_tags_keep_keys_together(cluster: &mut Cluster) {
 
 fn keyless_scripts_run_on_one_node(cluster: &mut Cluster) {
     cluster.flush_scripts();
-    reset_all(cluster);
+    cluster.reset_stats();
     let mut con = connect(cluster);
     for i in 0..30 {
         assert_eq!(
@@ -263,7 +253,7 @@ fn keyless_scripts_run_on_one_node(cluster: &mut Cluster) {
     // The fallback's pipeline may go to another random node than the NOSCRIPT did.
     let (mut loads, mut probes, mut ran) = (0, 0, 0);
     for port in cluster.live_ports() {
-        let s = stats(cluster, port);
+        let s = cluster.stats(port);
         probes += s.calls("eval");
         if !load_propagates(cluster) {
             loads += s.calls("script|load");
@@ -299,15 +289,9 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     for key in &keys {
         IncrBy.run(&mut con, key, 7).unwrap();
     }
-    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(node.port))
-            .unwrap();
-    }
+    cluster.wait_for_replicas();
     cluster.flush_scripts();
-    reset_all(cluster);
+    cluster.reset_stats();
     let mut ro = ClusterClientBuilder::new(cluster.urls())
         .read_routing_strategy(RandomReplicaStrategy)
         .build()
@@ -320,7 +304,7 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
         }
     }
     for node in cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             assert_eq!(s.calls("evalsha_ro") + s.calls("script|load"), 0);
         } else {
@@ -383,11 +367,7 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
         IncrBy.run(&mut con, key, 1).unwrap();
         ok += 1;
     }
-    let _: i64 = redis::cmd("WAIT")
-        .arg(1)
-        .arg(5000)
-        .query(&mut cluster.node_connection(old.port))
-        .unwrap();
+    cluster.wait_for_replica(old.port);
     let had_script = script_exists(cluster, replica.port, IncrBy::SHA1);
     assert_eq!(
         had_script,
@@ -416,7 +396,7 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
         ok += 1;
     }
     assert_eq!(get(cluster, key), ok, "every successful call counted once");
-    let s = stats(cluster, replica.port);
+    let s = cluster.stats(replica.port);
     let expected = if had_script { 0 } else { 1 };
     assert_eq!(
         s.calls("script|load"),
@@ -525,7 +505,7 @@ fn slot_migration(cluster: &mut Cluster, key: &str, at_most_once: bool) {
 
 fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
     let mut con = connect(cluster);
-    reset_all(cluster);
+    cluster.reset_stats();
     for atomic in [false, true] {
         let mut pipe = evalsha::Pipeline::new();
         if atomic {
@@ -540,7 +520,7 @@ fn pipelines_are_refused_before_sending(cluster: &mut Cluster) {
         assert!(pipe.query_each(&mut con).is_err());
     }
     for port in cluster.live_ports() {
-        let s = stats(cluster, port);
+        let s = cluster.stats(port);
         let sent = s.calls("evalsha") + s.calls("script|load") + s.calls("incr");
         assert_eq!(sent, 0, "nothing sent to {port}");
     }

@@ -117,16 +117,6 @@ fn get(cluster: &Cluster, key: &str) -> i64 {
         .unwrap_or(0)
 }
 
-fn stats(cluster: &Cluster, port: u16) -> Stats {
-    Stats::read(&mut cluster.node_connection(port))
-}
-
-fn reset_all(cluster: &Cluster) {
-    for port in cluster.live_ports() {
-        reset_stats(&mut cluster.node_connection(port));
-    }
-}
-
 /// Redis before 7 propagates `SCRIPT LOAD` to replicas; Redis 7 and Valkey do not (measured:
 /// after `WAIT 1`, `SCRIPT EXISTS` on the replica says 0), so a promoted replica starts
 /// with an empty script cache there.
@@ -140,7 +130,7 @@ fn keys(prefix: &str, n: usize) -> Vec<String> {
 
 fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
     cluster.flush_scripts();
-    reset_all(cluster);
+    cluster.reset_stats();
     let keys = keys("aspread", 64);
     block_on(async {
         let mut con = connect(cluster).await;
@@ -153,7 +143,7 @@ fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
     let mut evalsha = 0;
     let mut primaries = 0;
     for node in cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             primaries += 1;
             assert_eq!(
@@ -177,7 +167,7 @@ fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster) {
 }
 
 fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
-    reset_all(cluster);
+    cluster.reset_stats();
     let err = block_on(async {
         let mut con = connect(cluster).await;
         IncrPair
@@ -195,7 +185,7 @@ fn cross_slot_keys_fail_before_sending(cluster: &mut Cluster) {
         }
     );
     for port in cluster.live_ports() {
-        let s = stats(cluster, port);
+        let s = cluster.stats(port);
         assert_eq!(
             s.calls("evalsha") + s.calls("script|load"),
             0,
@@ -251,15 +241,9 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
             IncrBy.run_async(&mut con, key, 7).await.unwrap();
         }
     });
-    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(node.port))
-            .unwrap();
-    }
+    cluster.wait_for_replicas();
     cluster.flush_scripts();
-    reset_all(cluster);
+    cluster.reset_stats();
     block_on(async {
         let mut ro = ClusterClientBuilder::new(cluster.urls())
             .read_routing_strategy(RandomReplicaStrategy)
@@ -275,7 +259,7 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
         }
     });
     for node in cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             assert_eq!(s.calls("evalsha_ro") + s.calls("script|load"), 0);
         } else {
@@ -299,11 +283,7 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
             IncrBy.run_async(&mut con, key, 1).await.unwrap();
             ok += 1;
         }
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(old.port))
-            .unwrap();
+        cluster.wait_for_replica(old.port);
         let had_script: Vec<bool> = redis::cmd("SCRIPT")
             .arg("EXISTS")
             .arg(IncrBy::SHA1)
@@ -348,7 +328,7 @@ fn failover_test(cluster: &mut Cluster, key: &str, kill: bool) {
     });
     assert_eq!(get(cluster, key), ok, "every successful call counted once");
     let expected = if load_propagates(cluster) { 0 } else { 1 };
-    assert_eq!(stats(cluster, replica.port).calls("script|load"), expected);
+    assert_eq!(cluster.stats(replica.port).calls("script|load"), expected);
 }
 
 fn manual_failover_promoted_replica_gets_loaded(cluster: &mut Cluster) {
@@ -460,7 +440,7 @@ fn pipelines_in_one_slot_run_on_its_primary(cluster: &mut Cluster) {
     let slot = evalsha::hash_slot(b"{ap}");
     for (round, atomic) in [(1, false), (2, true)] {
         cluster.flush_scripts();
-        reset_all(cluster);
+        cluster.reset_stats();
         let got: (i64, i64) = block_on(async {
             let mut con = connect(cluster).await;
             let mut pipe = evalsha::Pipeline::new();
@@ -475,7 +455,7 @@ fn pipelines_in_one_slot_run_on_its_primary(cluster: &mut Cluster) {
         assert_eq!(got, (round, round), "atomic: {atomic}");
         let primary = cluster.primary_of(slot).port;
         for node in cluster.nodes().into_iter().filter(|n| !n.failed) {
-            let s = stats(cluster, node.port);
+            let s = cluster.stats(node.port);
             let here = u64::from(node.port == primary);
             // The script's first call in a pipeline goes as EVAL (see evalsha::Pipeline).
             assert_eq!(

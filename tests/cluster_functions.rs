@@ -52,16 +52,6 @@ fn connect(cluster: &Cluster) -> ClusterConnection {
         .unwrap()
 }
 
-fn stats(cluster: &Cluster, port: u16) -> Stats {
-    Stats::read(&mut cluster.node_connection(port))
-}
-
-fn reset_all(cluster: &Cluster) {
-    for port in cluster.live_ports() {
-        reset_stats(&mut cluster.node_connection(port));
-    }
-}
-
 /// `FUNCTION FLUSH` on every primary (replicas follow by replication), then waits for
 /// the replicas.
 fn flush_functions(cluster: &Cluster) {
@@ -72,7 +62,7 @@ fn flush_functions(cluster: &Cluster) {
     {
         let mut con = cluster.node_connection(node.port);
         redis::cmd("FUNCTION").arg("FLUSH").exec(&mut con).unwrap();
-        let _: i64 = redis::cmd("WAIT").arg(1).arg(5000).query(&mut con).unwrap();
+        cluster.wait_for_replica(node.port);
     }
 }
 
@@ -99,7 +89,7 @@ fn functions_load_on_the_node_that_runs_the_call(cluster: &mut Cluster) {
         return;
     }
     flush_functions(cluster);
-    reset_all(cluster);
+    cluster.reset_stats();
     let mut con = connect(cluster);
     // 64 queues spread over every primary, each with its counter in the same slot.
     for q in keys("q", 64) {
@@ -110,7 +100,7 @@ fn functions_load_on_the_node_that_runs_the_call(cluster: &mut Cluster) {
     }
     let mut fcalls = 0;
     for node in cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             assert_eq!(s.calls("function|load"), 1, "primary {}", node.port);
             fcalls += s.calls("fcall");
@@ -122,13 +112,7 @@ fn functions_load_on_the_node_that_runs_the_call(cluster: &mut Cluster) {
     // One FCALL per call, plus the retry after each primary's one load.
     assert_eq!(fcalls, 64 + 3);
     // Replicas got the library by replication.
-    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(node.port))
-            .unwrap();
-    }
+    cluster.wait_for_replicas();
     for node in cluster.nodes() {
         assert!(has_library(cluster, node.port), "node {}", node.port);
     }
@@ -144,14 +128,8 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
         Evq.push(&mut con, format!("{{{q}}}"), format!("{{{q}}}:runs"), "job")
             .unwrap();
     }
-    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(node.port))
-            .unwrap();
-    }
-    reset_all(cluster);
+    cluster.wait_for_replicas();
+    cluster.reset_stats();
     let mut ro = ClusterClientBuilder::new(cluster.urls())
         .read_routing_strategy(RandomReplicaStrategy)
         .build()
@@ -163,7 +141,7 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
         assert_eq!(job, "job");
     }
     for node in cluster.nodes() {
-        let s = stats(cluster, node.port);
+        let s = cluster.stats(node.port);
         if node.primary {
             assert_eq!(s.calls("fcall_ro"), 0, "primary {}", node.port);
         } else {
@@ -194,29 +172,29 @@ fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
     let replicas = cluster.replicas_of(&primary.id);
 
     flush_functions(cluster);
-    reset_all(cluster);
+    cluster.reset_stats();
     let mut ro = builder().get_connection().unwrap();
     let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
     assert_eq!(none, None);
     expect_cold_load_on_primary(cluster, slot, "sync");
     wait_for_replicas(cluster, slot);
-    reset_all(cluster);
+    cluster.reset_stats();
     for _ in 0..4 {
         let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
         assert_eq!(none, None);
     }
     let on_replicas: u64 = replicas
         .iter()
-        .map(|r| stats(cluster, r.port).calls("fcall_ro"))
+        .map(|r| cluster.stats(r.port).calls("fcall_ro"))
         .sum();
     assert_eq!(on_replicas, 4, "warm read-only calls run on the replicas");
-    assert_eq!(stats(cluster, primary.port).calls("fcall_ro"), 0);
-    assert_eq!(stats(cluster, primary.port).calls("function|load"), 0);
+    assert_eq!(cluster.stats(primary.port).calls("fcall_ro"), 0);
+    assert_eq!(cluster.stats(primary.port).calls("function|load"), 0);
 
     #[cfg(feature = "cluster-async")]
     {
         flush_functions(cluster);
-        reset_all(cluster);
+        cluster.reset_stats();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -235,7 +213,7 @@ fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
 /// library and ran the retried call.
 fn expect_cold_load_on_primary(cluster: &Cluster, slot: u16, what: &str) {
     let primary = cluster.primary_of(slot);
-    let p = stats(cluster, primary.port);
+    let p = cluster.stats(primary.port);
     assert_eq!(p.calls("function|load"), 1, "{what}: loaded on the primary");
     assert_eq!(
         p.calls("fcall_ro"),
@@ -244,7 +222,7 @@ fn expect_cold_load_on_primary(cluster: &Cluster, slot: u16, what: &str) {
     );
     let mut first = 0;
     for replica in cluster.replicas_of(&primary.id) {
-        first += stats(cluster, replica.port).calls("fcall_ro");
+        first += cluster.stats(replica.port).calls("fcall_ro");
         let refused = error_replies(&mut cluster.node_connection(replica.port), "READONLY");
         assert_eq!(
             refused, 0,
@@ -255,7 +233,7 @@ fn expect_cold_load_on_primary(cluster: &Cluster, slot: u16, what: &str) {
     assert_eq!(first, 1, "{what}: the first call went to a replica");
     for node in cluster.nodes().into_iter().filter(|n| n.primary) {
         if node.port != primary.port {
-            let s = stats(cluster, node.port);
+            let s = cluster.stats(node.port);
             assert_eq!(s.calls("function|load"), 0, "{what}: primary {}", node.port);
         }
     }
@@ -283,13 +261,7 @@ fn functions_load_reaches_every_node(cluster: &mut Cluster) {
     evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
     // Loading again is fine: every primary answers `already exists`.
     evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
-    for node in cluster.nodes().into_iter().filter(|n| n.primary) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut cluster.node_connection(node.port))
-            .unwrap();
-    }
+    cluster.wait_for_replicas();
     for node in cluster.nodes() {
         assert!(has_library(cluster, node.port), "node {}", node.port);
     }
@@ -385,11 +357,7 @@ fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {
         Evq.push(&mut con, queue, runs, "job").unwrap();
         ok += 1;
     }
-    let _: i64 = redis::cmd("WAIT")
-        .arg(1)
-        .arg(5000)
-        .query(&mut cluster.node_connection(old.port))
-        .unwrap();
+    cluster.wait_for_replica(old.port);
     assert!(
         has_library(cluster, replica.port),
         "the replica has the library before the failover"
@@ -428,7 +396,7 @@ fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {
     let mut check = connect(cluster);
     let counted: i64 = redis::cmd("GET").arg(runs).query(&mut check).unwrap();
     assert_eq!(counted, ok, "every successful call ran once");
-    let s = stats(cluster, replica.port);
+    let s = cluster.stats(replica.port);
     assert_eq!(
         s.calls("function|load"),
         0,

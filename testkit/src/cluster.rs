@@ -7,7 +7,7 @@ use std::io;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::Server;
+use crate::{Server, Stats, reset_stats};
 
 /// How long the cluster may take to form or to settle after a topology change.
 const SETTLE: Duration = Duration::from_secs(30);
@@ -111,6 +111,34 @@ impl Cluster {
             .expect("valid url")
             .get_connection()
             .expect("connect to cluster node")
+    }
+
+    /// The command counters of the node on `port`.
+    pub fn stats(&self, port: u16) -> Stats {
+        Stats::read(&mut self.node_connection(port))
+    }
+
+    /// Clears the command counters of every node still running.
+    pub fn reset_stats(&self) {
+        for port in self.live_ports() {
+            reset_stats(&mut self.node_connection(port));
+        }
+    }
+
+    /// `WAIT 1 5000` on the node on `port`: until its replica has what it has, or 5 s.
+    pub fn wait_for_replica(&self, port: u16) {
+        let _: i64 = redis::cmd("WAIT")
+            .arg(1)
+            .arg(5000)
+            .query(&mut self.node_connection(port))
+            .expect("WAIT");
+    }
+
+    /// [`wait_for_replica`](Self::wait_for_replica) on every primary still running.
+    pub fn wait_for_replicas(&self) {
+        for node in self.nodes().into_iter().filter(|n| n.primary && !n.failed) {
+            self.wait_for_replica(node.port);
+        }
     }
 
     /// Ports of the nodes still running.
