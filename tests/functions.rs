@@ -6,7 +6,7 @@
 //! load state no other test shares.
 
 use evalsha::ErrorKind;
-use evalsha_testkit::{Server, Stats, requires, reset_stats};
+use evalsha_testkit::{Server, Stats, function_list, requires, reset_stats};
 use redis::ConnectionLike;
 
 evalsha::include_library!("tests/libraries/queue.lua");
@@ -44,25 +44,10 @@ fn runs(con: &mut dyn ConnectionLike, key: &str) -> i64 {
 }
 
 fn library_names(con: &mut dyn ConnectionLike) -> Vec<String> {
-    let list: Vec<redis::Value> = redis::cmd("FUNCTION").arg("LIST").query(con).unwrap();
-    let mut names: Vec<String> = list
-        .iter()
-        .filter_map(|entry| {
-            let redis::Value::Array(kv) = entry else {
-                return None;
-            };
-            kv.chunks(2).find_map(|pair| match pair {
-                [redis::Value::BulkString(k), redis::Value::BulkString(v)]
-                    if k == b"library_name" =>
-                {
-                    Some(String::from_utf8_lossy(v).into_owned())
-                }
-                _ => None,
-            })
-        })
-        .collect();
-    names.sort();
-    names
+    function_list(con)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use evalsha_corpus::LIBRARIES;
 #[cfg(not(corpus_missing))]
 use evalsha_corpus::libraries::*;
-use evalsha_testkit::{Server, requires};
+use evalsha_testkit::{Server, function_list, requires};
 
 fn fetched() {
     assert!(
@@ -32,41 +32,6 @@ fn the_corpus_has_at_least_12_libraries_from_6_projects() {
     projects.sort();
     projects.dedup();
     assert!(projects.len() >= 6, "{projects:?}");
-}
-
-/// `(library name, [function name])` of every library `FUNCTION LIST` shows.
-fn function_list(con: &mut redis::Connection) -> Vec<(String, Vec<String>)> {
-    let list: Vec<Vec<redis::Value>> = redis::cmd("FUNCTION").arg("LIST").query(con).unwrap();
-    let text = |v: &redis::Value| match v {
-        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        redis::Value::SimpleString(s) => s.clone(),
-        other => panic!("{other:?}"),
-    };
-    list.iter()
-        .map(|entry| {
-            let field = |name: &str| {
-                entry
-                    .chunks(2)
-                    .find(|kv| text(&kv[0]) == name)
-                    .map(|kv| kv[1].clone())
-                    .unwrap()
-            };
-            let redis::Value::Array(functions) = field("functions") else {
-                panic!("{entry:?}")
-            };
-            let names = functions
-                .iter()
-                .map(|f| {
-                    let redis::Value::Array(kv) = f else {
-                        panic!("{f:?}")
-                    };
-                    let at = kv.chunks(2).position(|p| text(&p[0]) == "name").unwrap();
-                    text(&kv[2 * at + 1])
-                })
-                .collect();
-            (text(&field("library_name")), names)
-        })
-        .collect()
 }
 
 /// Every library loads, all at once and next to each other: four are named `mylib` in
