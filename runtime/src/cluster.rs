@@ -197,10 +197,10 @@ fn probe_command<T>(call: &Call<T>) -> &'static str {
 /// The sync fallback on a cluster connection, packed as one pipeline that redis routes by
 /// its first command: a probe `EVAL`/`EVAL_RO "return 0" numkeys keys..` (the call's keys,
 /// and the command [`probe_command`] picks, so redis gives it the route the load must
-/// take; it runs a no-op), then `SCRIPT LOAD` (or `FUNCTION LOAD`) and the call. The probe cannot be the call's own `EVALSHA`:
-/// that could run the script twice if another caller loaded it meanwhile, and redis's
-/// cluster pipeline turns any error reply, `NOSCRIPT` included, into a failure of the
-/// whole pipeline.
+/// take; it runs a no-op), then `SCRIPT LOAD` (or `FUNCTION LOAD`) and the call. The probe
+/// cannot be the call's own `EVALSHA`: that could run the script twice if another caller
+/// loaded it meanwhile, and redis's cluster pipeline turns any error reply, `NOSCRIPT`
+/// included, into a failure of the whole pipeline.
 pub(crate) fn packed_probe_load_and_call<T>(call: &Call<T>) -> Vec<u8> {
     let load = call.packed_load_and_call();
     let mut out = Vec::with_capacity(64 + 2 * load.len());

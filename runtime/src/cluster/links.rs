@@ -6,8 +6,9 @@ use redis::{RedisResult, Value};
 
 #[cfg(feature = "cluster-async")]
 use super::redirect::library_load_route;
-use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, load_cmd, send_routed};
+use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, send_routed};
 use crate::call::Call;
+use crate::call::load_cmd;
 use crate::invoke::SyncTransport;
 
 /// `redis::cluster::ClusterConnection`.
@@ -30,7 +31,9 @@ impl Link for SyncLink<'_> {
         let con = &mut *self.0;
         let there = || RoutingInfo::SingleNode(by_address(node));
         let loaded = match step {
-            Step::LoadAndEvalsha => Some(reply(con.route_command(&load_cmd(call), there()))?),
+            Step::LoadAndEvalsha => {
+                Some(reply(con.route_command(&load_cmd(call.script()), there()))?)
+            }
             Step::Evalsha | Step::Eval => None,
         };
         if asking {
@@ -71,40 +74,27 @@ impl Link for AsyncLink<'_> {
         target: &Target,
     ) -> RedisResult<Replies> {
         use crate::invoke::AsyncTransport;
-        let Some((node, asking)) = target.node() else {
-            if let Some(primary) = library_load_route(step, call) {
-                // A function's load and retry go to the slot's primary (see
-                // `library_load_route`); redis would route this pipeline by its call.
-                let mut pipe = redis::pipe();
-                pipe.add_command(load_cmd(call));
-                pipe.add_command(call_cmd(step, call));
-                let replies = self.0.route_pipeline(pipe, 0, 2, primary).await?;
-                let mut replies = replies.into_iter();
-                return match (replies.next(), replies.next()) {
-                    (Some(loaded), Some(reply)) => Ok(Replies::Two(loaded, reply)),
-                    _ => Err(redis::RedisError::from((
-                        redis::ErrorKind::Parse,
-                        "missing replies from a cluster primary",
-                    ))),
-                };
-            }
-            return send_routed(AsyncTransport(&mut *self.0), step, call).await;
+        // The node a redirect named, or for a function's load and retry the slot's
+        // primary (see `library_load_route`), where redis would route by the call.
+        let (route, asking) = match target.node() {
+            Some((node, asking)) => (by_address(node), asking),
+            None => match library_load_route(step, call) {
+                Some(primary) => (primary, false),
+                None => return send_routed(AsyncTransport(&mut *self.0), step, call).await,
+            },
         };
-        // One pipeline on the connection to `node`: `[SCRIPT LOAD] [ASKING] call`.
+        // One pipeline on the connection to that node: `[SCRIPT LOAD] [ASKING] call`.
         let mut pipe = redis::pipe();
         let load = step == Step::LoadAndEvalsha;
         if load {
-            pipe.add_command(load_cmd(call));
+            pipe.add_command(load_cmd(call.script()));
         }
         if asking {
             pipe.cmd("ASKING");
         }
         pipe.add_command(call_cmd(step, call));
         let count = 1 + usize::from(load) + usize::from(asking);
-        let replies = self
-            .0
-            .route_pipeline(pipe, 0, count, by_address(node))
-            .await?;
+        let replies = self.0.route_pipeline(pipe, 0, count, route).await?;
         let mut replies = replies.into_iter();
         let first = replies.next();
         Ok(match (load, first, replies.last()) {
@@ -113,7 +103,7 @@ impl Link for AsyncLink<'_> {
             _ => {
                 return Err(redis::RedisError::from((
                     redis::ErrorKind::Parse,
-                    "missing replies from a redirected cluster node",
+                    "missing replies from a cluster node",
                 )));
             }
         })

@@ -230,11 +230,6 @@ pub(crate) fn call_cmd<T>(step: Step, call: &Call<T>) -> redis::Cmd {
     }
 }
 
-/// `SCRIPT LOAD <body>` of the call's script, or `FUNCTION LOAD` of its library.
-pub(crate) fn load_cmd<T>(call: &Call<T>) -> redis::Cmd {
-    crate::call::load_cmd(call.script())
-}
-
 /// Where a function's load and the retried call go when no redirect named a node: the
 /// primary of the call's slot. A replica cannot load a library (it refuses `FUNCTION
 /// LOAD` with `READONLY`) and gets it by replication, so a cold `FCALL_RO` that a read
@@ -242,6 +237,7 @@ pub(crate) fn load_cmd<T>(call: &Call<T>) -> redis::Cmd {
 /// find it on the replicas. `None` for scripts (each node caches its own, replicas
 /// included), for a call without keys (redis picks any primary for it), and for other
 /// steps.
+#[cfg(feature = "cluster-async")]
 pub(crate) fn library_load_route<T>(
     step: Step,
     call: &Call<T>,
