@@ -10,7 +10,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::file;
-use crate::header::Problem;
+use crate::problem::Problem;
 
 /// One file that went into the script.
 pub(crate) struct Part {

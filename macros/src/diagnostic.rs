@@ -13,7 +13,7 @@
 //! that line with a caret under the column, as rustc and askama do.
 
 use crate::compose::Composed;
-use crate::header::Problem;
+use crate::problem::Problem;
 
 /// `file:line:col: message`, then the offending line with a caret under the column.
 pub(crate) fn render(script: &Composed, problem: &Problem) -> String {

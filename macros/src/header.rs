@@ -1,15 +1,8 @@
 //! The annotation header: the first run of `---` lines at the top of the script (after an
 //! optional `#!lua` line), holding free text and `@key` / `@arg` / `@return` tags.
 
+use crate::problem::Problem;
 use crate::types::{self, ParamType};
-
-/// A problem at a 1-based line and column of the script.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub(crate) line: usize,
-    pub(crate) col: usize,
-    pub(crate) message: String,
-}
 
 /// A declared key or argument.
 #[derive(Clone)]

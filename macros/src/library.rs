@@ -12,7 +12,8 @@ use full_moon::node::Node;
 use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
-use crate::header::{self, Header, Problem};
+use crate::header::{self, Header};
+use crate::problem::Problem;
 use crate::lua::{self, Usage};
 
 /// Function flags Redis 7.0 and Valkey 8.1 accept in `flags={..}` (a test loads a library

@@ -7,7 +7,7 @@ use full_moon::ast::{self, Expression, Index, Prefix, Suffix, Var};
 use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
-use crate::header::Problem;
+use crate::problem::Problem;
 
 /// How the script uses one of `KEYS` / `ARGV`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

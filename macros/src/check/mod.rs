@@ -23,7 +23,8 @@ mod write_in_read_only;
 use full_moon::ast::Ast;
 
 use crate::env::{self, Server};
-use crate::header::{Header, Problem};
+use crate::header::Header;
+use crate::problem::Problem;
 
 /// What kind of file is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
