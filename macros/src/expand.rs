@@ -15,10 +15,10 @@ use crate::compose::{self, Composed};
 use crate::diagnostic;
 use crate::file;
 use crate::header::{self, Header};
-use crate::problem::Problem;
 use crate::input::Input;
 use crate::lua;
 use crate::names;
+use crate::problem::Problem;
 
 /// Expands `include_script!(input)`.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {

@@ -1,6 +1,7 @@
 //! The annotation header: the first run of `---` lines at the top of the script (after an
 //! optional `#!lua` line), holding free text and `@key` / `@arg` / `@return` tags.
 
+use crate::names::{is_ident, is_keyword};
 use crate::problem::Problem;
 use crate::types::{self, ParamType};
 
@@ -369,24 +370,6 @@ fn check_names(header: &mut Header, problems: &mut Vec<Problem>) {
             param.name = format!("invalid_parameter_{}", index + 1);
         }
     }
-}
-
-fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-        && s != "_"
-}
-
-pub(crate) fn is_keyword(s: &str) -> bool {
-    const KEYWORDS: &[&str] = &[
-        "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn",
-        "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
-        "return", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
-        "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final",
-        "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
-    ];
-    KEYWORDS.contains(&s)
 }
 
 /// Levenshtein distance, for "did you mean".

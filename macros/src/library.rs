@@ -13,8 +13,9 @@ use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
 use crate::header::{self, Header};
-use crate::problem::Problem;
 use crate::lua::{self, Usage};
+use crate::names;
+use crate::problem::Problem;
 
 /// Function flags Redis 7.0 and Valkey 8.1 accept in `flags={..}` (a test loads a library
 /// registering a function with every one of them on each server).
@@ -169,7 +170,7 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
         }
         header.flags = reg.flags.iter().map(|(f, _, _)| f.clone()).collect();
         library.functions.push(Function {
-            method: snake_case(&name),
+            method: names::snake(&name),
             name,
             header,
             usage,
@@ -235,26 +236,6 @@ fn shebang(text: &str, library: &mut Library, problems: &mut Vec<Problem>) {
                 .into(),
         });
     }
-}
-
-/// `formatTS` → `format_ts`, `getUserByID` → `get_user_by_id`, `HTTPGet` → `http_get`.
-pub(crate) fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower)
-            {
-                out.push('_');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// Every method name a function gets must be a Rust identifier and unique on the type. A
@@ -759,14 +740,5 @@ mod tests {
         let (_, p) =
             analyse("#!lua name=x\nredis.register_function('a', function() return KEYS[1] end)\n");
         assert!(p[0].message.contains("`KEYS` is not a global"), "{p:?}");
-    }
-
-    #[test]
-    fn snake_cases() {
-        assert_eq!(snake_case("formatTS"), "format_ts");
-        assert_eq!(snake_case("getUserByID"), "get_user_by_id");
-        assert_eq!(snake_case("HTTPGet"), "http_get");
-        assert_eq!(snake_case("push"), "push");
-        assert_eq!(snake_case("move_to_v2"), "move_to_v2");
     }
 }

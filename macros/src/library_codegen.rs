@@ -14,7 +14,6 @@ use crate::compose::{self, Composed};
 use crate::diagnostic;
 use crate::expand::hex_sha1;
 use crate::file;
-use crate::header;
 use crate::input::Input;
 use crate::library::{self, Library};
 use crate::names;
@@ -146,7 +145,7 @@ fn emit(m: &Model) -> TokenStream {
             )#sources;
         });
         let ident = |s: String| {
-            if header::is_keyword(&s) {
+            if names::is_keyword(&s) {
                 Ident::new_raw(&s, Span::call_site())
             } else {
                 Ident::new(&s, Span::call_site())
