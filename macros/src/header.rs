@@ -1,8 +1,9 @@
 //! The annotation header: the first run of `---` lines at the top of the script (after an
-//! optional `#!lua` line), holding free text and `@key` / `@arg` / `@return` tags.
+//! optional `#!lua` line, whose `flags=` it takes), holding free text and `@key` / `@arg` / `@return` tags.
 
 use crate::names::{is_ident, is_keyword};
 use crate::problem::Problem;
+use crate::shebang::Shebang;
 use crate::types::{self, ParamType};
 
 /// A declared key or argument.
@@ -115,19 +116,8 @@ pub(crate) fn parse(text: &str) -> (Header, Vec<Problem>) {
         .enumerate()
         .peekable();
 
-    if let Some((_, first)) = lines.peek()
-        && let Some(rest) = first.strip_prefix("#!lua")
-    {
-        for word in rest.split_whitespace() {
-            if let Some(flags) = word.strip_prefix("flags=") {
-                header.flags.extend(
-                    flags
-                        .split(',')
-                        .filter(|f| !f.is_empty())
-                        .map(str::to_owned),
-                );
-            }
-        }
+    if let Some(line) = Shebang::read(text) {
+        header.flags.extend(line.flags().map(str::to_owned));
         lines.next();
     }
 

@@ -18,6 +18,7 @@ mod library_codegen;
 mod lua;
 mod names;
 mod problem;
+mod shebang;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.

@@ -16,6 +16,7 @@ use crate::header::{self, Header};
 use crate::lua::{self, Usage};
 use crate::names;
 use crate::problem::Problem;
+use crate::shebang::Shebang;
 
 /// Function flags Redis 7.0 and Valkey 8.1 accept in `flags={..}` (a test loads a library
 /// registering a function with every one of them on each server).
@@ -65,7 +66,7 @@ pub(crate) struct Function {
 pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
     let mut library = Library::default();
     let mut problems = Vec::new();
-    shebang(text, &mut library, &mut problems);
+    name_line(text, &mut library, &mut problems);
     let (top, _) = header::parse(text);
 
     let ast = match lua::parse(text) {
@@ -84,11 +85,8 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
         crate::check::Mode::Library,
     ));
     library.doc = top.doc;
-    let shift = if text.starts_with("#!") {
-        text.find('\n').unwrap_or(text.len())
-    } else {
-        0
-    };
+    // The parse blanked the `#!lua` line: its positions are shifted by its length.
+    let shift = Shebang::read(text).map_or(0, |line| line.end);
     let mut finder = Finder::default();
     finder.visit_ast(&ast);
     library.sites = finder
@@ -182,11 +180,10 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
     (library, problems)
 }
 
-/// The `#!lua name=NAME` line: required, and nothing else on it.
-fn shebang(text: &str, library: &mut Library, problems: &mut Vec<Problem>) {
-    let first = text.split('\n').next().unwrap_or("");
-    let first = first.strip_suffix('\r').unwrap_or(first);
-    let Some(rest) = first.strip_prefix("#!lua") else {
+/// The `#!lua name=NAME` line: required, with a name Redis accepts. Its engine and any
+/// other option are the `shebang` check's (one mistake, one error).
+fn name_line(text: &str, library: &mut Library, problems: &mut Vec<Problem>) {
+    let Some(line) = Shebang::read(text) else {
         problems.push(Problem {
             line: 1,
             col: 1,
@@ -196,38 +193,26 @@ fn shebang(text: &str, library: &mut Library, problems: &mut Vec<Problem>) {
         });
         return;
     };
-    let mut col = 6;
-    for word in rest.split(' ') {
-        if !word.is_empty() {
-            match word.strip_prefix("name=") {
-                Some(name)
-                    if !name.is_empty()
-                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-                {
-                    library.name = Some(name.to_owned());
-                }
-                Some(name) => problems.push(Problem {
-                    line: 1,
-                    col: col + 5,
-                    message: format!(
-                        "library name `{name}`: Redis library names can only contain letters, \
-                         numbers, or underscores(_) and must be at least one character long"
-                    ),
-                }),
-                None => problems.push(Problem {
-                    line: 1,
-                    col,
-                    message: format!(
-                        "unknown `#!lua` option `{word}`: a library's first line takes only \
-                         `name=` (FUNCTION LOAD refuses anything else; function flags go in \
-                         `redis.register_function{{.., flags={{..}}}}`)"
-                    ),
-                }),
-            }
+    let mut named = false;
+    for &(word, col) in &line.options {
+        let Some(name) = word.strip_prefix("name=") else {
+            continue;
+        };
+        named = true;
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            library.name = Some(name.to_owned());
+        } else {
+            problems.push(Problem {
+                line: 1,
+                col: col + 5,
+                message: format!(
+                    "library name `{name}`: Redis library names can only contain letters, \
+                     numbers, or underscores(_) and must be at least one character long"
+                ),
+            });
         }
-        col += word.chars().count() + 1;
     }
-    if library.name.is_none() && !problems.iter().any(|p| p.line == 1) {
+    if !named {
         problems.push(Problem {
             line: 1,
             col: 1,
@@ -723,10 +708,12 @@ mod tests {
     fn problems() {
         let (_, p) = analyse("redis.register_function('a', function() end)\n");
         assert!(p[0].message.contains("`#!lua name=NAME`"), "{p:?}");
+        // One mistake, one error: the `shebang` check's.
         let (_, p) = analyse("#!lua name=x flags=no-writes\n");
+        assert_eq!(p.len(), 1, "{p:?}");
         assert!(
             p[0].message
-                .contains("unknown `#!lua` option `flags=no-writes`"),
+                .starts_with("`flags=no-writes`: a library's `#!lua` line takes only `name=`"),
             "{p:?}"
         );
         let (_, p) = analyse(

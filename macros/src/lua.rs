@@ -8,6 +8,7 @@ use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
 use crate::problem::Problem;
+use crate::shebang::Shebang;
 
 /// How the script uses one of `KEYS` / `ARGV`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -168,13 +169,9 @@ pub(crate) fn check(header: &crate::header::Header, usage: &Usage) -> Vec<Proble
 }
 
 fn blank_shebang(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with("#!") {
-        let end = text.find('\n').unwrap_or(text.len());
-        let mut code = String::with_capacity(text.len());
-        code.push_str(&text[end..]);
-        std::borrow::Cow::Owned(code)
-    } else {
-        std::borrow::Cow::Borrowed(text)
+    match Shebang::read(text) {
+        Some(line) => std::borrow::Cow::Owned(text[line.end..].to_owned()),
+        None => std::borrow::Cow::Borrowed(text),
     }
 }
 

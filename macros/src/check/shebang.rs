@@ -6,36 +6,24 @@
 
 use super::{Context, Finding, Mode, code};
 use crate::env;
+use crate::shebang::Shebang;
 
 pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some(first) = cx.text.lines().next() else {
+    let Some(line) = Shebang::read(cx.text) else {
         return;
     };
-    if !first.starts_with("#!") {
+    if !line.is_lua() {
+        out.push(Finding {
+            line: 1,
+            col: 3,
+            message: format!(
+                "{}: the engine must be `lua` (`#!lua`), the server refuses any other",
+                code(line.engine)
+            ),
+        });
         return;
     }
-    let first = first.strip_suffix('\r').unwrap_or(first);
-    let mut col = 1;
-    for (i, part) in first.split(' ').enumerate() {
-        let at = col;
-        col += part.chars().count() + 1;
-        if i == 0 {
-            if part != "#!lua" {
-                out.push(Finding {
-                    line: 1,
-                    col: 3,
-                    message: format!(
-                        "{}: the engine must be `lua` (`#!lua`), the server refuses any other",
-                        code(part)
-                    ),
-                });
-                return;
-            }
-            continue;
-        }
-        if part.is_empty() {
-            continue;
-        }
+    for &(part, at) in &line.options {
         if cx.mode == Mode::Library && !part.starts_with("name=") {
             // `FUNCTION LOAD` answers "Invalid metadata value given" to anything else.
             out.push(Finding {
