@@ -1,12 +1,53 @@
-//! The `include_script!` and `include_library!` macros of [evalsha](https://docs.rs/evalsha). An implementation
-//! detail: depend on `evalsha` and use `evalsha::include_script!`.
+//! The `include_script!` and `include_library!` macros of [evalsha](https://docs.rs/evalsha).
+//! An implementation detail: depend on `evalsha` and use `evalsha::include_script!`.
 //!
-//! This crate is a thin shim: the expansion is `expand::expand`, a plain function over
-//! `proc_macro2` token streams, unit-tested on its own.
+//! This crate is a thin shim: both macros are `expand::expand`, one driver over
+//! `proc_macro2` token streams (unit-tested on its own), given what differs between them
+//! as an `expand::Macro`: `script::IncludeScript` or `library::IncludeLibrary`.
+//!
+//! # Layers
+//!
+//! One line per module, lowest first: what it holds; what it may use. A module uses only
+//! modules listed above it, so none imports one that imports it back. Check it with
+//! `python3 .ci/module-cycles macros/src`, which reads every `use crate::..`, `crate::..`
+//! and `super::..` path and lists any circle between the modules below (and between the
+//! sibling files of a module directory).
+//!
+//! - `problem`: `Problem`, a message at a line and column; uses nothing.
+//! - `names`: the naming rule (file stems → types, function names → methods), Rust
+//!   keywords; uses nothing.
+//! - `types`: the types of `@arg`/`@return`, Rust or Lua language-server names; uses
+//!   nothing.
+//! - `shebang`: the `#!lua` line, parsed once; uses nothing.
+//! - `input`: the macro's arguments, `[VIS] [Name =] "path" [, key = value]`; uses nothing.
+//! - `file`: finding and reading the file; uses nothing.
+//! - `compose`: `---@include` composition and its source map; uses `file`, `problem`.
+//! - `diagnostic`: how every problem reads (`file:line:col`, the line, a caret); uses
+//!   `compose`, `problem`.
+//! - `header`: the `---` annotation header; uses `compose`, `names`, `problem`,
+//!   `shebang`, `types`.
+//! - `env`: the servers' globals, commands, arities and flags, as data; uses `header`.
+//! - `lua`: the Lua 5.1 parse, `KEYS`/`ARGV` uses and their check against the header;
+//!   uses `header`, `problem`, `shebang`.
+//! - `check`: the checks beyond syntax, one module per check over one scope analysis;
+//!   uses `env`, `header`, `lua`, `problem`, `shebang`.
+//! - `codegen`: the one emitter: the type's skeleton and the typed methods; uses
+//!   `compose`, `header`, `lua`, `types`.
+//! - `expand`: the one driver and the `expand::Macro` trait; uses `codegen`, `compose`,
+//!   `diagnostic`, `file`, `input`, `names`, `problem`.
+//! - `script`: `include_script!` as a `Macro`; uses `check`, `codegen`, `compose`,
+//!   `expand`, `header`, `input`, `lua`, `problem`.
+//! - `library`: `include_library!`: reading a library (one module per job) and the
+//!   `Macro`; uses `check`, `codegen`, `compose`, `expand`, `header`, `input`, `lua`,
+//!   `names`, `problem`, `shebang`.
+//! - `corpus` (tests only): the checks over real projects' scripts; uses `expand`,
+//!   `script`.
 
 mod check;
 mod codegen;
 mod compose;
+#[cfg(test)]
+mod corpus;
 mod diagnostic;
 mod env;
 mod expand;
@@ -14,22 +55,22 @@ mod file;
 mod header;
 mod input;
 mod library;
-mod library_codegen;
 mod lua;
 mod names;
 mod problem;
+mod script;
 mod shebang;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.
 #[proc_macro]
 pub fn include_script(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    expand::expand(input.into()).into()
+    expand::expand::<script::IncludeScript>(input.into()).into()
 }
 
 /// Embeds a Redis Functions library and generates a typed type for it. See the `evalsha`
 /// crate.
 #[proc_macro]
 pub fn include_library(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    library_codegen::expand(input.into()).into()
+    expand::expand::<library::IncludeLibrary>(input.into()).into()
 }

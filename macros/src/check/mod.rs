@@ -203,6 +203,3 @@ pub(crate) mod testing {
             .collect()
     }
 }
-
-#[cfg(test)]
-mod corpus;

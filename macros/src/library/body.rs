@@ -12,7 +12,7 @@ const HELPER: &str = "__evalsha_register";
 /// `loaded_name`, and each `redis.register_function` a local helper (defined at the start
 /// of line 2) that appends `suffix` to the function's name. Every line stays where it is,
 /// so the server's `user_function:N` is line N of the file.
-pub(crate) fn loaded_body(
+pub(super) fn loaded_body(
     text: &str,
     library: &Library,
     loaded_name: &str,
@@ -64,7 +64,7 @@ pub(crate) fn loaded_body(
 /// it is, but for Valkey's `server.register_function`, which becomes
 /// `redis.register_function` (both servers have that one), so that a library whose only
 /// Valkey-ism is its registrations loads on Redis too.
-pub(crate) fn plain_body(text: &str, library: &Library) -> String {
+pub(super) fn plain_body(text: &str, library: &Library) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for &(start, _) in &library.sites {

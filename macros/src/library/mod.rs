@@ -4,9 +4,10 @@
 //! parameters (a `---@key`/`---@arg`/`---@return` block above the registration or the
 //! callback, else inferred from how the callback uses its two parameters) in [`params`];
 //! the method names in [`methods`]; the body sent by `FUNCTION LOAD`, with versioned
-//! names, in [`body`].
+//! names, in [`body`]; what the macro emits from it in [`emit`].
 
 mod body;
+mod emit;
 mod methods;
 mod params;
 mod registration;
@@ -19,7 +20,8 @@ use crate::names;
 use crate::problem::Problem;
 use crate::shebang::Shebang;
 
-pub(crate) use body::{loaded_body, plain_body};
+use body::{loaded_body, plain_body};
+pub(crate) use emit::IncludeLibrary;
 use registration::{Finder, Name};
 
 /// Function flags Redis 7.0 and Valkey 8.1 accept in `flags={..}` (a test loads a library

@@ -1,138 +1,12 @@
-//! The code `include_script!` emits: a unit struct, its constants and typed methods. Every
-//! path goes through `#krate::__private`, so a user's own `redis` module or a missing
-//! `redis` dependency cannot break it.
+//! The typed methods of one script or one function of a library: `call`, `run` and
+//! `run_async`, or `NAME_call`, `NAME` and `NAME_async`, with their parameters and docs.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use syn::{Ident, Visibility};
+use syn::Ident;
 
-use crate::compose::Composed;
 use crate::header::{Header, Param};
 use crate::lua::{Side, Usage};
-
-/// What to generate, after reading and checking the file.
-pub(crate) struct Model<'a> {
-    /// Path of the facade crate (`$crate` of `evalsha`).
-    pub(crate) krate: &'a TokenStream,
-    pub(crate) vis: &'a Visibility,
-    pub(crate) name: &'a Ident,
-    /// The path as written in the macro call.
-    pub(crate) path: &'a str,
-    /// The script composed from its files; `None` when the file could not be read (the
-    /// type is still emitted so that one error does not cascade).
-    pub(crate) composed: Option<&'a Composed>,
-    pub(crate) sha1: &'a str,
-    pub(crate) header: &'a Header,
-    /// Where the script uses `KEYS` and `ARGV`: the parameters of a script without header.
-    pub(crate) usage: &'a Usage,
-    /// `load`, `eval` or `never`: the type's default reload policy.
-    pub(crate) reload: &'a str,
-    /// Emit `run_async`.
-    pub(crate) aio: bool,
-}
-
-pub(crate) fn emit(m: &Model) -> TokenStream {
-    let Model {
-        krate,
-        vis,
-        name,
-        path,
-        sha1,
-        header,
-        ..
-    } = m;
-    let (source, tracked, sources) = source(krate, m.composed);
-    let read_only = header.read_only();
-    let reload = match m.reload {
-        "eval" => quote!(#krate::Reload::Eval),
-        "never" => quote!(#krate::Reload::Never),
-        _ => quote!(#krate::Reload::Load),
-    };
-    let type_doc = type_doc(m);
-    let sha_doc = format!("SHA1 of [`Self::SOURCE`]: `{sha1}`, as `SCRIPT LOAD` returns it.");
-    let source_doc = if m.composed.is_some_and(Composed::has_includes) {
-        format!("The text of `{path}` with its `@include` lines replaced by the included files.")
-    } else {
-        format!("The exact bytes of `{path}`.")
-    };
-
-    let methods = methods(&Methods {
-        krate,
-        statik: &Ident::new("SCRIPT", Span::call_site()),
-        call: format_ident!("call"),
-        run: format_ident!("run"),
-        run_async: format_ident!("run_async"),
-        header,
-        usage: m.usage,
-        subject: &format!("`{path}`"),
-        protocol: ("EVALSHA", "NOSCRIPT", "SCRIPT LOAD"),
-        doc: "",
-        aio: m.aio,
-    });
-
-    quote! {
-        #[doc = #type_doc]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
-        #vis struct #name;
-
-        const _: () = {
-            static SCRIPT: #krate::Script =
-                #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload)#sources;
-            #tracked
-
-            // A script may declare any number of parameters, each a method parameter.
-            #[allow(clippy::too_many_arguments)]
-            impl #name {
-                #[doc = #sha_doc]
-                pub const SHA1: &'static str = #sha1;
-                #[doc = #source_doc]
-                pub const SOURCE: &'static str = #source;
-
-                /// The embedded script: name, source, SHA1 and shared load state.
-                pub fn script() -> &'static #krate::Script {
-                    &SCRIPT
-                }
-
-                #methods
-            }
-        };
-    }
-}
-
-/// `SOURCE`, what keeps cargo watching the files, and the source map for run-time errors.
-/// A script of one file is `include_str!` of it: the include is the source and the
-/// rebuild trigger at once. A composed script is a literal, with an `include_bytes!` of
-/// every file that went into it so that editing any of them rebuilds the crate, and its
-/// line map (runs of `(composed line, file, line)`) on the `Script`.
-pub(crate) fn source(
-    krate: &TokenStream,
-    composed: Option<&Composed>,
-) -> (TokenStream, TokenStream, TokenStream) {
-    let Some(composed) = composed else {
-        return (quote!(""), quote!(), quote!());
-    };
-    let abs = |i: usize| composed.parts[i].absolute.to_string_lossy().into_owned();
-    if !composed.has_includes() {
-        let top = abs(0);
-        return (
-            quote!(#krate::__private::include_str!(#top)),
-            quote!(),
-            quote!(),
-        );
-    }
-    let text = &composed.text;
-    let files: Vec<String> = (0..composed.parts.len()).map(abs).collect();
-    let names: Vec<&str> = composed.parts.iter().map(|p| p.display.as_str()).collect();
-    let runs = composed.runs().into_iter().map(|(at, part, line)| {
-        let (at, part, line) = (at as u32, part as u32, line as u32);
-        quote!((#at, #part, #line))
-    });
-    (
-        quote!(#text),
-        quote!(#(const _: &[u8] = #krate::__private::include_bytes!(#files);)*),
-        quote!(.__with_sources(&[#(#names),*], &[#(#runs),*])),
-    )
-}
 
 /// What [`methods`] generates: `call`, `run` and `run_async` of a script, or `NAME_call`,
 /// `NAME` and `NAME_async` of one function of a library.
@@ -351,30 +225,6 @@ fn push_arg(call: &Ident, p: &Param) -> TokenStream {
     } else {
         quote!(#call.__arg(#label, &#name);)
     }
-}
-
-fn type_doc(m: &Model) -> String {
-    let mut doc = m.header.doc.join("\n");
-    if !doc.is_empty() {
-        doc.push_str("\n\n");
-    }
-    doc.push_str(&format!(
-        "Generated by `evalsha::include_script!` from `{}` (SHA1 `{}`{}). \
-         Call it with [`run`](Self::run){}, or prepare a [`call`](Self::call).",
-        m.path,
-        m.sha1,
-        if m.header.read_only() {
-            ", read-only: sent as `EVALSHA_RO`"
-        } else {
-            ""
-        },
-        if m.aio {
-            " or [`run_async`](Self::run_async)"
-        } else {
-            ""
-        },
-    ));
-    doc
 }
 
 fn param_docs(keys: &[Param], args: &[Param], header: &Header) -> String {

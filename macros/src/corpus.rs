@@ -13,7 +13,8 @@ const ROOT: &str = "..";
 /// `file`, through the whole expansion (composition included).
 fn problems(file: &str) -> BTreeSet<(String, String, String)> {
     let rel = format!("{ROOT}/target/corpus/{file}");
-    let out = crate::expand::expand(quote::quote!(#rel)).to_string();
+    let out =
+        crate::expand::expand::<crate::script::IncludeScript>(quote::quote!(#rel)).to_string();
     let mut found = BTreeSet::new();
     for piece in out.split("compile_error").skip(1) {
         // `! { "PATH:LINE:COL: message [check]\n..." }`
