@@ -976,4 +976,15 @@ fn compile(workspace: &Path) {
         "| difference (macro expansion + compiling its output) | {:.0} |",
         t.large.as_secs_f64() * 1e3 - t.small.as_secs_f64() * 1e3
     );
+    match t.composed {
+        Some(composed) => println!(
+            "| `{}` (composed from 39 files) | {:.0} |\n| difference | {:.0} |",
+            compile_time::COMPOSED,
+            composed.as_secs_f64() * 1e3,
+            composed.as_secs_f64() * 1e3 - t.small.as_secs_f64() * 1e3
+        ),
+        None => println!(
+            "\n(the composed corpus script is measured once `.ci/fetch-corpus` has fetched it)"
+        ),
+    }
 }
