@@ -28,7 +28,7 @@ pub(crate) trait Macro {
     /// Reads the composed file, adding its problems (positions in the composed text) to
     /// `problems`, which holds the composition's.
     fn read(composed: &Composed, problems: &mut Vec<Problem>) -> Self::Read;
-    /// The name the type's is made from when the call names none (in UpperCamelCase).
+    /// What the type's name is made (in UpperCamelCase) from when the call names none.
     fn type_name(path: &str, read: &Self::Read) -> String;
     /// Its parts of the type: [`crate::codegen::emit`] of them.
     fn emit(item: &Item, read: &Self::Read, input: &Input) -> TokenStream;
