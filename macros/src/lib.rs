@@ -3,7 +3,7 @@
 //!
 //! This crate is a thin shim: both macros are `expand::expand`, one driver over
 //! `proc_macro2` token streams (unit-tested on its own), given what differs between them
-//! as an `expand::Macro`: `script::IncludeScript` or `library::IncludeLibrary`.
+//! as an `expand::Macro`: `script::IncludeScript` or `library::emit::IncludeLibrary`.
 //!
 //! # Layers
 //!
@@ -72,5 +72,5 @@ pub fn include_script(input: proc_macro::TokenStream) -> proc_macro::TokenStream
 /// crate.
 #[proc_macro]
 pub fn include_library(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    expand::expand::<library::IncludeLibrary>(input.into()).into()
+    expand::expand::<library::emit::IncludeLibrary>(input.into()).into()
 }

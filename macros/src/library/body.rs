@@ -80,8 +80,8 @@ pub(super) fn plain_body(text: &str, library: &Library) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::analyse;
-    use super::super::tests::QUEUE;
+    use super::super::read::analyse;
+    use super::super::read::tests::{QUEUE, SERVER_ALIAS};
     use super::*;
 
     #[test]
@@ -99,5 +99,22 @@ mod tests {
                 "lines keep their place"
             );
         }
+    }
+
+    /// `server.register_function` is rewritten (to `redis.` when plain, to the versioning
+    /// helper when versioned), a comment that names it is not.
+    #[test]
+    fn valkeys_server_register_function_is_rewritten() {
+        let text = SERVER_ALIAS;
+        let (lib, _) = analyse(text);
+        let plain = plain_body(text, &lib);
+        assert_eq!(
+            plain.matches("redis.register_function").count(),
+            2,
+            "{plain}"
+        );
+        assert!(plain.contains("-- server.register_function in a comment stays"));
+        let versioned = loaded_body(text, &lib, "x_0123456789ab", "_0123456789ab");
+        assert_eq!(versioned.matches("server.").count(), 1, "{versioned}");
     }
 }

@@ -1,5 +1,5 @@
 //! `include_library!`, as a [`Macro`] of the one expansion: it reads the composed library
-//! with [`analyse`] and puts into the type the `static Library` and, per function
+//! with [`super::read::analyse`] and puts into the type the `static Library` and, per function
 //! registered under a literal name, a `static` function `Script` with its `NAME`,
 //! `NAME_async` and `NAME_call` (the same methods as a script's, [`codegen::methods`]).
 
@@ -7,7 +7,9 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use super::{Library, analyse, loaded_body, plain_body};
+use super::Library;
+use super::body::{loaded_body, plain_body};
+use super::read::analyse;
 use crate::codegen::{self, Item, Methods, Parts};
 use crate::compose::Composed;
 use crate::expand::{self, Macro};
