@@ -436,8 +436,7 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
     let Some(server) = server("Redis Functions") else {
         return;
     };
-    let client = server.client();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut con = server.multiplexed().await;
     let mut sync = server.connection();
     reset_stats(&mut sync);
     let len: i64 = AsyncQueue

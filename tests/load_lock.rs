@@ -66,7 +66,7 @@ async fn a_cold_call_on_b_does_not_wait_for_a_load_on_a_that_never_returns() {
 
     // Eight cold calls on B at once: they wait for A's load at most the bound, then one of
     // them takes the load over and the others wait for that one: one load on B.
-    let on_b = b.client().get_multiplexed_async_connection().await.unwrap();
+    let on_b = b.multiplexed().await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let mut con = on_b.clone();
@@ -95,7 +95,7 @@ async fn a_cold_call_on_b_does_not_wait_for_a_load_on_a_that_never_returns() {
     held.abort();
     let _ = held.await;
     let c = Server::start();
-    let mut on_c = c.client().get_multiplexed_async_connection().await.unwrap();
+    let mut on_c = c.multiplexed().await;
     let n = tokio::time::timeout(LIMIT, AcrossServers.run_async(&mut on_c, "n", 5))
         .await
         .expect("a later cold call hung")

@@ -232,11 +232,7 @@ fn a_pipeline_whose_connection_drops_after_it_ran_is_unknown() {
 #[tokio::test]
 async fn an_aborted_async_transaction_names_the_refused_command() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     let err = Pipeline::new()
         .atomic()
         .script(IncrBy.call("n", 1))

@@ -344,11 +344,7 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     assert_eq!(err.ran(), Ran::Yes, "{err}");
     assert_eq!(get(&mut con, "cold"), 1);
 
-    let shared = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let shared = server.multiplexed().await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let mut con = shared.clone();

@@ -94,11 +94,7 @@ fn script_flush_every_millisecond_loses_no_sync_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_flush_every_millisecond_loses_no_async_call() {
     let server = Server::start();
-    let con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let con = server.multiplexed().await;
     let (stop, storm) = flush_storm(&server);
     // Each task: at least 100 calls and 1.5 s of storm; at most 20 s.
     let start = Instant::now();

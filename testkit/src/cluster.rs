@@ -7,6 +7,8 @@ use std::io;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use redis::cluster::ClusterClientBuilder;
+
 use crate::{Server, Stats, reset_stats};
 
 /// How long the cluster may take to form or to settle after a topology change.
@@ -113,6 +115,96 @@ impl Cluster {
             .expect("connect to cluster node")
     }
 
+    /// A client builder for every node: add `.retries(0)`, timeouts, ... before `build()`.
+    pub fn builder(&self) -> ClusterClientBuilder {
+        ClusterClientBuilder::new(self.urls())
+    }
+
+    /// A client builder whose read-only commands go to a random replica of their slot's
+    /// primary (redis's `RandomReplicaStrategy`). The one place the suite sets up replica
+    /// reads.
+    #[cfg(feature = "replica-reads")]
+    pub fn replica_reads(&self) -> ClusterClientBuilder {
+        self.builder()
+            .read_routing_strategy(redis::cluster_read_routing::RandomReplicaStrategy)
+    }
+
+    /// A new sync cluster connection with redis's default settings.
+    pub fn connection(&self) -> redis::cluster::ClusterConnection {
+        self.builder()
+            .build()
+            .and_then(|client| client.get_connection())
+            .expect("connect to the cluster")
+    }
+
+    /// The integer at `key` (0 when missing), read through a new sync cluster connection,
+    /// which follows `ASK` during a migration.
+    pub fn get(&self, key: &str) -> i64 {
+        redis::cmd("GET")
+            .arg(key)
+            .query::<Option<i64>>(&mut self.connection())
+            .expect("GET")
+            .unwrap_or(0)
+    }
+
+    /// The integer at `key` (0 when missing), read straight from the node on `port`.
+    pub fn get_on(&self, port: u16, key: &str) -> i64 {
+        redis::cmd("GET")
+            .arg(key)
+            .query::<Option<i64>>(&mut self.node_connection(port))
+            .expect("GET")
+            .unwrap_or(0)
+    }
+
+    /// `SCRIPT EXISTS sha1` on the node on `port`.
+    pub fn script_exists(&self, port: u16, sha1: &str) -> bool {
+        let exists: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(sha1)
+            .query(&mut self.node_connection(port))
+            .expect("SCRIPT EXISTS");
+        exists[0]
+    }
+
+    /// True when a `SCRIPT LOAD` on a primary reaches its replicas: Redis before 7
+    /// propagates it, Redis 7 and Valkey do not (measured: after `WAIT 1`, `SCRIPT EXISTS`
+    /// on the replica says 0), so there a promoted replica starts with an empty script
+    /// cache.
+    pub fn loads_propagate(&self) -> bool {
+        self.any_server().major_version() < 7
+    }
+
+    /// True when the node on `port` holds the Redis Functions library `library`.
+    pub fn has_library(&self, port: u16, library: &str) -> bool {
+        let list: Vec<redis::Value> = redis::cmd("FUNCTION")
+            .arg("LIST")
+            .arg("LIBRARYNAME")
+            .arg(library)
+            .query(&mut self.node_connection(port))
+            .expect("FUNCTION LIST");
+        !list.is_empty()
+    }
+
+    /// `FUNCTION FLUSH` on every live primary (replicas follow by replication), waiting
+    /// for each one's replica.
+    pub fn flush_functions(&self) {
+        for node in self.primaries() {
+            redis::cmd("FUNCTION")
+                .arg("FLUSH")
+                .exec(&mut self.node_connection(node.port))
+                .expect("FUNCTION FLUSH");
+            self.wait_for_replica(node.port);
+        }
+    }
+
+    /// `CLUSTER FAILOVER` on the replica on `port`: a manual failover, no call lost.
+    pub fn failover(&self, port: u16) {
+        redis::cmd("CLUSTER")
+            .arg("FAILOVER")
+            .exec(&mut self.node_connection(port))
+            .expect("CLUSTER FAILOVER");
+    }
+
     /// The command counters of the node on `port`.
     pub fn stats(&self, port: u16) -> Stats {
         Stats::read(&mut self.node_connection(port))
@@ -134,9 +226,52 @@ impl Cluster {
             .expect("WAIT");
     }
 
+    /// During a failover that promotes the replica on `replica` to primary of `slot`:
+    /// makes calls with `call` until the promotion is seen and a call succeeded after it,
+    /// and returns how many succeeded. Each failed call goes to `failed` with whether the
+    /// promotion was seen before it (to assert what may fail, rebuild the connection, and
+    /// wait a little). Panics after 60 s.
+    pub fn calls_until_promoted<C, E>(
+        &self,
+        slot: u16,
+        replica: u16,
+        con: &mut C,
+        mut call: impl FnMut(&mut C) -> Result<(), E>,
+        mut failed: impl FnMut(&mut C, E, bool),
+    ) -> i64 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut ok = 0;
+        loop {
+            assert!(Instant::now() < deadline, "calls did not recover");
+            let promoted = self.try_primary_of(slot).is_some_and(|p| p.port == replica);
+            match call(con) {
+                Ok(()) => {
+                    ok += 1;
+                    if promoted {
+                        return ok;
+                    }
+                }
+                Err(err) => failed(con, err, promoted),
+            }
+        }
+    }
+
+    /// `WAIT` on the primary of `slot` for every one of its live replicas (5 s at most),
+    /// asserting that they all have what it has.
+    pub fn wait_for_replicas_of(&self, slot: u16) {
+        let primary = self.primary_of(slot);
+        let replicas = self.replicas_of(&primary.id).len();
+        let acked: usize = redis::cmd("WAIT")
+            .arg(replicas)
+            .arg(5000)
+            .query(&mut self.node_connection(primary.port))
+            .expect("WAIT");
+        assert_eq!(acked, replicas, "replicas of primary {}", primary.port);
+    }
+
     /// [`wait_for_replica`](Self::wait_for_replica) on every primary still running.
     pub fn wait_for_replicas(&self) {
-        for node in self.nodes().into_iter().filter(|n| n.primary && !n.failed) {
+        for node in self.primaries() {
             self.wait_for_replica(node.port);
         }
     }
@@ -158,6 +293,22 @@ impl Cluster {
             .query(&mut self.node_connection(port))
             .expect("CLUSTER NODES");
         parse_nodes(&text)
+    }
+
+    /// The live primaries.
+    pub fn primaries(&self) -> Vec<Node> {
+        self.nodes()
+            .into_iter()
+            .filter(|n| n.primary && !n.failed)
+            .collect()
+    }
+
+    /// A live primary other than those with the ids in `not`.
+    pub fn other_primary(&self, not: &[&str]) -> Node {
+        self.primaries()
+            .into_iter()
+            .find(|n| !not.contains(&n.id.as_str()))
+            .expect("another live primary")
     }
 
     /// The live primary serving `slot`.
@@ -402,6 +553,11 @@ fn parse_nodes(text: &str) -> Vec<Node> {
             })
         })
         .collect()
+}
+
+/// `prefix:0` .. `prefix:{n-1}`: 64 of them land in every primary's slot ranges.
+pub fn keys(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}:{i}")).collect()
 }
 
 /// A named test of a cluster test binary (see [`run_tests`]).

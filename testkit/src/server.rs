@@ -172,6 +172,12 @@ impl Server {
             .expect("connect to test server")
     }
 
+    /// A new multiplexed async connection to it (the runtime is the caller's: redis's
+    /// `tokio-comp` or `smol-comp`).
+    pub async fn multiplexed(&self) -> redis::aio::MultiplexedConnection {
+        multiplexed(&self.client()).await
+    }
+
     /// The server's version, e.g. `7.0.15`, from `INFO server`.
     pub fn version(&self) -> String {
         let info: String = redis::cmd("INFO")
@@ -196,6 +202,15 @@ impl Server {
             .and_then(|m| m.parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// A new multiplexed async connection from `client`, for [`Server::multiplexed`] and
+/// [`Proxy::multiplexed`](crate::proxy::Proxy::multiplexed).
+pub(crate) async fn multiplexed(client: &redis::Client) -> redis::aio::MultiplexedConnection {
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("multiplexed connection to the test server")
 }
 
 impl Drop for Server {
