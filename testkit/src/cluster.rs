@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use redis::cluster::ClusterClientBuilder;
 
-use crate::{Server, Stats, reset_stats};
+use crate::{Server, Stats, counter, reset_stats};
 
 /// How long the cluster may take to form or to settle after a topology change.
 const SETTLE: Duration = Duration::from_secs(30);
@@ -140,20 +140,12 @@ impl Cluster {
     /// The integer at `key` (0 when missing), read through a new sync cluster connection,
     /// which follows `ASK` during a migration.
     pub fn get(&self, key: &str) -> i64 {
-        redis::cmd("GET")
-            .arg(key)
-            .query::<Option<i64>>(&mut self.connection())
-            .expect("GET")
-            .unwrap_or(0)
+        counter(&mut self.connection(), key)
     }
 
     /// The integer at `key` (0 when missing), read straight from the node on `port`.
     pub fn get_on(&self, port: u16, key: &str) -> i64 {
-        redis::cmd("GET")
-            .arg(key)
-            .query::<Option<i64>>(&mut self.node_connection(port))
-            .expect("GET")
-            .unwrap_or(0)
+        counter(&mut self.node_connection(port), key)
     }
 
     /// `SCRIPT EXISTS sha1` on the node on `port`.

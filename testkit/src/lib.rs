@@ -13,6 +13,7 @@
 //! |---|---|
 //! | `binary` | which server binary runs ([`server_binary`]) |
 //! | `server` | one server process and the connections to it ([`Server`], [`free_port`], [`out_of_memory`]) |
+//! | `data` | what a test checks on a server ([`counter`]) |
 //! | `stats` | what a server counted ([`Stats`], [`error_replies`], [`reset_stats`]) |
 //! | `functions` | the Redis Functions a server holds ([`function_list`]) |
 //! | `skip` | skipping a test a server cannot run, never silently ([`requires`]) |
@@ -22,6 +23,7 @@
 
 mod binary;
 pub mod cluster;
+mod data;
 mod examples;
 mod functions;
 pub mod proxy;
@@ -31,6 +33,7 @@ mod stats;
 
 pub use binary::server_binary;
 pub use cluster::Cluster;
+pub use data::counter;
 pub use examples::server_or_env;
 pub use functions::function_list;
 pub use server::{Server, free_port, out_of_memory};

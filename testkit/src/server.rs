@@ -50,6 +50,20 @@ impl Server {
         }
     }
 
+    /// Starts a server that answers other clients `BUSY` once a script has run for
+    /// `millis` ms: `--busy-reply-threshold` (Redis 7, Valkey), `--lua-time-limit` on
+    /// Redis 6.2 (a throwaway server tells which).
+    pub fn start_busy_after(millis: u32) -> Server {
+        let probe = Self::start();
+        let setting = if probe.major_version() >= 7 {
+            "--busy-reply-threshold"
+        } else {
+            "--lua-time-limit"
+        };
+        drop(probe);
+        Self::start_with(&[setting, &millis.to_string()])
+    }
+
     /// Starts `binary` with extra settings, retrying on another port if the chosen one was
     /// taken meanwhile.
     pub fn try_start(binary: &str, extra: &[&str]) -> io::Result<Server> {
