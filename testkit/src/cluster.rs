@@ -2,6 +2,22 @@
 //! --cluster-enabled yes` on free loopback ports, made with `redis-cli --cluster create
 //! --cluster-replicas 1`, ready once every node reports `cluster_state:ok` and the same
 //! slot map. Every node is killed when the [`Cluster`] is dropped.
+//!
+//! [`Cluster`]'s methods, by concern: starting, connecting, counting and settling here;
+//! who serves what in `topology`; replicas and failovers in `replication`; what the
+//! nodes hold in `contents`; announcing a proxy's port in `announce`. The `main` of a
+//! cluster test binary and hand-made slot migrations are in `runner`.
+
+mod announce;
+mod contents;
+mod replication;
+mod runner;
+mod topology;
+
+pub use announce::Announced;
+pub use contents::keys;
+pub use runner::{ClusterTest, migrate, run_tests, set_slot};
+pub use topology::Node;
 
 use std::io;
 use std::process::{Command, Stdio};
@@ -9,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use redis::cluster::ClusterClientBuilder;
 
-use crate::{Server, Stats, counter, reset_stats};
+use crate::{Server, Stats, reset_stats};
+use topology::{parse_nodes, slots_replicas};
 
 /// How long the cluster may take to form or to settle after a topology change.
 const SETTLE: Duration = Duration::from_secs(30);
@@ -17,23 +34,6 @@ const SETTLE: Duration = Duration::from_secs(30);
 /// A running 6-node cluster (3 primaries, 3 replicas).
 pub struct Cluster {
     nodes: Vec<Server>,
-}
-
-/// One node as `CLUSTER NODES` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    /// The node's cluster id.
-    pub id: String,
-    /// Its loopback port.
-    pub port: u16,
-    /// True for a primary, false for a replica.
-    pub primary: bool,
-    /// For a replica, the id of its primary.
-    pub primary_id: Option<String>,
-    /// Slot ranges it serves (primaries), inclusive.
-    pub slots: Vec<(u16, u16)>,
-    /// True when flagged `fail` or `fail?` or disconnected.
-    pub failed: bool,
 }
 
 impl Cluster {
@@ -115,6 +115,15 @@ impl Cluster {
             .expect("connect to cluster node")
     }
 
+    /// Ports of the nodes still running.
+    pub fn live_ports(&self) -> Vec<u16> {
+        self.nodes
+            .iter()
+            .filter(|n| n.is_running())
+            .map(Server::port)
+            .collect()
+    }
+
     /// A client builder for every node: add `.retries(0)`, timeouts, ... before `build()`.
     pub fn builder(&self) -> ClusterClientBuilder {
         ClusterClientBuilder::new(self.urls())
@@ -137,66 +146,6 @@ impl Cluster {
             .expect("connect to the cluster")
     }
 
-    /// The integer at `key` (0 when missing), read through a new sync cluster connection,
-    /// which follows `ASK` during a migration.
-    pub fn get(&self, key: &str) -> i64 {
-        counter(&mut self.connection(), key)
-    }
-
-    /// The integer at `key` (0 when missing), read straight from the node on `port`.
-    pub fn get_on(&self, port: u16, key: &str) -> i64 {
-        counter(&mut self.node_connection(port), key)
-    }
-
-    /// `SCRIPT EXISTS sha1` on the node on `port`.
-    pub fn script_exists(&self, port: u16, sha1: &str) -> bool {
-        let exists: Vec<bool> = redis::cmd("SCRIPT")
-            .arg("EXISTS")
-            .arg(sha1)
-            .query(&mut self.node_connection(port))
-            .expect("SCRIPT EXISTS");
-        exists[0]
-    }
-
-    /// True when a `SCRIPT LOAD` on a primary reaches its replicas: Redis before 7
-    /// propagates it, Redis 7 and Valkey do not (measured: after `WAIT 1`, `SCRIPT EXISTS`
-    /// on the replica says 0), so there a promoted replica starts with an empty script
-    /// cache.
-    pub fn loads_propagate(&self) -> bool {
-        self.any_server().major_version() < 7
-    }
-
-    /// True when the node on `port` holds the Redis Functions library `library`.
-    pub fn has_library(&self, port: u16, library: &str) -> bool {
-        let list: Vec<redis::Value> = redis::cmd("FUNCTION")
-            .arg("LIST")
-            .arg("LIBRARYNAME")
-            .arg(library)
-            .query(&mut self.node_connection(port))
-            .expect("FUNCTION LIST");
-        !list.is_empty()
-    }
-
-    /// `FUNCTION FLUSH` on every live primary (replicas follow by replication), waiting
-    /// for each one's replica.
-    pub fn flush_functions(&self) {
-        for node in self.primaries() {
-            redis::cmd("FUNCTION")
-                .arg("FLUSH")
-                .exec(&mut self.node_connection(node.port))
-                .expect("FUNCTION FLUSH");
-            self.wait_for_replica(node.port);
-        }
-    }
-
-    /// `CLUSTER FAILOVER` on the replica on `port`: a manual failover, no call lost.
-    pub fn failover(&self, port: u16) {
-        redis::cmd("CLUSTER")
-            .arg("FAILOVER")
-            .exec(&mut self.node_connection(port))
-            .expect("CLUSTER FAILOVER");
-    }
-
     /// The command counters of the node on `port`.
     pub fn stats(&self, port: u16) -> Stats {
         Stats::read(&mut self.node_connection(port))
@@ -206,188 +155,6 @@ impl Cluster {
     pub fn reset_stats(&self) {
         for port in self.live_ports() {
             reset_stats(&mut self.node_connection(port));
-        }
-    }
-
-    /// `WAIT 1 5000` on the node on `port`: until its replica has what it has, or 5 s.
-    pub fn wait_for_replica(&self, port: u16) {
-        let _: i64 = redis::cmd("WAIT")
-            .arg(1)
-            .arg(5000)
-            .query(&mut self.node_connection(port))
-            .expect("WAIT");
-    }
-
-    /// During a failover that promotes the replica on `replica` to primary of `slot`:
-    /// makes calls with `call` until the promotion is seen and a call succeeded after it,
-    /// and returns how many succeeded. Each failed call goes to `failed` with whether the
-    /// promotion was seen before it (to assert what may fail, rebuild the connection, and
-    /// wait a little). Panics after 60 s.
-    pub fn calls_until_promoted<C, E>(
-        &self,
-        slot: u16,
-        replica: u16,
-        con: &mut C,
-        mut call: impl FnMut(&mut C) -> Result<(), E>,
-        mut failed: impl FnMut(&mut C, E, bool),
-    ) -> i64 {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut ok = 0;
-        loop {
-            assert!(Instant::now() < deadline, "calls did not recover");
-            let promoted = self.try_primary_of(slot).is_some_and(|p| p.port == replica);
-            match call(con) {
-                Ok(()) => {
-                    ok += 1;
-                    if promoted {
-                        return ok;
-                    }
-                }
-                Err(err) => failed(con, err, promoted),
-            }
-        }
-    }
-
-    /// `WAIT` on the primary of `slot` for every one of its live replicas (5 s at most),
-    /// asserting that they all have what it has.
-    pub fn wait_for_replicas_of(&self, slot: u16) {
-        let primary = self.primary_of(slot);
-        let replicas = self.replicas_of(&primary.id).len();
-        let acked: usize = redis::cmd("WAIT")
-            .arg(replicas)
-            .arg(5000)
-            .query(&mut self.node_connection(primary.port))
-            .expect("WAIT");
-        assert_eq!(acked, replicas, "replicas of primary {}", primary.port);
-    }
-
-    /// [`wait_for_replica`](Self::wait_for_replica) on every primary still running.
-    pub fn wait_for_replicas(&self) {
-        for node in self.primaries() {
-            self.wait_for_replica(node.port);
-        }
-    }
-
-    /// Ports of the nodes still running.
-    pub fn live_ports(&self) -> Vec<u16> {
-        self.nodes
-            .iter()
-            .filter(|n| n.is_running())
-            .map(Server::port)
-            .collect()
-    }
-
-    /// The topology as seen by the first live node.
-    pub fn nodes(&self) -> Vec<Node> {
-        let port = self.live_ports()[0];
-        let text: String = redis::cmd("CLUSTER")
-            .arg("NODES")
-            .query(&mut self.node_connection(port))
-            .expect("CLUSTER NODES");
-        parse_nodes(&text)
-    }
-
-    /// The live primaries.
-    pub fn primaries(&self) -> Vec<Node> {
-        self.nodes()
-            .into_iter()
-            .filter(|n| n.primary && !n.failed)
-            .collect()
-    }
-
-    /// A live primary other than those with the ids in `not`.
-    pub fn other_primary(&self, not: &[&str]) -> Node {
-        self.primaries()
-            .into_iter()
-            .find(|n| !not.contains(&n.id.as_str()))
-            .expect("another live primary")
-    }
-
-    /// The live primary serving `slot`.
-    pub fn primary_of(&self, slot: u16) -> Node {
-        self.try_primary_of(slot)
-            .expect("a live primary serves the slot")
-    }
-
-    /// The live primary serving `slot`, if one does (not during a failover).
-    pub fn try_primary_of(&self, slot: u16) -> Option<Node> {
-        self.nodes().into_iter().find(|n| {
-            n.primary && !n.failed && n.slots.iter().any(|&(a, b)| (a..=b).contains(&slot))
-        })
-    }
-
-    /// The live replicas of the primary with id `primary_id`.
-    pub fn replicas_of(&self, primary_id: &str) -> Vec<Node> {
-        self.nodes()
-            .into_iter()
-            .filter(|n| !n.failed && n.primary_id.as_deref() == Some(primary_id))
-            .collect()
-    }
-
-    /// Runs `SCRIPT FLUSH` on every live node.
-    pub fn flush_scripts(&self) {
-        for port in self.live_ports() {
-            redis::cmd("SCRIPT")
-                .arg("FLUSH")
-                .exec(&mut self.node_connection(port))
-                .expect("SCRIPT FLUSH");
-        }
-    }
-
-    /// Makes the node on `port` announce `announced` as its client port (`CONFIG SET
-    /// cluster-announce-port`), so that clients learning the topology from the cluster
-    /// connect there, for example to a [`Proxy`](crate::proxy::Proxy) in front of the
-    /// node, and waits until every other live node reports it (Redis 6.2 goes on showing
-    /// the node its own port, so learn the topology from another node). The guard
-    /// announces the node's own port again when dropped, and waits until every node
-    /// reports that.
-    pub fn announce_port(&self, port: u16, announced: u16) -> io::Result<Announced<'_>> {
-        let id = self
-            .nodes()
-            .into_iter()
-            .find(|n| n.port == port)
-            .map(|n| n.id)
-            .ok_or_else(|| io::Error::other(format!("no node on port {port}")))?;
-        self.set_announced_port(port, &id, announced)?;
-        Ok(Announced {
-            cluster: self,
-            port,
-            id,
-        })
-    }
-
-    fn set_announced_port(&self, port: u16, id: &str, announced: u16) -> io::Result<()> {
-        redis::cmd("CONFIG")
-            .arg("SET")
-            .arg("cluster-announce-port")
-            .arg(announced)
-            .exec(&mut self.node_connection(port))
-            .map_err(io::Error::other)?;
-        let expected = if announced == 0 { port } else { announced };
-        let deadline = Instant::now() + SETTLE;
-        loop {
-            // Redis 6.2 keeps reporting its own port to itself and announces the new one
-            // to the others only; Redis 7 and Valkey report it everywhere.
-            let others = self.live_ports().into_iter().filter(|&live| live != port);
-            let seen_everywhere = others.into_iter().all(|live| {
-                redis::cmd("CLUSTER")
-                    .arg("NODES")
-                    .query::<String>(&mut self.node_connection(live))
-                    .is_ok_and(|text| {
-                        parse_nodes(&text)
-                            .iter()
-                            .any(|n| n.id == id && n.port == expected)
-                    })
-            });
-            if seen_everywhere {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(io::Error::other(format!(
-                    "node {port} not seen at port {expected} by every node within {SETTLE:?}"
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -477,149 +244,5 @@ impl Cluster {
             return Err("nodes disagree on the topology".to_owned());
         }
         Ok(())
-    }
-}
-
-/// A node announcing another port; see [`Cluster::announce_port`].
-pub struct Announced<'c> {
-    cluster: &'c Cluster,
-    port: u16,
-    id: String,
-}
-
-impl Drop for Announced<'_> {
-    fn drop(&mut self) {
-        if let Err(err) = self.cluster.set_announced_port(self.port, &self.id, 0) {
-            eprintln!("evalsha-testkit: {err}");
-        }
-    }
-}
-
-/// Ports of the replicas `CLUSTER SLOTS` lists.
-fn slots_replicas(con: &mut redis::Connection) -> redis::RedisResult<Vec<u16>> {
-    let ranges: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER").arg("SLOTS").query(con)?;
-    let mut ports = Vec::new();
-    for range in ranges {
-        for node in range.into_iter().skip(3) {
-            if let redis::Value::Array(fields) = node
-                && let Some(redis::Value::Int(port)) = fields.get(1)
-            {
-                ports.push(*port as u16);
-            }
-        }
-    }
-    Ok(ports)
-}
-
-/// Parses `CLUSTER NODES` output.
-fn parse_nodes(text: &str) -> Vec<Node> {
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 8 {
-                return None;
-            }
-            let port = f[1]
-                .split(['@', ','])
-                .next()?
-                .rsplit(':')
-                .next()?
-                .parse()
-                .ok()?;
-            let flags = f[2];
-            let slots = f[8..]
-                .iter()
-                .filter(|s| !s.starts_with('['))
-                .filter_map(|s| match s.split_once('-') {
-                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-                    None => s.parse().ok().map(|a| (a, a)),
-                })
-                .collect();
-            Some(Node {
-                id: f[0].to_owned(),
-                port,
-                primary: flags.contains("master"),
-                primary_id: (f[3] != "-").then(|| f[3].to_owned()),
-                slots,
-                failed: flags.contains("fail") || f[7] == "disconnected",
-            })
-        })
-        .collect()
-}
-
-/// `prefix:0` .. `prefix:{n-1}`: 64 of them land in every primary's slot ranges.
-pub fn keys(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}:{i}")).collect()
-}
-
-/// A named test of a cluster test binary (see [`run_tests`]).
-pub type ClusterTest = (&'static str, fn(&mut Cluster));
-
-/// `CLUSTER SETSLOT slot args..` on the node behind `con` (`IMPORTING id`, `MIGRATING id`,
-/// `NODE id`, `STABLE`), for tests that migrate a slot by hand.
-pub fn set_slot(con: &mut redis::Connection, slot: u16, args: &[&str]) {
-    redis::cmd("CLUSTER")
-        .arg("SETSLOT")
-        .arg(slot)
-        .arg(args)
-        .exec(con)
-        .expect("CLUSTER SETSLOT");
-}
-
-/// `MIGRATE` of `keys` from the node behind `from` to the loopback node on port `to`.
-pub fn migrate(from: &mut redis::Connection, to: u16, keys: &[&str]) {
-    redis::cmd("MIGRATE")
-        .arg("127.0.0.1")
-        .arg(to)
-        .arg("")
-        .arg(0)
-        .arg(5000)
-        .arg("KEYS")
-        .arg(keys)
-        .exec(from)
-        .expect("MIGRATE");
-}
-
-/// The `main` of a cluster test binary (`harness = false`): starts one cluster, runs the
-/// tests whose names contain the first command-line argument (all without one) in order,
-/// each after the previous one left the cluster settled, and drops the cluster, killing
-/// its nodes, before exiting non-zero if any test failed. One cluster per binary: forming
-/// one takes seconds, and the topology tests must not run concurrently with others.
-pub fn run_tests(tests: &[ClusterTest]) {
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let chosen: Vec<_> = tests
-        .iter()
-        .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
-        .collect();
-    if std::env::args().any(|a| a == "--list") {
-        for (name, _) in &chosen {
-            println!("{name}: test");
-        }
-        return;
-    }
-    println!("\nrunning {} tests on one 6-node cluster", chosen.len());
-    let mut cluster = Cluster::start();
-    let mut failed = Vec::new();
-    for (name, test) in chosen {
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&mut cluster)));
-        match outcome {
-            Ok(()) => println!("test {name} ... ok"),
-            Err(_) => {
-                println!("test {name} ... FAILED");
-                failed.push(*name);
-            }
-        }
-        if let Err(err) = cluster.wait_settled() {
-            println!("cluster did not recover after {name}: {err}");
-            failed.push("(cluster recovery)");
-            break;
-        }
-    }
-    drop(cluster);
-    if failed.is_empty() {
-        println!("\ntest result: ok");
-    } else {
-        println!("\ntest result: FAILED: {failed:?}");
-        std::process::exit(1);
     }
 }
