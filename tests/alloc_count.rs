@@ -131,9 +131,7 @@ fn warm_run_async_allocates_no_more_than_hand_written_evalsha() {
         .enable_all()
         .build()
         .unwrap();
-    let con = rt
-        .block_on(server.client().get_multiplexed_async_connection())
-        .unwrap();
+    let con = rt.block_on(server.multiplexed());
     let _: String = redis::cmd("SCRIPT")
         .arg("LOAD")
         .arg(IncrBy::SOURCE)

@@ -7,11 +7,10 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
-use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
+use evalsha_testkit::cluster::{Cluster, ClusterTest, keys, migrate, run_tests, set_slot};
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
-use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
-use redis::cluster_read_routing::RandomReplicaStrategy;
-use std::time::{Duration, Instant};
+use redis::cluster::ClusterConnection;
+use std::time::Duration;
 
 evalsha::include_library!("tests/libraries/queue.lua");
 
@@ -45,52 +44,17 @@ fn main() {
     run_tests(TESTS);
 }
 
-fn connect(cluster: &Cluster) -> ClusterConnection {
-    ClusterClient::new(cluster.urls())
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-/// `FUNCTION FLUSH` on every primary (replicas follow by replication), then waits for
-/// the replicas.
-fn flush_functions(cluster: &Cluster) {
-    for node in cluster
-        .nodes()
-        .into_iter()
-        .filter(|n| n.primary && !n.failed)
-    {
-        let mut con = cluster.node_connection(node.port);
-        redis::cmd("FUNCTION").arg("FLUSH").exec(&mut con).unwrap();
-        cluster.wait_for_replica(node.port);
-    }
-}
-
-fn has_library(cluster: &Cluster, port: u16) -> bool {
-    let list: Vec<redis::Value> = redis::cmd("FUNCTION")
-        .arg("LIST")
-        .arg("LIBRARYNAME")
-        .arg(Evq::LIBRARY)
-        .query(&mut cluster.node_connection(port))
-        .unwrap();
-    !list.is_empty()
-}
-
-fn keys(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}:{i}")).collect()
-}
-
 fn functions_load_on_the_node_that_runs_the_call(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
         let err = Evq
-            .push(&mut connect(cluster), "{q}:a", "{q}:runs", "job")
+            .push(&mut cluster.connection(), "{q}:a", "{q}:runs", "job")
             .unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::FunctionsUnsupported, "{err}");
         return;
     }
-    flush_functions(cluster);
+    cluster.flush_functions();
     cluster.reset_stats();
-    let mut con = connect(cluster);
+    let mut con = cluster.connection();
     // 64 queues spread over every primary, each with its counter in the same slot.
     for q in keys("q", 64) {
         let len = Evq
@@ -114,7 +78,11 @@ fn functions_load_on_the_node_that_runs_the_call(cluster: &mut Cluster) {
     // Replicas got the library by replication.
     cluster.wait_for_replicas();
     for node in cluster.nodes() {
-        assert!(has_library(cluster, node.port), "node {}", node.port);
+        assert!(
+            cluster.has_library(node.port, Evq::LIBRARY),
+            "node {}",
+            node.port
+        );
     }
 }
 
@@ -122,7 +90,7 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "FCALL_RO on cluster replicas") {
         return;
     }
-    let mut con = connect(cluster);
+    let mut con = cluster.connection();
     let queues = keys("ro", 32);
     for q in &queues {
         Evq.push(&mut con, format!("{{{q}}}"), format!("{{{q}}}:runs"), "job")
@@ -130,8 +98,8 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
     }
     cluster.wait_for_replicas();
     cluster.reset_stats();
-    let mut ro = ClusterClientBuilder::new(cluster.urls())
-        .read_routing_strategy(RandomReplicaStrategy)
+    let mut ro = cluster
+        .replica_reads()
         .build()
         .unwrap()
         .get_connection()
@@ -160,24 +128,18 @@ fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
         return;
     }
-    let builder = || {
-        ClusterClientBuilder::new(cluster.urls())
-            .read_routing_strategy(RandomReplicaStrategy)
-            .retries(0)
-            .build()
-            .unwrap()
-    };
+    let builder = || cluster.replica_reads().retries(0).build().unwrap();
     let slot = evalsha::hash_slot(b"cold");
     let primary = cluster.primary_of(slot);
     let replicas = cluster.replicas_of(&primary.id);
 
-    flush_functions(cluster);
+    cluster.flush_functions();
     cluster.reset_stats();
     let mut ro = builder().get_connection().unwrap();
     let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
     assert_eq!(none, None);
     expect_cold_load_on_primary(cluster, slot, "sync");
-    wait_for_replicas(cluster, slot);
+    cluster.wait_for_replicas_of(slot);
     cluster.reset_stats();
     for _ in 0..4 {
         let none: Option<String> = Evq.peek_at(&mut ro, "{cold}", 0).unwrap();
@@ -193,7 +155,7 @@ fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
 
     #[cfg(feature = "cluster-async")]
     {
-        flush_functions(cluster);
+        cluster.flush_functions();
         cluster.reset_stats();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -239,31 +201,23 @@ fn expect_cold_load_on_primary(cluster: &Cluster, slot: u16, what: &str) {
     }
 }
 
-/// Waits until every replica of `slot`'s primary has what the primary has.
-fn wait_for_replicas(cluster: &Cluster, slot: u16) {
-    let primary = cluster.primary_of(slot);
-    let replicas = cluster.replicas_of(&primary.id).len();
-    let acked: usize = redis::cmd("WAIT")
-        .arg(replicas)
-        .arg(5000)
-        .query(&mut cluster.node_connection(primary.port))
-        .unwrap();
-    assert_eq!(acked, replicas);
-}
-
 /// `functions::load` on a cluster connection loads on every primary (and so, by
 /// replication, every replica), and loading again is fine.
 fn functions_load_reaches_every_node(cluster: &mut Cluster) {
     if !requires(cluster.any_server(), 7, "Redis Functions on a cluster") {
         return;
     }
-    flush_functions(cluster);
-    evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
+    cluster.flush_functions();
+    evalsha::functions::load(&mut cluster.connection(), &[Evq::library()]).unwrap();
     // Loading again is fine: every primary answers `already exists`.
-    evalsha::functions::load(&mut connect(cluster), &[Evq::library()]).unwrap();
+    evalsha::functions::load(&mut cluster.connection(), &[Evq::library()]).unwrap();
     cluster.wait_for_replicas();
     for node in cluster.nodes() {
-        assert!(has_library(cluster, node.port), "node {}", node.port);
+        assert!(
+            cluster.has_library(node.port, Evq::LIBRARY),
+            "node {}",
+            node.port
+        );
     }
 }
 
@@ -279,13 +233,10 @@ fn retries_0_functions_follow_ask_and_moved_and_load_on_the_target(cluster: &mut
     let (queue, runs) = ("{mig}", "{mig}:runs");
     let slot = evalsha::hash_slot(b"mig");
     let src = cluster.primary_of(slot);
-    let primaries: Vec<_> = cluster
-        .nodes()
-        .into_iter()
-        .filter(|n| n.primary && !n.failed)
-        .collect();
+    let primaries = cluster.primaries();
     let dst = primaries.iter().find(|n| n.id != src.id).unwrap().clone();
-    let mut con = ClusterClientBuilder::new(cluster.urls())
+    let mut con = cluster
+        .builder()
         .retries(0)
         .build()
         .unwrap()
@@ -351,7 +302,7 @@ fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {
     let slot = evalsha::hash_slot(b"fo");
     let old = cluster.primary_of(slot);
     let replica = cluster.replicas_of(&old.id).remove(0);
-    let mut con = connect(cluster);
+    let mut con = cluster.connection();
     let mut ok = 0;
     for _ in 0..10 {
         Evq.push(&mut con, queue, runs, "job").unwrap();
@@ -359,41 +310,29 @@ fn promoted_replica_already_has_the_library(cluster: &mut Cluster) {
     }
     cluster.wait_for_replica(old.port);
     assert!(
-        has_library(cluster, replica.port),
+        cluster.has_library(replica.port, Evq::LIBRARY),
         "the replica has the library before the failover"
     );
     reset_stats(&mut cluster.node_connection(replica.port));
-    redis::cmd("CLUSTER")
-        .arg("FAILOVER")
-        .exec(&mut cluster.node_connection(replica.port))
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "calls did not recover");
-        let promoted = cluster
-            .try_primary_of(slot)
-            .is_some_and(|p| p.port == replica.port);
-        match Evq.push(&mut con, queue, runs, "job") {
-            Ok(_) => {
-                ok += 1;
-                if promoted {
-                    break;
-                }
+    cluster.failover(replica.port);
+    ok += cluster.calls_until_promoted(
+        slot,
+        replica.port,
+        &mut con,
+        |con| Evq.push(con, queue, runs, "job").map(drop),
+        |con, err, promoted| {
+            assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
+            if promoted && err.is_io_error() {
+                *con = cluster.connection();
             }
-            Err(err) => {
-                assert_eq!(err.kind(), &ErrorKind::Redis, "{err}");
-                if promoted && err.is_io_error() {
-                    con = connect(cluster);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
+            std::thread::sleep(Duration::from_millis(50));
+        },
+    );
     for _ in 0..10 {
         Evq.push(&mut con, queue, runs, "job").unwrap();
         ok += 1;
     }
-    let mut check = connect(cluster);
+    let mut check = cluster.connection();
     let counted: i64 = redis::cmd("GET").arg(runs).query(&mut check).unwrap();
     assert_eq!(counted, ok, "every successful call ran once");
     let s = cluster.stats(replica.port);

@@ -4,8 +4,6 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
-use evalsha_testkit::{Stats, reset_stats};
-use redis::cluster::ClusterClient;
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/echo.lua");
@@ -50,9 +48,7 @@ fn cold(cluster: &Cluster) {
             .iter()
             .all(|(_, _, exists)| exists == &[false, false])
     );
-    for port in cluster.live_ports() {
-        reset_stats(&mut cluster.node_connection(port));
-    }
+    cluster.reset_stats();
 }
 
 /// Every node has both scripts, each loaded there once by the preload.
@@ -60,14 +56,11 @@ fn assert_everywhere(cluster: &Cluster) {
     let loads: Vec<(u16, u64)> = cluster
         .live_ports()
         .into_iter()
-        .map(|port| {
-            let stats = Stats::read(&mut cluster.node_connection(port));
-            (port, stats.calls("script|load"))
-        })
+        .map(|port| (port, cluster.stats(port).calls("script|load")))
         .collect();
     // Redis 6.2 also replicates each SCRIPT LOAD to the replicas (which then count up to
     // 4); Redis 7 and Valkey do not, so there every node counts exactly its own 2.
-    if cluster.any_server().major_version() >= 7 {
+    if !cluster.loads_propagate() {
         assert!(
             loads.iter().all(|(_, n)| *n == 2),
             "SCRIPT LOADs: {loads:?}"
@@ -86,11 +79,7 @@ fn assert_everywhere(cluster: &Cluster) {
 
 fn sync_preload_reaches_every_node(cluster: &mut Cluster) {
     cold(cluster);
-    let mut con = ClusterClient::new(cluster.urls())
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    evalsha::preload(&mut con, &scripts()).unwrap();
+    evalsha::preload(&mut cluster.connection(), &scripts()).unwrap();
     assert_everywhere(cluster);
 }
 
@@ -101,7 +90,9 @@ fn async_preload_reaches_every_node(cluster: &mut Cluster) {
         .build()
         .unwrap()
         .block_on(async {
-            let mut con = ClusterClient::new(cluster.urls())
+            let mut con = cluster
+                .builder()
+                .build()
                 .unwrap()
                 .get_async_connection()
                 .await

@@ -144,11 +144,7 @@ fn an_include_inside_the_header_is_an_include() {
 #[tokio::test]
 async fn a_lua_error_in_a_fragment_names_the_fragment_async() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     redis::cmd("RPUSH")
         .arg("q")
         .arg("poison")

@@ -6,7 +6,7 @@
 //! load state no other test shares.
 
 use evalsha::ErrorKind;
-use evalsha_testkit::{Server, Stats, function_list, requires, reset_stats};
+use evalsha_testkit::{Server, Stats, counter, function_list, requires, reset_stats};
 use redis::ConnectionLike;
 
 evalsha::include_library!("tests/libraries/queue.lua");
@@ -33,14 +33,6 @@ evalsha::include_library!(
 fn server(what: &str) -> Option<Server> {
     let server = Server::start();
     requires(&server, 7, what).then_some(server)
-}
-
-fn runs(con: &mut dyn ConnectionLike, key: &str) -> i64 {
-    redis::cmd("GET")
-        .arg(key)
-        .query::<Option<i64>>(con)
-        .unwrap()
-        .unwrap_or(0)
 }
 
 fn library_names(con: &mut dyn ConnectionLike) -> Vec<String> {
@@ -85,7 +77,11 @@ fn cold_then_warm_sync() {
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("fcall"), 2);
     assert_eq!(stats.calls("function|load"), 1);
-    assert_eq!(runs(&mut con, "runs"), 1, "the function ran exactly once");
+    assert_eq!(
+        counter(&mut con, "runs"),
+        1,
+        "the function ran exactly once"
+    );
     assert_eq!(library_names(&mut con), vec![ColdQueue::LIBRARY.to_owned()]);
 
     // Warm: one FCALL, nothing else.
@@ -95,7 +91,7 @@ fn cold_then_warm_sync() {
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("fcall"), 1);
     assert_eq!(stats.calls("function|load"), 0);
-    assert_eq!(runs(&mut con, "runs"), 2);
+    assert_eq!(counter(&mut con, "runs"), 2);
 
     // `no-writes` goes out as FCALL_RO; its parameters were inferred from `KEYS, ARGV`.
     reset_stats(&mut con);
@@ -133,7 +129,7 @@ fn lua_errors_run_once_and_name_the_file_line() {
         "{text}"
     );
     assert!(text.contains("boom"), "{text}");
-    assert_eq!(runs(&mut con, "fails"), 1);
+    assert_eq!(counter(&mut con, "fails"), 1);
     assert_eq!(Stats::read(&mut con).calls("fcall"), 1, "not retried");
 }
 
@@ -162,7 +158,7 @@ fn included_code_errors_name_the_included_file() {
         },
         "{err}"
     );
-    assert_eq!(runs(&mut con, "composed:runs"), 1);
+    assert_eq!(counter(&mut con, "composed:runs"), 1);
 }
 
 /// The function flags the macro accepts (`FLAGS` in `macros/src/library.rs`) are exactly
@@ -243,8 +239,8 @@ fn rolling_deploy_two_versions_side_by_side() {
         t.join().unwrap();
     }
     let mut con = server.connection();
-    assert_eq!(runs(&mut con, "runs:v1"), 100);
-    assert_eq!(runs(&mut con, "runs:v2"), 100);
+    assert_eq!(counter(&mut con, "runs:v1"), 100);
+    assert_eq!(counter(&mut con, "runs:v2"), 100);
     let mut both = vec![DeployV1::LIBRARY.to_owned(), DeployV2::LIBRARY.to_owned()];
     both.sort();
     assert_eq!(library_names(&mut con), both);
@@ -427,7 +423,7 @@ fn pipelines_and_transactions_run_each_call_once_in_order() {
             assert_eq!(stats.calls("fcall_ro"), 1, "{round}");
             assert_eq!(stats.calls("exec"), u64::from(atomic));
         }
-        assert_eq!(runs(&mut con, "runs"), 4, "each call ran once");
+        assert_eq!(counter(&mut con, "runs"), 4, "each call ran once");
     }
 }
 
@@ -436,8 +432,7 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
     let Some(server) = server("Redis Functions") else {
         return;
     };
-    let client = server.client();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut con = server.multiplexed().await;
     let mut sync = server.connection();
     reset_stats(&mut sync);
     let len: i64 = AsyncQueue
@@ -454,7 +449,7 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
         .await
         .unwrap();
     assert_eq!(Stats::read(&mut sync).calls("fcall"), 1);
-    assert_eq!(runs(&mut sync, "runs"), 2);
+    assert_eq!(counter(&mut sync, "runs"), 2);
 
     // A herd of 200 tasks on one multiplexed connection, cold: one FUNCTION LOAD.
     redis::cmd("FUNCTION").arg("FLUSH").exec(&mut sync).unwrap();
@@ -475,7 +470,7 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
     }
     let stats = Stats::read(&mut sync);
     assert_eq!(stats.calls("function|load"), 1);
-    assert_eq!(runs(&mut sync, "herd:runs"), 200, "each task ran once");
+    assert_eq!(counter(&mut sync, "herd:runs"), 200, "each task ran once");
 
     // An async pipeline after a flush: the load goes in front of the first call.
     redis::cmd("FUNCTION").arg("FLUSH").exec(&mut sync).unwrap();
@@ -487,5 +482,5 @@ async fn cold_then_warm_async_and_a_herd_sends_one_load() {
         .await
         .unwrap();
     assert_eq!((a, b), (1, 2));
-    assert_eq!(runs(&mut sync, "aq:runs"), 2);
+    assert_eq!(counter(&mut sync, "aq:runs"), 2);
 }

@@ -11,20 +11,12 @@
 use std::time::Duration;
 
 use evalsha_testkit::proxy::Proxy;
-use evalsha_testkit::{Server, Stats};
+use evalsha_testkit::{Server, Stats, counter};
 
 evalsha::include_script!(AcrossServers = "tests/scripts/incr_by.lua");
 evalsha::include_script!(SyncInside = "tests/scripts/incr_by.lua");
 
 const LIMIT: Duration = Duration::from_secs(8);
-
-fn get(server: &Server, key: &str) -> i64 {
-    redis::cmd("GET")
-        .arg(key)
-        .query::<Option<i64>>(&mut server.connection())
-        .unwrap()
-        .unwrap_or(0)
-}
 
 /// Starts a cold call of `run` on server A whose load never returns, and waits until
 /// that load is on the wire.
@@ -66,7 +58,7 @@ async fn a_cold_call_on_b_does_not_wait_for_a_load_on_a_that_never_returns() {
 
     // Eight cold calls on B at once: they wait for A's load at most the bound, then one of
     // them takes the load over and the others wait for that one: one load on B.
-    let on_b = b.client().get_multiplexed_async_connection().await.unwrap();
+    let on_b = b.multiplexed().await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let mut con = on_b.clone();
@@ -80,7 +72,7 @@ async fn a_cold_call_on_b_does_not_wait_for_a_load_on_a_that_never_returns() {
             .unwrap()
             .unwrap();
     }
-    assert_eq!(get(&b, "n"), 8);
+    assert_eq!(counter(&mut b.connection(), "n"), 8);
     assert_eq!(
         Stats::read(&mut b.connection()).calls("script|load"),
         1,
@@ -95,14 +87,18 @@ async fn a_cold_call_on_b_does_not_wait_for_a_load_on_a_that_never_returns() {
     held.abort();
     let _ = held.await;
     let c = Server::start();
-    let mut on_c = c.client().get_multiplexed_async_connection().await.unwrap();
+    let mut on_c = c.multiplexed().await;
     let n = tokio::time::timeout(LIMIT, AcrossServers.run_async(&mut on_c, "n", 5))
         .await
         .expect("a later cold call hung")
         .unwrap();
     assert_eq!(n, 5);
-    assert_eq!(get(&b, "n"), 9);
-    assert_eq!(get(&a, "n"), 1, "A's call ran once; its reply never came");
+    assert_eq!(counter(&mut b.connection(), "n"), 9);
+    assert_eq!(
+        counter(&mut a.connection(), "n"),
+        1,
+        "A's call ran once; its reply never came"
+    );
 }
 
 /// A sync `run` inside a single-threaded tokio runtime, while a task of that runtime holds
@@ -143,5 +139,5 @@ fn a_sync_run_inside_a_current_thread_runtime_does_not_wait_for_its_tasks_load()
         .expect("the sync run deadlocked behind the task's load");
     assert_eq!(first, Ok(1));
     assert_eq!(second, Ok(2));
-    assert_eq!(get(&b, "n"), 2);
+    assert_eq!(counter(&mut b.connection(), "n"), 2);
 }

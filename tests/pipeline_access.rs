@@ -3,20 +3,12 @@
 //! fault. Counters in the scripts prove what ran, on Redis 6.2, 7.0 and Valkey 8.1.
 
 use evalsha::{ErrorKind, PIPELINE, Pipeline, Ran};
-use evalsha_testkit::{Server, Stats, reset_stats};
+use evalsha_testkit::{Server, Stats, counter, reset_stats};
 use redis::{ConnectionLike, Value};
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/append.lua");
 evalsha::include_script!("tests/scripts/get_counter.lua");
-
-fn get(con: &mut dyn ConnectionLike, key: &str) -> i64 {
-    redis::cmd("GET")
-        .arg(key)
-        .query::<Option<i64>>(con)
-        .unwrap()
-        .unwrap_or(0)
-}
 
 fn user(server: &Server, name: &str, rules: &[&str]) -> redis::Client {
     let mut cmd = redis::cmd("ACL");
@@ -58,7 +50,7 @@ fn a_user_denied_script_runs_pipelines_warm_and_cold_atomic_and_not() {
                 .query(&mut con)
                 .unwrap_or_else(|e| panic!("atomic {atomic}, cold {cold}: {e}"));
             assert_eq!(got, (1, 1, 2, 3), "atomic {atomic}, cold {cold}");
-            assert_eq!(get(&mut admin, "n"), 3, "each call ran exactly once");
+            assert_eq!(counter(&mut admin, "n"), 3, "each call ran exactly once");
             let stats = Stats::read(&mut admin);
             assert_eq!(stats.calls("script|load"), 0);
             assert_eq!(stats.calls("eval") + stats.calls("evalsha"), 3);
@@ -111,7 +103,7 @@ fn under_oom_a_plain_pipeline_runs_its_reads_and_reports_each_write() {
         );
         assert_eq!(results[2].as_ref().unwrap(), &Value::Int(5));
     }
-    assert_eq!(get(&mut con, "n"), 5);
+    assert_eq!(counter(&mut con, "n"), 5);
 }
 
 #[test]
@@ -178,7 +170,7 @@ fn an_aborted_transaction_names_the_refused_call_and_its_script() {
     assert_eq!(err.script(), "tests/scripts/incr_by.lua", "{err}");
     assert_eq!(err.ran(), Ran::No);
     assert!(err.to_string().contains("NOPERM"), "{err}");
-    assert_eq!(get(&mut admin, "n"), 0, "nothing in the block ran");
+    assert_eq!(counter(&mut admin, "n"), 0, "nothing in the block ran");
 
     // The same calls in a plain pipeline: each result its own, nothing hidden.
     let results = pipeline(false).query_each(&mut con).unwrap();
@@ -187,7 +179,7 @@ fn an_aborted_transaction_names_the_refused_call_and_its_script() {
     let refused = results[2].as_ref().unwrap_err();
     assert_eq!(refused.ran(), Ran::No, "{refused}");
     assert!(refused.to_string().contains("NOPERM"), "{refused}");
-    assert_eq!(get(&mut admin, "n"), 1);
+    assert_eq!(counter(&mut admin, "n"), 1);
 
     // An ordinary command refused while queuing is named as the pipeline's.
     let err = Pipeline::new()
@@ -203,7 +195,7 @@ fn an_aborted_transaction_names_the_refused_call_and_its_script() {
         "{err}"
     );
     assert_eq!(err.script(), PIPELINE);
-    assert_eq!(get(&mut admin, "n"), 1);
+    assert_eq!(counter(&mut admin, "n"), 1);
 }
 
 /// A pipeline whose connection drops after the server ran it: the whole pipeline fails
@@ -221,22 +213,18 @@ fn a_pipeline_whose_connection_drops_after_it_ran_is_unknown() {
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
     let mut admin = server.connection();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while get(&mut admin, "n") < 3 && std::time::Instant::now() < deadline {
+    while counter(&mut admin, "n") < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    assert_eq!(get(&mut admin, "n"), 3, "each call ran once");
-    assert_eq!(get(&mut admin, "m"), 1);
+    assert_eq!(counter(&mut admin, "n"), 3, "each call ran once");
+    assert_eq!(counter(&mut admin, "m"), 1);
 }
 
 /// The same naming of the refused command on an async connection.
 #[tokio::test]
 async fn an_aborted_async_transaction_names_the_refused_command() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     let err = Pipeline::new()
         .atomic()
         .script(IncrBy.call("n", 1))
@@ -253,7 +241,7 @@ async fn an_aborted_async_transaction_names_the_refused_command() {
     assert_eq!(err.script(), PIPELINE);
     assert_eq!(err.ran(), Ran::No);
     assert_eq!(
-        get(&mut server.connection(), "n"),
+        counter(&mut server.connection(), "n"),
         0,
         "nothing in the block ran"
     );

@@ -95,11 +95,7 @@ where
 #[tokio::test]
 async fn on_a_multiplexed_connection() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     pipelines_and_transactions(&server, &mut con).await;
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use evalsha::{ErrorKind, Ran, Reload};
 use evalsha_testkit::proxy::{Proxy, Replies};
-use evalsha_testkit::{Server, Stats, out_of_memory, requires, reset_stats};
+use evalsha_testkit::{Server, Stats, counter, out_of_memory, requires, reset_stats};
 use redis::ConnectionLike;
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
@@ -18,14 +18,6 @@ evalsha::include_script!("tests/scripts/flagged_incr.lua");
 evalsha::include_script!("tests/scripts/incr_oom.lua");
 evalsha::include_script!("tests/scripts/impostor_reply.lua");
 evalsha::include_script!("tests/scripts/impostor_table.lua");
-
-fn get(con: &mut dyn ConnectionLike, key: &str) -> i64 {
-    redis::cmd("GET")
-        .arg(key)
-        .query::<Option<i64>>(con)
-        .unwrap()
-        .unwrap_or(0)
-}
 
 fn load(con: &mut dyn ConnectionLike, source: &str) {
     redis::cmd("SCRIPT")
@@ -50,7 +42,7 @@ fn a_lua_error_ran() {
         }
     );
     assert_eq!(err.ran(), Ran::Yes, "{err}");
-    assert_eq!(get(&mut con, "n"), 1);
+    assert_eq!(counter(&mut con, "n"), 1);
 }
 
 #[test]
@@ -91,7 +83,7 @@ fn noscript_under_reload_never_did_not_run() {
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NoScript, "{err}");
     assert_eq!(err.ran(), Ran::No);
-    assert_eq!(get(&mut con, "n"), 0);
+    assert_eq!(counter(&mut con, "n"), 0);
 }
 
 #[test]
@@ -113,7 +105,7 @@ fn a_load_refused_with_script_renamed_away_did_not_run_and_is_not_a_script_error
     assert_eq!(err.kind(), &ErrorKind::Load, "{err}");
     assert_eq!(err.ran(), Ran::No);
     assert!(err.to_string().contains("did not run"), "{err}");
-    assert_eq!(get(&mut con, "n"), 0);
+    assert_eq!(counter(&mut con, "n"), 0);
 }
 
 /// An ACL user that may run scripts but not `SCRIPT` (common on managed Redis).
@@ -133,7 +125,7 @@ fn a_load_refused_by_acl_did_not_run() {
     assert_eq!(err.kind(), &ErrorKind::Load, "{err}");
     assert_eq!(err.ran(), Ran::No);
     assert!(err.to_string().contains("NOPERM"), "{err}");
-    assert_eq!(get(&mut server.connection(), "n"), 0);
+    assert_eq!(counter(&mut server.connection(), "n"), 0);
 }
 
 #[test]
@@ -151,19 +143,12 @@ fn noperm_on_the_call_itself_did_not_run() {
         .unwrap_err();
     assert!(err.to_string().contains("NOPERM"), "{err}");
     assert_eq!(err.ran(), Ran::No, "{err}");
-    assert_eq!(get(&mut admin, "n"), 0);
+    assert_eq!(counter(&mut admin, "n"), 0);
 }
 
 #[test]
 fn busy_did_not_run() {
-    let probe = Server::start();
-    let setting = if probe.major_version() >= 7 {
-        "--busy-reply-threshold"
-    } else {
-        "--lua-time-limit"
-    };
-    drop(probe);
-    let server = Server::start_with(&[setting, "50"]);
+    let server = Server::start_busy_after(50);
     let mut spinner = server.connection();
     load(&mut spinner, Spin::SOURCE);
     load(&mut spinner, IncrBy::SOURCE);
@@ -176,7 +161,7 @@ fn busy_did_not_run() {
     redis::cmd("SCRIPT").arg("KILL").exec(&mut other).unwrap();
     let killed = spin.join().unwrap().unwrap_err();
     assert_eq!(killed.ran(), Ran::Yes, "a killed script ran: {killed}");
-    assert_eq!(get(&mut other, "n"), 0);
+    assert_eq!(counter(&mut other, "n"), 0);
 }
 
 #[test]
@@ -205,7 +190,7 @@ fn oom_refusing_a_flagged_script_did_not_run_and_oom_inside_a_script_ran() {
         .arg(&["SET", "maxmemory", "0"])
         .exec(&mut con)
         .unwrap();
-    assert_eq!(get(&mut con, "n"), 0);
+    assert_eq!(counter(&mut con, "n"), 0);
 }
 
 /// A warm call through a proxy whose connection is already set up.
@@ -226,7 +211,7 @@ fn a_timeout_after_the_server_ran_it_is_unknown() {
     let err = IncrBy.run(&mut con, "n", 1).unwrap_err();
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
     assert_eq!(err.kind(), &ErrorKind::Redis);
-    assert_eq!(get(&mut server.connection(), "n"), 1, "it ran, once");
+    assert_eq!(counter(&mut server.connection(), "n"), 1, "it ran, once");
 }
 
 #[test]
@@ -237,7 +222,7 @@ fn a_connection_dropped_after_the_server_ran_it_is_unknown() {
     let err = IncrBy.run(&mut con, "n", 1).unwrap_err();
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
     assert!(err.is_io_error(), "{err}");
-    assert_eq!(get(&mut server.connection(), "n"), 1, "it ran, once");
+    assert_eq!(counter(&mut server.connection(), "n"), 1, "it ran, once");
 }
 
 #[test]
@@ -249,7 +234,7 @@ fn client_kill_while_the_reply_is_awaited_is_unknown() {
     let mut admin = server.connection();
     // Wait until the call ran, then kill every other client (the proxy's upstream).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while get(&mut admin, "n") == 0 {
+    while counter(&mut admin, "n") == 0 {
         assert!(std::time::Instant::now() < deadline, "the call never ran");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -259,7 +244,7 @@ fn client_kill_while_the_reply_is_awaited_is_unknown() {
         .unwrap();
     let err = call.join().unwrap().unwrap_err();
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
-    assert_eq!(get(&mut admin, "n"), 1);
+    assert_eq!(counter(&mut admin, "n"), 1);
 }
 
 #[tokio::test]
@@ -277,7 +262,7 @@ async fn an_async_response_timeout_is_unknown() {
     proxy.set_replies(Replies::Hold);
     let err = IncrBy.run_async(&mut con, "n", 1).await.unwrap_err();
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
-    assert_eq!(get(&mut server.connection(), "n"), 1);
+    assert_eq!(counter(&mut server.connection(), "n"), 1);
 }
 
 #[test]
@@ -322,7 +307,7 @@ fn a_scripts_own_noscript_reply_is_not_retried() {
     let a = ImpostorReply.run::<(), _>(&mut con, "a").unwrap_err();
     let b = ImpostorTable.run::<(), _>(&mut con, "b").unwrap_err();
     for (err, key) in [(a, "a"), (b, "b")] {
-        assert_eq!(get(&mut con, key), 1, "ran once: {err}");
+        assert_eq!(counter(&mut con, key), 1, "ran once: {err}");
         assert_eq!(err.ran(), Ran::Yes, "{err}");
         assert!(matches!(err.kind(), ErrorKind::Script { .. }), "{err}");
         assert!(err.to_string().contains("mine"), "{err}");
@@ -342,13 +327,9 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     let mut con = server.connection();
     let err = ImpostorCold.run::<(), _>(&mut con, "cold").unwrap_err();
     assert_eq!(err.ran(), Ran::Yes, "{err}");
-    assert_eq!(get(&mut con, "cold"), 1);
+    assert_eq!(counter(&mut con, "cold"), 1);
 
-    let shared = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let shared = server.multiplexed().await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let mut con = shared.clone();
@@ -359,7 +340,7 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
         let err = task.await.unwrap().unwrap_err();
         assert_eq!(err.ran(), Ran::Yes, "{err}");
     }
-    assert_eq!(get(&mut con, "c"), 8, "each of the 8 calls ran once");
+    assert_eq!(counter(&mut con, "c"), 8, "each of the 8 calls ran once");
 }
 
 /// `ConnectionManager` reconnects after a dropped connection but does not resend the call
@@ -375,7 +356,7 @@ async fn connection_manager_does_not_resend_after_a_drop() {
     proxy.set_replies(Replies::Drop);
     let err = IncrBy.run_async(&mut con, "n", 1).await.unwrap_err();
     assert_eq!(err.ran(), Ran::Unknown, "{err}");
-    assert_eq!(get(&mut server.connection(), "n"), 1, "it ran, once");
+    assert_eq!(counter(&mut server.connection(), "n"), 1, "it ran, once");
     proxy.set_replies(Replies::Forward);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let n = loop {
@@ -406,7 +387,7 @@ fn a_script_copying_the_servers_exact_noscript_runs_twice_never_more() {
     reset_stats(&mut con);
     let err = ImpostorExact.run::<(), _>(&mut con, "n").unwrap_err();
     assert_eq!(err.ran(), Ran::Yes, "{err}");
-    assert_eq!(get(&mut con, "n"), 2);
+    assert_eq!(counter(&mut con, "n"), 2);
     let stats = Stats::read(&mut con);
     assert_eq!(stats.calls("evalsha"), 2);
     assert_eq!(stats.calls("script|load"), 1);

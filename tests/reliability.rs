@@ -7,7 +7,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use evalsha::ErrorKind;
-use evalsha_testkit::{Server, Stats, requires, reset_stats};
+use evalsha_testkit::{Server, Stats, counter, requires, reset_stats};
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/wrong_type.lua");
@@ -23,14 +23,6 @@ evalsha::include_script!(StormIncr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(StormAsyncIncr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(RestartIncr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(BusyIncr = "tests/scripts/incr_by.lua");
-
-fn get(con: &mut redis::Connection, key: &str) -> i64 {
-    redis::cmd("GET")
-        .arg(key)
-        .query::<Option<i64>>(con)
-        .unwrap()
-        .unwrap_or(0)
-}
 
 /// Runs `SCRIPT FLUSH` about every millisecond until the returned flag is set; the handle
 /// returns how many flushes it sent.
@@ -82,7 +74,7 @@ fn script_flush_every_millisecond_loses_no_sync_call() {
     );
     assert!(ok >= 3_000, "only {ok} calls in the time bound");
     assert_eq!(
-        get(&mut con, "storm"),
+        counter(&mut con, "storm"),
         ok,
         "each successful call ran exactly once"
     );
@@ -94,11 +86,7 @@ fn script_flush_every_millisecond_loses_no_sync_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_flush_every_millisecond_loses_no_async_call() {
     let server = Server::start();
-    let con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let con = server.multiplexed().await;
     let (stop, storm) = flush_storm(&server);
     // Each task: at least 100 calls and 1.5 s of storm; at most 20 s.
     let start = Instant::now();
@@ -140,7 +128,7 @@ async fn script_flush_every_millisecond_loses_no_async_call() {
     );
     assert!(ok >= 5_000, "only {ok} calls in the time bound");
     assert!(flushes > 300, "the storm flushed only {flushes} times");
-    assert_eq!(get(&mut server.connection(), "storm"), ok);
+    assert_eq!(counter(&mut server.connection(), "storm"), ok);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +147,7 @@ async fn a_restart_fails_calls_during_the_outage_and_reloads_after_it() {
     for _ in 0..100 {
         RestartIncr.run_async(&mut con, "r", 1).await.unwrap();
     }
-    assert_eq!(get(&mut server.connection(), "r"), 100);
+    assert_eq!(counter(&mut server.connection(), "r"), 100);
 
     server.stop();
     let mut outage_errors = 0;
@@ -199,7 +187,11 @@ async fn a_restart_fails_calls_during_the_outage_and_reloads_after_it() {
     }
     assert_eq!(after, 100, "calls succeed again after the restart");
     let mut plain = server.connection();
-    assert_eq!(get(&mut plain, "r"), 100, "each success ran exactly once");
+    assert_eq!(
+        counter(&mut plain, "r"),
+        100,
+        "each success ran exactly once"
+    );
     assert!(
         Stats::read(&mut plain).calls("script|load") >= 1,
         "reloaded by itself"
@@ -239,7 +231,7 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
         .run::<(), _>(&mut con, "n", "boom")
         .unwrap_err();
     assert_eq!(err.line(), Some(5), "{err}");
-    assert_eq!(get(&mut con, "n"), 2, "each call ran exactly once");
+    assert_eq!(counter(&mut con, "n"), 2, "each call ran exactly once");
     assert_eq!(Stats::read(&mut con).calls("evalsha"), 1, "not retried");
 
     // redis.error_reply: the server gives no line.
@@ -257,7 +249,7 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
         err.to_string().contains("tests/scripts/error_reply.lua"),
         "{err}"
     );
-    assert_eq!(get(&mut con, "e"), 1, "ran once, not retried");
+    assert_eq!(counter(&mut con, "e"), 1, "ran once, not retried");
 }
 
 #[test]
@@ -278,15 +270,7 @@ fn line_numbers_count_the_shebang_line() {
 
 #[test]
 fn busy_server_gives_a_clear_error_and_nothing_is_retried() {
-    // `busy-reply-threshold` (Redis 7, Valkey) is `lua-time-limit` on Redis 6.2.
-    let probe = Server::start();
-    let setting = if probe.major_version() >= 7 {
-        "--busy-reply-threshold"
-    } else {
-        "--lua-time-limit"
-    };
-    drop(probe);
-    let server = Server::start_with(&[setting, "100"]);
+    let server = Server::start_busy_after(100);
     let mut spinner = server.connection();
     Spin::script();
     // Load both scripts first, so the calls below are single EVALSHAs.
@@ -331,7 +315,7 @@ fn busy_server_gives_a_clear_error_and_nothing_is_retried() {
     assert!(err.to_string().contains("tests/scripts/spin.lua"), "{err}");
     let mut con = server.connection();
     assert_eq!(
-        get(&mut con, "b"),
+        counter(&mut con, "b"),
         0,
         "the BUSY call did not run, not even later"
     );

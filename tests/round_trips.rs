@@ -89,11 +89,7 @@ fn a_16_kib_body_crosses_the_wire_once_after_a_flush_and_never_when_warm() {
 async fn async_cold_path_is_two_round_trips_and_warm_path_one() {
     let server = Server::start();
     let proxy = Proxy::start(server.port(), DELAY).unwrap();
-    let mut con = proxy
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = proxy.multiplexed().await;
     flush(&server);
     proxy.reset();
     assert_eq!(IncrBy.run_async(&mut con, "rta", 1).await.unwrap(), 1);

@@ -29,11 +29,7 @@ fn assert_send<T: Send>(t: T) -> T {
 #[tokio::test]
 async fn multiplexed_connection_cold_then_warm() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     flush_and_reset(&server);
     let n = assert_send(IncrBy.run_async(&mut con, "c", 5))
         .await
@@ -70,11 +66,7 @@ async fn connection_manager_cold_then_warm() {
 #[tokio::test]
 async fn script_errors_are_not_retried() {
     let server = Server::start();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     flush_and_reset(&server);
     let err = CountThenFail
         .run_async::<(), _>(&mut con, "n", "async boom")
@@ -104,11 +96,7 @@ async fn script_errors_are_not_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_herd_of_tasks_sends_one_script_load() {
     let server = Server::start();
-    let con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let con = server.multiplexed().await;
     for tasks in [10usize, 100, 1000] {
         flush_and_reset(&server);
         let _: () = redis::cmd("DEL")
@@ -145,11 +133,7 @@ async fn herds_on_two_servers_load_once_each() {
     let mut handles = Vec::new();
     for server in &servers {
         flush_and_reset(server);
-        let con = server
-            .client()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
+        let con = server.multiplexed().await;
         for _ in 0..200 {
             let mut con = con.clone();
             handles.push(tokio::spawn(async move {

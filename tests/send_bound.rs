@@ -66,14 +66,6 @@ async fn generic_calls<T: ConnectionLike + ?Sized>(con: &mut T, key: &str) -> i6
     IncrBy.run_async(con, key, 1).await.unwrap()
 }
 
-async fn multiplexed(server: &Server) -> MultiplexedConnection {
-    server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
-
 fn flush(server: &Server) {
     redis::cmd("SCRIPT")
         .arg("FLUSH")
@@ -85,7 +77,7 @@ fn flush(server: &Server) {
 async fn a_connection_that_is_not_send_runs_scripts() {
     let server = Server::start();
     let mut con = NotSend {
-        inner: multiplexed(&server).await,
+        inner: server.multiplexed().await,
         _rc: Rc::new(()),
     };
     assert_eq!(generic_calls(&mut con, "not-send").await, 5);
@@ -97,7 +89,7 @@ async fn a_connection_that_is_not_send_runs_scripts() {
 #[tokio::test]
 async fn a_dyn_connection_runs_scripts() {
     let server = Server::start();
-    let mut inner = multiplexed(&server).await;
+    let mut inner = server.multiplexed().await;
     let con: &mut dyn ConnectionLike = &mut inner;
     flush(&server);
     assert_eq!(IncrBy.run_async(con, "dyn", 2).await.unwrap(), 2);
@@ -113,7 +105,7 @@ fn assert_send<F: std::future::Future + Send>(future: F) -> F {
 async fn futures_are_send_for_send_connections_and_spawn_on_a_multi_thread_runtime() {
     let server = Server::start();
     flush(&server);
-    let mut multiplexed = multiplexed(&server).await;
+    let mut multiplexed = server.multiplexed().await;
     let mut manager = ConnectionManager::new(server.client()).await.unwrap();
     let a = tokio::spawn(async move {
         assert_send(IncrBy.run_async(&mut multiplexed, "spawned", 1)).await?;

@@ -102,11 +102,7 @@ async fn run_async_gets_the_same_span_and_event() {
         .arg("FLUSH")
         .exec(&mut server.connection())
         .unwrap();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut con = server.multiplexed().await;
     let recorder = Recorder::default();
     let guard = tracing::subscriber::set_default(recorder.clone());
     assert_eq!(TracedAsync.run_async(&mut con, "t", 3).await.unwrap(), 3); // cold

@@ -114,6 +114,11 @@ impl Proxy {
         redis::Client::open(self.url()).expect("valid url")
     }
 
+    /// A new multiplexed async connection through the proxy.
+    pub async fn multiplexed(&self) -> redis::aio::MultiplexedConnection {
+        crate::server::multiplexed(&self.client()).await
+    }
+
     /// Round trips since the last [`reset`](Self::reset), over all connections.
     pub fn round_trips(&self) -> u64 {
         self.counters.round_trips.load(Ordering::Acquire)

@@ -7,20 +7,11 @@ use std::time::Duration;
 
 use evalsha_testkit::{Server, Stats, reset_stats};
 use jobqueue::{Message, Queue};
-use redis::aio::MultiplexedConnection;
-
-async fn connect(server: &Server) -> MultiplexedConnection {
-    server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn send_receive_delete() {
     let server = Server::start();
-    let mut con = connect(&server).await;
+    let mut con = server.multiplexed().await;
     let jobs = Queue::new("basic");
     let first = jobs.send(&mut con, b"one", 0).await.unwrap();
     let second = jobs.send(&mut con, b"two", 0).await.unwrap();
@@ -45,7 +36,7 @@ async fn send_receive_delete() {
 #[tokio::test]
 async fn a_message_not_deleted_comes_back_after_its_visibility_timeout() {
     let server = Server::start();
-    let mut con = connect(&server).await;
+    let mut con = server.multiplexed().await;
     let jobs = Queue::new("timeout");
     let id = jobs.send(&mut con, b"job", 0).await.unwrap();
     assert_eq!(jobs.receive(&mut con, 200).await.unwrap().unwrap().id, id);
@@ -58,7 +49,7 @@ async fn a_message_not_deleted_comes_back_after_its_visibility_timeout() {
 #[tokio::test]
 async fn delayed_messages_and_changed_visibility() {
     let server = Server::start();
-    let mut con = connect(&server).await;
+    let mut con = server.multiplexed().await;
     let jobs = Queue::new("delay");
     let id = jobs.send(&mut con, b"later", 200).await.unwrap();
     assert_eq!(
@@ -85,7 +76,7 @@ async fn delayed_messages_and_changed_visibility() {
 #[tokio::test]
 async fn every_operation_works_across_a_script_flush() {
     let server = Server::start();
-    let mut con = connect(&server).await;
+    let mut con = server.multiplexed().await;
     let mut admin = server.connection();
     let jobs = Queue::new("flush");
     for i in 0..20u8 {
