@@ -17,6 +17,7 @@ mod library;
 mod library_codegen;
 mod lua;
 mod names;
+mod targets;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.
