@@ -50,31 +50,6 @@ fn env_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("macros/src/env")
 }
 
-/// `redis-7.0`, `redis-6.2`, `valkey-9.1`: the server kind and its major.minor version, the
-/// name of its file (and the name a crate targets it by, `[package.metadata.evalsha]`).
-fn label(server: &Server) -> String {
-    let info: String = redis::cmd("INFO")
-        .arg("server")
-        .query(&mut server.connection())
-        .expect("INFO server");
-    // Valkey reports both `redis_version:` (the Redis version it is compatible with) and
-    // its own `valkey_version:`.
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-    };
-    let (kind, version) = match field("valkey_version:") {
-        Some(version) => ("valkey", version),
-        None => (
-            "redis",
-            field("redis_version:").expect("redis_version in INFO"),
-        ),
-    };
-    let minor: Vec<&str> = version.split('.').take(2).collect();
-    format!("{kind}-{}", minor.join("."))
-}
-
 fn text(value: &redis::Value) -> String {
     match value {
         redis::Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
@@ -172,7 +147,7 @@ fn checked_in(label: &str) -> Option<String> {
 #[test]
 fn checked_in_environment_matches_this_server() {
     let server = Server::start();
-    let label = label(&server);
+    let label = server.label();
     let expected = checked_in(&label).unwrap_or_else(|| {
         panic!(
             "no macros/src/env/{label}.txt: this server is not one the checks were generated \
@@ -242,7 +217,7 @@ fn regenerate() {
     for binary in &matrix_binaries() {
         let server = Server::try_start(binary, &[])
             .unwrap_or_else(|err| panic!("start {binary}: {err} (run .ci/install-servers)"));
-        let label = label(&server);
+        let label = server.label();
         let path = env_dir().join(format!("{label}.txt"));
         std::fs::write(&path, format!("{FILE_HEADER}{}", describe(&server))).unwrap();
         println!("wrote {}", path.display());
