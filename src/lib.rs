@@ -17,6 +17,11 @@
 /// "path"` lines in the script are replaced by the files they name (relative to the
 /// including file). See the crate documentation for the annotation format, composition
 /// and the generated items.
+///
+/// The script is checked for the servers the including crate targets in its own
+/// `Cargo.toml` (`[package.metadata.evalsha] servers = ["redis-8.0", "valkey-9.1"]`: every
+/// target must have what the script uses), else for every server evalsha ships an
+/// environment of; see "Target servers" in the crate documentation.
 #[macro_export]
 macro_rules! include_script {
     ($($input:tt)*) => {
@@ -33,7 +38,8 @@ macro_rules! include_script {
 /// evalsha::include_library!("redis/queue.lua", versioned = false); // plain loaded names
 /// ```
 ///
-/// See the crate documentation ("Redis Functions") for the generated items.
+/// See the crate documentation ("Redis Functions") for the generated items. The library
+/// is checked for the crate's target servers as scripts are ("Target servers").
 #[macro_export]
 macro_rules! include_library {
     ($($input:tt)*) => {

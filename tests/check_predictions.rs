@@ -70,25 +70,126 @@ fn undefined_global_reading_fails() {
     eval(&mut con, script!("undefined_global_lookalike"), &["k"], &[]).unwrap();
 }
 
-/// Whether the checked-in environment of this server holds `line` (tests/environment.rs
-/// keeps that file equal to what the server says).
+/// The checked-in environment of this server (tests/environment.rs keeps that file equal
+/// to what the server says).
+fn environment(server: &Server) -> String {
+    let path = format!(
+        "{}/macros/src/env/{}.txt",
+        env!("CARGO_MANIFEST_DIR"),
+        server.label()
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Whether this server's environment holds `line`.
 fn evalsha_macros_env_has(server: &Server, line: &str) -> bool {
-    let info: String = redis::cmd("INFO")
-        .arg("server")
-        .query(&mut server.connection())
-        .unwrap();
-    let file = if info.contains("valkey_version:") {
-        "valkey-8.1"
-    } else if server.major_version() >= 7 {
-        "redis-7.0"
-    } else {
-        "redis-6.2"
-    };
-    let path = format!("{}/macros/src/env/{file}.txt", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(path)
-        .unwrap()
+    environment(server).lines().any(|l| l == line)
+}
+
+/// The arity of `command` in this server's environment, if it has the command.
+fn env_arity(server: &Server, command: &str) -> Option<i64> {
+    let prefix = format!("command {command} ");
+    environment(server)
         .lines()
-        .any(|l| l == line)
+        .find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok())
+}
+
+/// What target servers make the checks accept or refuse differs by server: the scripts of
+/// the target-server fixture crates (`tests/targets/scripts/`) and the calls the checks
+/// judge per server run exactly where this server's environment says they do, and fail
+/// the way the checks predict where it says they do not.
+#[test]
+fn what_the_environment_says_of_this_server_holds() {
+    let server = Server::start();
+    let mut con = server.connection();
+    let fixture = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/tests/targets/scripts/{name}.lua",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    // A command (HGETEX, Redis 8.0 and Valkey 9.x).
+    let has = env_arity(&server, "hgetex").is_some();
+    let ran = eval(&mut con, &fixture("hgetex"), &["h"], &[enc("f")]);
+    match &ran {
+        Ok(_) => assert!(has, "HGETEX ran on {}: {ran:?}", server.label()),
+        Err(err) => {
+            assert!(!has, "{}: {err}", server.label());
+            assert_contains(&err.to_string().to_lowercase(), "unknown");
+        }
+    }
+    // A global: `os` (`os.clock`), `server` (`server.call`).
+    for (global, script) in [("os", "os_clock"), ("server", "server_call")] {
+        let has = evalsha_macros_env_has(&server, &format!("global {global}"));
+        let ran = eval(&mut con, &fixture(script), &["n"], &[]);
+        match &ran {
+            Ok(_) => assert!(has, "{script} ran on {}: {ran:?}", server.label()),
+            Err(err) => {
+                assert!(!has, "{}: {err}", server.label());
+                assert_contains(
+                    &err.to_string(),
+                    &format!("nonexistent global variable '{global}'"),
+                );
+            }
+        }
+    }
+    // A field of a global every server has: only `os.clock` exists.
+    if evalsha_macros_env_has(&server, "global os") {
+        assert!(evalsha_macros_env_has(&server, "field os.clock"));
+        assert!(!evalsha_macros_env_has(&server, "field os.time"));
+        let err = fails(eval(&mut con, "return os.time()", &[], &[]));
+        assert_contains(&err, "attempt to call field 'time' (a nil value)");
+    }
+    // An arity that grew: `ZRANK key member WITHSCORE` (4 words) and `EXPIRE key s NX`.
+    for (command, call) in [
+        (
+            "zrank",
+            "return redis.call('ZRANK', KEYS[1], 'm', 'WITHSCORE')",
+        ),
+        ("expire", "return redis.call('EXPIRE', KEYS[1], 10, 'NX')"),
+    ] {
+        let arity = env_arity(&server, command).expect("every server has it");
+        let takes_four = if arity >= 0 { arity == 4 } else { -arity <= 4 };
+        let ran = eval(&mut con, call, &["z"], &[]);
+        match &ran {
+            Ok(_) => assert!(takes_four, "{call} ran on {}", server.label()),
+            Err(err) => {
+                assert!(!takes_four, "{}: {err}", server.label());
+                assert_contains(&err.to_string(), "Wrong number of args");
+            }
+        }
+    }
+    // A `#!lua` line at all (Redis 6.2 has none).
+    let has = evalsha_macros_env_has(&server, "shebang lua");
+    let loaded: RedisResult<String> = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg("#!lua\nreturn 1")
+        .query(&mut con);
+    assert_eq!(loaded.is_ok(), has, "{loaded:?} on {}", server.label());
+    // A function library calling HGETDEL: it loads where FUNCTION exists, and its function
+    // runs where HGETDEL does.
+    let library = fixture("hash_ttl");
+    let loaded: RedisResult<String> = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(&library)
+        .query(&mut con);
+    assert_eq!(
+        loaded.is_ok(),
+        evalsha_macros_env_has(&server, "shebang lua") && env_arity(&server, "function").is_some(),
+        "{loaded:?} on {}",
+        server.label()
+    );
+    if loaded.is_ok() {
+        let ran: RedisResult<Value> = redis::cmd("FCALL")
+            .arg("take")
+            .arg(1)
+            .arg("h")
+            .arg("f")
+            .query(&mut con);
+        let has = env_arity(&server, "hgetdel").is_some();
+        assert_eq!(ran.is_ok(), has, "{ran:?} on {}", server.label());
+    }
 }
 
 #[test]

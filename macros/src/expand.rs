@@ -89,8 +89,12 @@ pub(crate) fn expand<M: Macro>(input: TokenStream) -> TokenStream {
     let errors = errors
         .iter()
         .map(|message| syn::Error::new(input.span(), message).to_compile_error());
+    // The crate's `[package.metadata.evalsha] servers`: its errors, and the rebuild
+    // trigger on `Cargo.toml`.
+    let targets = crate::targets::tokens(&input.krate, input.span());
     quote! {
         #(#errors)*
+        #targets
         #code
     }
 }

@@ -60,6 +60,7 @@ mod names;
 mod problem;
 mod script;
 mod shebang;
+mod targets;
 mod types;
 
 /// Embeds a Redis Lua script and generates a typed type for it. See the `evalsha` crate.

@@ -208,6 +208,28 @@ impl Server {
             .to_owned()
     }
 
+    /// `redis-7.0`, `valkey-9.1`: the kind of server and its major.minor version, the name
+    /// of its environment file (`macros/src/env/`) and of it as a target server. Valkey
+    /// reports both `redis_version:` (the Redis it is compatible with) and its own
+    /// `valkey_version:`, which wins.
+    pub fn label(&self) -> String {
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut self.connection())
+            .expect("INFO server");
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+        };
+        let (kind, version) = match field("valkey_version:") {
+            Some(version) => ("valkey", version),
+            None => ("redis", field("redis_version:").unwrap_or("0.0")),
+        };
+        let minor: Vec<&str> = version.split('.').take(2).collect();
+        format!("{kind}-{}", minor.join("."))
+    }
+
     /// The server's major version number.
     pub fn major_version(&self) -> u32 {
         self.version()

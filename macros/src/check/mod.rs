@@ -6,6 +6,10 @@
 //! The entry point is [`run`]: the parsed chunk, the header facts and whether the file is
 //! a script (`EVAL`) or a function library (`FUNCTION LOAD`), which changes what is a
 //! global (`KEYS`/`ARGV` are a script's, `redis.register_function` a library's).
+//!
+//! The checks answer for the crate's target servers ([`crate::targets`]): with targets,
+//! what a script uses must exist on every target ([`Context::accepts`]); without, on some
+//! shipped server, except a global, which must exist on all of them.
 
 mod bool_arg;
 mod command_arity;
@@ -25,6 +29,7 @@ use full_moon::ast::Ast;
 use crate::env::{self, Server};
 use crate::header::Header;
 use crate::problem::Problem;
+use crate::targets::{self, Targets};
 
 /// What kind of file is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +60,10 @@ pub(crate) struct Context<'a> {
     pub(crate) header: &'a Header,
     pub(crate) mode: Mode,
     pub(crate) facts: &'a scope::Facts,
-    pub(crate) servers: &'a [Server],
+    /// The servers the checks answer for: the crate's targets, else every shipped one.
+    pub(crate) servers: &'a [&'static Server],
+    /// Whether [`Context::servers`] are the crate's own targets.
+    pub(crate) exact: bool,
 }
 
 impl Context<'_> {
@@ -67,13 +75,53 @@ impl Context<'_> {
         }
     }
 
-    /// Whether some server's `table` has the field `field` (in this mode).
+    /// Whether `table` has the field `field` (in this mode), as [`Context::accepts`] counts.
     pub(crate) fn has_field(&self, table: &str, field: &str) -> bool {
         if self.mode == Mode::Library && is_register_function(table, field) {
             return true;
         }
         let key = format!("{table}.{field}");
-        self.servers.iter().any(|s| s.fields.contains(key.as_str()))
+        self.accepts(|s| s.fields.contains(key.as_str()))
+    }
+
+    /// Whether what `has` looks for (a command, a field, a flag) counts as there: with
+    /// targets, when every target has it; without, when some shipped server has it.
+    pub(crate) fn accepts(&self, has: impl Fn(&Server) -> bool) -> bool {
+        if self.exact {
+            self.servers.iter().all(|s| has(s))
+        } else {
+            self.servers.iter().any(|s| has(s))
+        }
+    }
+
+    /// The servers the checks answer for that lack what `has` looks for.
+    pub(crate) fn lacking(&self, has: impl Fn(&Server) -> bool) -> Vec<&'static Server> {
+        self.servers.iter().copied().filter(|s| !has(s)).collect()
+    }
+
+    /// `Redis 7.0`, for a message; with targets `Redis 7.0 (targeted in Cargo.toml)`, so
+    /// the reader knows where the list comes from.
+    pub(crate) fn names(&self, servers: &[&Server]) -> String {
+        let names = env::names(servers);
+        if self.exact {
+            format!("{names} (targeted in Cargo.toml)")
+        } else {
+            names
+        }
+    }
+
+    /// `; Redis 8.0, Valkey 9.1 have it`: the shipped servers outside `lacking` that have
+    /// what `has` looks for, for a message about `lacking`; empty when none does.
+    pub(crate) fn elsewhere(&self, lacking: &[&Server], has: impl Fn(&Server) -> bool) -> String {
+        let having: Vec<&Server> = env::servers()
+            .iter()
+            .filter(|s| has(s) && !lacking.iter().any(|l| l.id == s.id))
+            .collect();
+        match having.len() {
+            0 => String::new(),
+            1 => format!("; {} has it", env::names(&having)),
+            _ => format!("; {} have it", env::names(&having)),
+        }
     }
 
     /// Whether `table` is a library table (some server lists fields of it).
@@ -97,17 +145,31 @@ const CHECKS: &[(&str, CheckFn)] = &[
     ("bool-arg", bool_arg::check),
 ];
 
-/// Runs every check over a parsed file. Problems come back with the check's name in
+/// Runs every check over a parsed file, for the target servers of the crate being
+/// compiled ([`targets::read`]; what is wrong with its `servers` line is reported by
+/// [`targets::tokens`], once per expansion). Problems come back with the check's name in
 /// brackets, minus those a `---@diagnostic` comment switches off; a message repeated
 /// (the same misspelt global on ten lines) is reported at its first place only.
 pub(crate) fn run(ast: &Ast, text: &str, header: &Header, mode: Mode) -> Vec<Problem> {
+    run_for(ast, text, header, mode, &targets::read())
+}
+
+/// [`run`] for the given targets.
+pub(crate) fn run_for(
+    ast: &Ast,
+    text: &str,
+    header: &Header,
+    mode: Mode,
+    targets: &Targets,
+) -> Vec<Problem> {
     let facts = scope::analyse(ast.nodes());
     let cx = Context {
         text,
         header,
         mode,
         facts: &facts,
-        servers: env::servers(),
+        servers: &targets.servers,
+        exact: targets.exact,
     };
     let suppressions = suppress::Suppressions::read(text);
     let mut problems: Vec<Problem> = Vec::new();
@@ -158,12 +220,7 @@ pub(crate) mod testing {
 
     /// The problems of `code` as a function library.
     pub(crate) fn library_problems(code: &str) -> Vec<String> {
-        let (header, _) = crate::header::parse(code);
-        let ast = crate::lua::parse(code).expect("valid Lua");
-        run(&ast, code, &header, Mode::Library)
-            .into_iter()
-            .map(|p| format!("{}:{}: {}", p.line, p.col, p.message))
-            .collect()
+        problems_in(code, Mode::Library, &Targets::all())
     }
 
     #[test]
@@ -193,11 +250,29 @@ pub(crate) mod testing {
         );
     }
 
-    /// The problems of `code` as a script with the header `code` starts with.
+    /// The problems of `code` as a script with the header `code` starts with, checked
+    /// against every shipped environment.
     pub(crate) fn problems(code: &str) -> Vec<String> {
+        problems_in(code, Mode::Script, &Targets::all())
+    }
+
+    /// The problems of `code` in a crate whose `Cargo.toml` sets
+    /// `[package.metadata.evalsha] servers = [servers..]`.
+    pub(crate) fn targeted(code: &str, mode: Mode, servers: &[&str]) -> Vec<String> {
+        let list: Vec<String> = servers.iter().map(|s| format!("{s:?}")).collect();
+        let manifest = format!(
+            "[package.metadata.evalsha]\nservers = [{}]\n",
+            list.join(", ")
+        );
+        let targets = Targets::from_manifest(&manifest);
+        assert!(targets.errors.is_empty(), "{:?}", targets.errors);
+        problems_in(code, mode, &targets)
+    }
+
+    fn problems_in(code: &str, mode: Mode, targets: &Targets) -> Vec<String> {
         let (header, _) = crate::header::parse(code);
         let ast = crate::lua::parse(code).expect("valid Lua");
-        run(&ast, code, &header, Mode::Script)
+        run_for(&ast, code, &header, mode, targets)
             .into_iter()
             .map(|p| format!("{}:{}: {}", p.line, p.col, p.message))
             .collect()

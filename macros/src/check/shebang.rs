@@ -1,7 +1,8 @@
 //! `shebang`: a `#!lua` line `SCRIPT LOAD` refuses: an engine other than `lua`, a flag
-//! no server knows (the flags each server accepts are probed by the environment
-//! generator), `name=` (a function library's option, not a script's), any other option,
-//! or a `#!` line that is not the very first thing in the file. In a function library the
+//! no server knows (with targets: a flag some target lacks; the flags each server accepts
+//! are probed by the environment generator), `name=` (a function library's option, not a
+//! script's), any other option, a `#!lua` line at all on a target without them (Redis
+//! 6.2), or a `#!` line that is not the very first thing in the file. In a function library the
 //! line takes `name=` only (`FUNCTION LOAD` refuses `flags=` there).
 
 use super::{Context, Finding, Mode, code};
@@ -23,6 +24,20 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
         });
         return;
     }
+    // A target without `#!lua` lines (Redis 6.2, whose Lua reads `#` as a syntax error).
+    let lacking = cx.lacking(|s| s.shebang);
+    if cx.exact && !lacking.is_empty() {
+        let what = match cx.mode {
+            Mode::Script => "takes no `#!lua` line: its Lua reads `#` as a syntax error",
+            Mode::Library => "has no function libraries (`FUNCTION LOAD`)",
+        };
+        out.push(Finding {
+            line: 1,
+            col: 1,
+            message: format!("{} {what}", cx.names(&lacking)),
+        });
+        return;
+    }
     for &(part, at) in &line.options {
         if cx.mode == Mode::Library && !part.starts_with("name=") {
             // `FUNCTION LOAD` answers "Invalid metadata value given" to anything else.
@@ -39,7 +54,7 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
         } else if let Some(flags) = part.strip_prefix("flags=") {
             let mut flag_col = at + "flags=".len();
             for flag in flags.split(',') {
-                if !flag.is_empty() && !cx.servers.iter().any(|s| s.flags.contains(flag)) {
+                if !flag.is_empty() && !cx.accepts(|s| s.flags.contains(flag)) {
                     let known = cx
                         .servers
                         .iter()
@@ -150,5 +165,34 @@ mod tests {
         assert_eq!((found[0].line, found[0].col), (2, 1));
         assert_eq!(super::misplaced("\u{feff}#!lua\nreturn 1").len(), 1);
         assert!(super::misplaced("#!lua\nreturn 1").is_empty());
+    }
+
+    #[test]
+    fn a_target_without_shebang_lines_refuses_them() {
+        use crate::check::Mode::{Library, Script};
+        use crate::check::testing::targeted;
+        let code = "#!lua flags=no-writes\nreturn 1";
+        assert!(targeted(code, Script, &["redis-7.0", "valkey-9.1"]).is_empty());
+        assert_eq!(
+            targeted(code, Script, &["redis-6.2", "redis-7.0"]),
+            [
+                "1:1: Redis 6.2 (targeted in Cargo.toml) takes no `#!lua` line: its Lua reads `#` \
+              as a syntax error [shebang]"
+            ]
+        );
+        let p = targeted(
+            "#!lua name=x\nredis.register_function('f', function() return 1 end)",
+            Library,
+            &["redis-6.2"],
+        );
+        assert_eq!(
+            p,
+            [
+                "1:1: Redis 6.2 (targeted in Cargo.toml) has no function libraries (`FUNCTION \
+              LOAD`) [shebang]"
+            ]
+        );
+        // Without targets a script with the line is fine: other servers take it.
+        assert!(problems(code).is_empty());
     }
 }

@@ -3,8 +3,10 @@
 //! table has (`table.unpack`, `string.gfind`). Redis raises "Script attempted to access
 //! nonexistent global variable" for the first, and calling the second calls `nil`.
 //!
-//! Globals are those every server has; a field counts when any server has it (reading a
-//! missing field is `nil`, not an error, so `if redis.REDIS_VERSION then` is legitimate).
+//! Globals are those every server has (every target, or every shipped server); a field
+//! counts as [`Context::accepts`] says (without targets, when any server has it), and a
+//! guarded read never fires (reading a missing field is `nil`, not an error, so
+//! `if redis.REDIS_VERSION then` is legitimate).
 
 use super::scope::UseKind;
 use super::{Context, Finding, code};
@@ -70,6 +72,24 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 });
                 continue;
             }
+            let key = format!("{table}.{field}");
+            let has = |s: &env::Server| s.fields.contains(key.as_str());
+            let lacking = cx.lacking(has);
+            if lacking.len() < cx.servers.len() {
+                // Only with targets: some have it, some do not.
+                out.push(Finding {
+                    line: pos.line,
+                    col: pos.col,
+                    message: format!(
+                        "{} is nil on {}, where calling it fails{}; test it first (`if {key} \
+                         then`) or drop the targets that lack it",
+                        code(&key),
+                        cx.names(&lacking),
+                        cx.elsewhere(&lacking, has)
+                    ),
+                });
+                continue;
+            }
             let hint = if cx.is_global(field) {
                 format!("; did you mean the global {}?", code(field))
             } else {
@@ -81,14 +101,15 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
                     .filter_map(|f| f.strip_prefix(&prefix));
                 env::closest(field, fields)
                     .map(|f| format!("; did you mean {}?", code(&format!("{table}.{f}"))))
-                    .unwrap_or_default()
+                    .unwrap_or_else(|| cx.elsewhere(&lacking, has))
             };
             out.push(Finding {
                 line: pos.line,
                 col: pos.col,
                 message: format!(
-                    "{} is nil on every server ({}): the Lua of Redis is 5.1{hint}",
-                    code(&format!("{table}.{field}")),
+                    "{} is nil on every {} ({}): the Lua of Redis is 5.1{hint}",
+                    code(&key),
+                    if cx.exact { "target" } else { "server" },
                     env::names(cx.servers)
                 ),
             });
@@ -104,23 +125,24 @@ fn unknown_global(cx: &Context, name: &str) -> String {
             code(name)
         );
     }
-    let having: Vec<_> = cx
-        .servers
-        .iter()
-        .filter(|s| s.globals.contains(name))
-        .collect();
-    let lacking: Vec<_> = cx
-        .servers
-        .iter()
-        .filter(|s| !s.globals.contains(name))
-        .collect();
-    if !having.is_empty() {
+    let has = |s: &env::Server| s.globals.contains(name);
+    let lacking = cx.lacking(has);
+    let elsewhere = cx.elsewhere(&lacking, has);
+    if !elsewhere.is_empty() {
+        // Without targets, a global some shipped servers lack; with targets, one a target
+        // lacks: either way, which servers have it says how to use it.
+        let advice = if cx.exact {
+            "; drop the targets that lack it from `[package.metadata.evalsha] servers` in \
+             Cargo.toml"
+        } else {
+            "; to use it, name target servers that all have it in Cargo.toml: \
+             `[package.metadata.evalsha] servers = [..]`"
+        };
         return format!(
             "the global {} does not exist on {}, where reading it fails with \"Script \
-             attempted to access nonexistent global variable\" (only {} has it)",
+             attempted to access nonexistent global variable\"{elsewhere}{advice}",
             code(name),
-            env::names(lacking),
-            env::names(having)
+            cx.names(&lacking),
         );
     }
     let hint = if cx.facts.locals.contains(name) {
@@ -156,11 +178,18 @@ mod tests {
         let p = problems("print('x')\nlocal n = tonumbr(ARGV[1])\nreturn table.unpack(KEYS)");
         assert_eq!(p.len(), 3, "{p:#?}");
         assert!(
-            p[0].starts_with("1:1: the global `print` does not exist on Redis 7.0, Valkey 8.1"),
+            p[0].starts_with(
+                "1:1: the global `print` does not exist on Redis 7.0, Redis 8.0, Valkey 8.1, \
+                 Valkey 9.1, where"
+            ),
             "{}",
             p[0]
         );
-        assert!(p[0].ends_with("(only Redis 6.2 has it) [undefined-global]"));
+        assert!(
+            p[0].contains("\"; Redis 6.2 has it; to use it, name target servers"),
+            "{}",
+            p[0]
+        );
         assert!(p[1].contains("did you mean `tonumber`?"), "{}", p[1]);
         assert!(p[2].starts_with("3:14: `table.unpack` is nil"), "{}", p[2]);
         assert!(
@@ -196,5 +225,69 @@ mod tests {
                     local u = (table.unpack or unpack)(KEYS)\n\
                     return string.format('%s', math.floor(tonumber(ARGV[1])))";
         assert_eq!(problems(code), Vec::<String>::new());
+    }
+
+    #[test]
+    fn os_and_server_are_globals_of_the_targets_that_have_them() {
+        use crate::check::Mode::Script;
+        use crate::check::testing::targeted;
+        let code = "local t = os.clock()\nreturn server.call('GET', KEYS[1])";
+        let p = problems(code);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].starts_with("1:11: the global `os` does not exist on Redis 6.2, Redis 7.0, where"),
+            "{}",
+            p[0]
+        );
+        assert!(
+            p[0].contains("; Redis 8.0, Valkey 8.1, Valkey 9.1 have it; to use it"),
+            "{}",
+            p[0]
+        );
+        assert!(
+            p[1].contains("`server` does not exist on Redis 6.2, Redis 7.0, Redis 8.0, where"),
+            "{}",
+            p[1]
+        );
+        assert!(targeted(code, Script, &["valkey-8.1", "valkey-9.1"]).is_empty());
+        assert!(targeted("return os.clock()", Script, &["redis-8.0", "valkey-9.1"]).is_empty());
+        let p = targeted(code, Script, &["redis-8.0", "valkey-9.1"]);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].starts_with(
+                "2:8: the global `server` does not exist on Redis 8.0 (targeted in Cargo.toml), \
+                 where"
+            ),
+            "{}",
+            p[0]
+        );
+        assert!(p[0].contains("; Valkey 8.1, Valkey 9.1 have it; drop the targets"));
+        // A field some target lacks, read unguarded: `os.time` exists nowhere, and
+        // `redis.REDIS_VERSION` not on Redis 6.2.
+        let p = targeted(
+            "return {os.time(), redis.REDIS_VERSION}",
+            Script,
+            &["redis-6.2", "redis-8.0"],
+        );
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].contains("the global `os` does not exist on Redis 6.2 (targeted"),
+            "{}",
+            p[0]
+        );
+        assert!(
+            p[1].starts_with(
+                "1:26: `redis.REDIS_VERSION` is nil on Redis 6.2 (targeted in Cargo.toml), \
+                 where calling it fails"
+            ),
+            "{}",
+            p[1]
+        );
+        let p = targeted("return os.time()", Script, &["redis-8.0"]);
+        assert!(
+            p[0].starts_with("1:11: `os.time` is nil on every target (Redis 8.0): the Lua"),
+            "{}",
+            p[0]
+        );
     }
 }

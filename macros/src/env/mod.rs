@@ -3,15 +3,21 @@
 //! servers themselves (`*.txt` beside this file; regenerate with
 //! `cargo test --test environment regenerate -- --ignored`, and `tests/environment.rs`
 //! fails when a file no longer matches its server), parsed once per compiler process.
+//!
+//! Which of them a crate's checks answer for is [`crate::targets`]' business: the crate's
+//! target servers, else all of them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-/// The generated files, with the name each server is shown as in messages.
-const FILES: &[(&str, &str)] = &[
-    ("Redis 6.2", include_str!("redis-6.2.txt")),
-    ("Redis 7.0", include_str!("redis-7.0.txt")),
-    ("Valkey 8.1", include_str!("valkey-8.1.txt")),
+/// The generated files: the name a crate targets the server by (the file's name,
+/// `[package.metadata.evalsha] servers = ["redis-8.0"]`), the name messages show, the data.
+const FILES: &[(&str, &str, &str)] = &[
+    ("redis-6.2", "Redis 6.2", include_str!("redis-6.2.txt")),
+    ("redis-7.0", "Redis 7.0", include_str!("redis-7.0.txt")),
+    ("redis-8.0", "Redis 8.0", include_str!("redis-8.0.txt")),
+    ("valkey-8.1", "Valkey 8.1", include_str!("valkey-8.1.txt")),
+    ("valkey-9.1", "Valkey 9.1", include_str!("valkey-9.1.txt")),
 ];
 
 /// One command of one server's `COMMAND` table.
@@ -38,6 +44,8 @@ impl Command {
 /// One server's environment.
 #[derive(Debug, Default)]
 pub(crate) struct Server {
+    /// How a crate targets it: `redis-7.0`.
+    pub(crate) id: &'static str,
     /// How messages name it: `Redis 7.0`.
     pub(crate) name: &'static str,
     pub(crate) globals: BTreeSet<&'static str>,
@@ -50,16 +58,24 @@ pub(crate) struct Server {
     /// The `#!lua flags=` flags `SCRIPT LOAD` accepts (none on Redis 6.2, which has no
     /// shebang).
     pub(crate) flags: BTreeSet<&'static str>,
+    /// Whether `SCRIPT LOAD` takes a `#!lua` first line at all (Redis 7.0 and later).
+    pub(crate) shebang: bool,
 }
 
 /// The servers of the test matrix, in the order of [`FILES`].
 pub(crate) fn servers() -> &'static [Server] {
     static SERVERS: OnceLock<Vec<Server>> = OnceLock::new();
-    SERVERS.get_or_init(|| FILES.iter().map(|(name, text)| parse(name, text)).collect())
+    SERVERS.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(id, name, text)| parse(id, name, text))
+            .collect()
+    })
 }
 
-fn parse(name: &'static str, text: &'static str) -> Server {
+fn parse(id: &'static str, name: &'static str, text: &'static str) -> Server {
     let mut server = Server {
+        id,
         name,
         ..Server::default()
     };
@@ -78,6 +94,7 @@ fn parse(name: &'static str, text: &'static str) -> Server {
             (Some("flag"), Some(flag)) => {
                 server.flags.insert(flag);
             }
+            (Some("shebang"), Some("lua")) => server.shebang = true,
             (Some("command"), Some(command)) => {
                 let arity = words.next().and_then(|a| a.parse().ok()).unwrap_or(-1);
                 let write = words
@@ -92,7 +109,7 @@ fn parse(name: &'static str, text: &'static str) -> Server {
 }
 
 /// `Redis 6.2, Redis 7.0`: the names of `servers`, for messages.
-pub(crate) fn names<'a>(servers: impl IntoIterator<Item = &'a Server>) -> String {
+pub(crate) fn names<'a>(servers: impl IntoIterator<Item = &'a &'a Server>) -> String {
     servers
         .into_iter()
         .map(|s| s.name)
@@ -128,5 +145,32 @@ mod tests {
             assert!(!server.commands["get"].write);
             assert!(server.commands["get"].accepts(2) && !server.commands["get"].accepts(3));
         }
+        let ids: Vec<_> = servers().iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "redis-6.2",
+                "redis-7.0",
+                "redis-8.0",
+                "valkey-8.1",
+                "valkey-9.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_files_say_what_is_new_on_redis_8_and_valkey() {
+        let by_id = |id: &str| servers().iter().find(|s| s.id == id).unwrap();
+        for id in ["redis-8.0", "valkey-8.1", "valkey-9.1"] {
+            assert!(by_id(id).fields.contains("os.clock"), "{id}");
+        }
+        for id in ["redis-6.2", "redis-7.0"] {
+            assert!(!by_id(id).globals.contains("os"), "{id}");
+        }
+        assert!(by_id("valkey-9.1").fields.contains("server.call"));
+        assert!(!by_id("redis-8.0").globals.contains("server"));
+        assert!(by_id("redis-8.0").commands.contains_key("hgetex"));
+        assert!(!by_id("redis-7.0").commands.contains_key("hgetex"));
+        assert!(!by_id("redis-6.2").shebang && by_id("redis-7.0").shebang);
     }
 }

@@ -1,0 +1,3 @@
+--- Valkey's name for the `redis` table.
+---@key counter
+return server.call('INCR', KEYS[1])
