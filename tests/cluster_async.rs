@@ -11,12 +11,13 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::{ErrorKind, Ran};
-use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
+use evalsha_testkit::cluster::{
+    Cluster, ClusterTest, migrate, random_replica, run_tests, set_slot,
+};
 use evalsha_testkit::proxy::Proxy;
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_read_routing::RandomReplicaStrategy;
 use std::time::{Duration, Instant};
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
@@ -246,7 +247,7 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster) {
     cluster.reset_stats();
     block_on(async {
         let mut ro = ClusterClientBuilder::new(cluster.urls())
-            .read_routing_strategy(RandomReplicaStrategy)
+            .read_routing_strategy(random_replica())
             .build()
             .unwrap()
             .get_async_connection()

@@ -7,10 +7,11 @@
 //! One cluster for the whole binary (`harness = false`, see `evalsha_testkit::cluster`).
 
 use evalsha::ErrorKind;
-use evalsha_testkit::cluster::{Cluster, ClusterTest, migrate, run_tests, set_slot};
+use evalsha_testkit::cluster::{
+    Cluster, ClusterTest, migrate, random_replica, run_tests, set_slot,
+};
 use evalsha_testkit::{Stats, error_replies, requires, reset_stats};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
-use redis::cluster_read_routing::RandomReplicaStrategy;
 use std::time::{Duration, Instant};
 
 evalsha::include_library!("tests/libraries/queue.lua");
@@ -131,7 +132,7 @@ fn read_only_functions_run_on_replicas(cluster: &mut Cluster) {
     cluster.wait_for_replicas();
     cluster.reset_stats();
     let mut ro = ClusterClientBuilder::new(cluster.urls())
-        .read_routing_strategy(RandomReplicaStrategy)
+        .read_routing_strategy(random_replica())
         .build()
         .unwrap()
         .get_connection()
@@ -162,7 +163,7 @@ fn cold_read_only_calls_on_replicas_load_on_the_primary(cluster: &mut Cluster) {
     }
     let builder = || {
         ClusterClientBuilder::new(cluster.urls())
-            .read_routing_strategy(RandomReplicaStrategy)
+            .read_routing_strategy(random_replica())
             .retries(0)
             .build()
             .unwrap()

@@ -407,6 +407,22 @@ fn parse_nodes(text: &str) -> Vec<Node> {
 /// A named test of a cluster test binary (see [`run_tests`]).
 pub type ClusterTest = (&'static str, fn(&mut Cluster));
 
+/// The read routing that sends read-only commands to a random replica, for
+/// `ClusterClientBuilder::read_routing_strategy`. A unit value in redis 1.x, built with
+/// `new()` in 2.x (where it is `#[non_exhaustive]`). redis 1.0 has no read routing
+/// strategies (only the since deprecated `read_from_replicas`); the tests using this need a
+/// later 1.x.
+#[cfg(all(feature = "cluster", feature = "redis-1"))]
+pub fn random_replica() -> redis::cluster_read_routing::RandomReplicaStrategy {
+    redis::cluster_read_routing::RandomReplicaStrategy
+}
+
+/// The read routing that sends read-only commands to a random replica (redis 2.x).
+#[cfg(all(feature = "cluster", not(feature = "redis-1")))]
+pub fn random_replica() -> redis::cluster_read_routing::RandomReplicaStrategy {
+    redis::cluster_read_routing::RandomReplicaStrategy::new()
+}
+
 /// `CLUSTER SETSLOT slot args..` on the node behind `con` (`IMPORTING id`, `MIGRATING id`,
 /// `NODE id`, `STABLE`), for tests that migrate a slot by hand.
 pub fn set_slot(con: &mut redis::Connection, slot: u16, args: &[&str]) {
