@@ -1,11 +1,16 @@
 //! Pooled connections are the sticky connection of a call: the call holds `&mut` to one
 //! pooled connection from its `EVALSHA` through the `SCRIPT LOAD` and the retry, so the
 //! whole cold path goes through it. deadpool-redis, bb8-redis and r2d2.
+//!
+//! deadpool-redis and bb8-redis have no release for redis 2.x: their tests are built with
+//! the feature `redis-1` only (`.ci/check-redis` runs the r2d2 ones on redis 2.x too).
 
 use evalsha_testkit::{Server, Stats, reset_stats};
 
 // One script type per test: tests run in parallel on different servers.
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(DeadpoolIncr = "tests/scripts/incr_by.lua");
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(Bb8Incr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(R2d2Incr = "tests/scripts/incr_by.lua");
 
@@ -27,6 +32,7 @@ fn assert_cold_then_warm(server: &Server, first: i64, second: i64) {
     assert_eq!(stats.calls("eval"), 0);
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn deadpool_redis() {
     let server = Server::start();
@@ -42,6 +48,7 @@ async fn deadpool_redis() {
     assert_cold_then_warm(&server, first, second);
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn bb8_redis() {
     let server = Server::start();
@@ -81,7 +88,9 @@ fn r2d2() {
 // and `CLIENT LIST` (each client's id and last command) but sends no script command.
 
 evalsha::include_script!(StickyR2d2 = "tests/scripts/incr_by.lua");
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(StickyDeadpool = "tests/scripts/incr_by.lua");
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(StickyBb8 = "tests/scripts/incr_by.lua");
 evalsha::include_script!(SharedR2d2 = "tests/scripts/incr_by.lua");
 
@@ -151,6 +160,7 @@ fn r2d2_cold_path_goes_through_the_one_pooled_connection() {
     assert_eq!(stats.calls("script|load"), 0);
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn deadpool_redis_cold_path_goes_through_the_one_pooled_connection() {
     let server = Server::start();
@@ -171,6 +181,7 @@ async fn deadpool_redis_cold_path_goes_through_the_one_pooled_connection() {
     assert_cold_path_only_on(&mut observer, pooled_id);
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn bb8_redis_cold_path_goes_through_the_one_pooled_connection() {
     let server = Server::start();

@@ -4,6 +4,9 @@
 //! loaded the scripts before the first call, which then costs one `EVALSHA` and no
 //! `NOSCRIPT`.
 //!
+//! deadpool-redis and bb8-redis have no release for redis 2.x: their tests are built with
+//! the feature `redis-1` only (`.ci/check-redis` runs the r2d2 one on redis 2.x too).
+//!
 //! (redis's `ConnectionManager` has no such hook: after it reconnects, the first call of
 //! each script meets `NOSCRIPT` and loads it; `tests/reliability.rs` covers that.)
 
@@ -11,9 +14,12 @@ use evalsha::Script;
 use evalsha_testkit::{Server, Stats};
 
 // One script type per test: tests run in parallel on different servers.
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(DeadpoolIncr = "tests/scripts/incr_by.lua");
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(Bb8Incr = "tests/scripts/incr_by.lua");
 evalsha::include_script!(R2d2Incr = "tests/scripts/incr_by.lua");
+#[cfg(feature = "redis-1")]
 evalsha::include_script!(DeadpoolEcho = "tests/scripts/echo.lua");
 
 /// `EVALSHA`s since the server (re)started.
@@ -35,10 +41,12 @@ fn assert_preloaded(server: &Server, scripts: &[&'static Script], round: u32) {
     assert!(present.iter().all(|p| *p), "round {round}: {present:?}");
 }
 
+#[cfg(feature = "redis-1")]
 fn deadpool_scripts() -> [&'static Script; 2] {
     [DeadpoolIncr::script(), DeadpoolEcho::script()]
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn deadpool_post_create_hook_preloads_after_a_restart() {
     use deadpool_redis::{Config, Runtime, redis::aio::MultiplexedConnection};
@@ -73,9 +81,11 @@ async fn deadpool_post_create_hook_preloads_after_a_restart() {
     }
 }
 
+#[cfg(feature = "redis-1")]
 #[derive(Debug)]
 struct Bb8Preload;
 
+#[cfg(feature = "redis-1")]
 impl bb8_redis::bb8::CustomizeConnection<redis::aio::MultiplexedConnection, redis::RedisError>
     for Bb8Preload
 {
@@ -91,6 +101,7 @@ impl bb8_redis::bb8::CustomizeConnection<redis::aio::MultiplexedConnection, redi
     }
 }
 
+#[cfg(feature = "redis-1")]
 #[tokio::test]
 async fn bb8_on_acquire_preloads_after_a_restart() {
     let mut server = Server::start();

@@ -6,8 +6,27 @@
 
 #![warn(missing_docs)]
 
+// The `redis` crate this build uses, chosen by the features `redis-1` (default) and
+// `redis-2`. An `extern crate .. as redis` at the crate root puts `redis` in the extern
+// prelude, so every `use redis::..` below, and the generated code's
+// `::evalsha::__private::redis`, name that one. With both features on (`--all-features`),
+// redis 1.x is used: the workspace's own tests and the connection pools are on 1.x.
+// `pub` (hidden) so that `__private` can re-export it.
+#[cfg(feature = "redis-1")]
+#[doc(hidden)]
+pub extern crate redis1 as redis;
+#[cfg(all(feature = "redis-2", not(feature = "redis-1")))]
+#[doc(hidden)]
+pub extern crate redis2 as redis;
+#[cfg(not(any(feature = "redis-1", feature = "redis-2")))]
+compile_error!(
+    "evalsha needs one of its features `redis-1` (the default, for redis 1.x) or `redis-2` \
+     (for redis 2.x, with `default-features = false`)"
+);
+
 mod call;
 mod cluster;
+mod compat;
 mod error;
 mod flight;
 pub mod functions;

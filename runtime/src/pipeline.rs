@@ -249,7 +249,7 @@ impl Pipeline {
 
     /// The pipeline as a `redis::Pipeline`: what is sent.
     pub fn to_redis(&self) -> redis::Pipeline {
-        let mut pipe = redis::Pipeline::with_capacity(self.items.len());
+        let mut pipe = crate::compat::pipeline(self.items.len());
         if self.atomic {
             pipe.atomic();
         }

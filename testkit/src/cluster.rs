@@ -135,7 +135,7 @@ impl Cluster {
     #[cfg(feature = "replica-reads")]
     pub fn replica_reads(&self) -> ClusterClientBuilder {
         self.builder()
-            .read_routing_strategy(redis::cluster_read_routing::RandomReplicaStrategy)
+            .read_routing_strategy(random_replica())
     }
 
     /// A new sync cluster connection with redis's default settings.
@@ -245,4 +245,17 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// redis's `RandomReplicaStrategy`: a unit value in redis 1.x, built with `new()` in 2.x
+/// (where it is `#[non_exhaustive]`).
+#[cfg(all(feature = "replica-reads", feature = "redis-1"))]
+fn random_replica() -> redis::cluster_read_routing::RandomReplicaStrategy {
+    redis::cluster_read_routing::RandomReplicaStrategy
+}
+
+/// redis's `RandomReplicaStrategy` (redis 2.x: `#[non_exhaustive]`, built with `new()`).
+#[cfg(all(feature = "replica-reads", not(feature = "redis-1")))]
+fn random_replica() -> redis::cluster_read_routing::RandomReplicaStrategy {
+    redis::cluster_read_routing::RandomReplicaStrategy::new()
 }

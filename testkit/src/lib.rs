@@ -21,6 +21,14 @@
 //! | [`cluster`] | a 6-node Redis Cluster and the `main` of its test binaries |
 //! | [`proxy`] | a loopback proxy that counts round trips and loses or holds replies |
 
+// The redis this build uses, as evalsha-runtime chooses it (see its `lib.rs`).
+#[cfg(feature = "redis-1")]
+extern crate redis1 as redis;
+#[cfg(all(feature = "redis-2", not(feature = "redis-1")))]
+extern crate redis2 as redis;
+#[cfg(not(any(feature = "redis-1", feature = "redis-2")))]
+compile_error!("evalsha-testkit needs its feature `redis-1` (default) or `redis-2`");
+
 mod binary;
 pub mod cluster;
 mod data;
