@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use redis::{RedisError, ServerErrorKind};
+use redis::RedisError;
 
 use crate::ran::{self, Ran};
 
@@ -135,27 +135,23 @@ impl Error {
     /// Classifies a `redis` error that a script call returned.
     pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
         let kind = match err.kind() {
-            _ if crate::library::is_not_found(&err) => ErrorKind::NoScript,
-            _ if is_unknown_function_command(&err) => ErrorKind::FunctionsUnsupported,
-            redis::ErrorKind::Server(ServerErrorKind::NoScript)
-                if ran::is_servers_noscript(&err) =>
-            {
-                ErrorKind::NoScript
-            }
+            _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
+            _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
+            _ if ran::is_servers_noscript(&err) => ErrorKind::NoScript,
             // A script's own error reply that reads `NOSCRIPT ...`: it ran.
-            redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::Script {
-                line: script_line(&err.to_string()),
+            _ if ran::is_noscript(&err) => ErrorKind::Script {
+                line: ran::script_line(&err.to_string()),
                 file: script,
             },
-            _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
+            _ if ran::lacks_read_only_commands(&err) => ErrorKind::ReadOnlyUnsupported,
             // Raised while the script ran (also `OOM`/`READONLY` refusing a command
             // inside it), or an error reply of the script's own; not the server refusing
             // the call (`ERR unknown command`, `ERR wrong number of arguments`, ...).
             _ if ran::raised_in_script(&err)
-                || (is_script_error(&err) && ran::classify(&err) != Ran::No) =>
+                || (ran::is_script_error(&err) && ran::classify(&err) != Ran::No) =>
             {
                 ErrorKind::Script {
-                    line: script_line(&err.to_string()),
+                    line: ran::script_line(&err.to_string()),
                     file: script,
                 }
             }
@@ -231,64 +227,6 @@ impl From<Error> for RedisError {
         };
         RedisError::from((kind, "evalsha", err.to_string()))
     }
-}
-
-/// Error codes with which the server refuses or aborts a call for reasons of its own state,
-/// not because of anything the script did.
-const SERVER_STATE_CODES: &[&str] = &[
-    "BUSY",
-    "OOM",
-    "LOADING",
-    "NOAUTH",
-    "WRONGPASS",
-    "NOREPLICAS",
-    "MISCONF",
-    "UNBLOCKED",
-    "MASTERDOWN",
-];
-
-/// An error raised by the script itself (`error()`, `redis.error_reply`, a failing
-/// `redis.call`, a compile error on the server) rather than by the transport or the
-/// server's state.
-fn is_script_error(err: &RedisError) -> bool {
-    match err.kind() {
-        redis::ErrorKind::Server(ServerErrorKind::ResponseError) => true,
-        redis::ErrorKind::Extension => err
-            .code()
-            .is_some_and(|code| !SERVER_STATE_CODES.contains(&code)),
-        _ => false,
-    }
-}
-
-/// The server's answer to `EVALSHA_RO` or `EVAL_RO` when it predates them (Redis 6.2:
-/// ``ERR unknown command `EVALSHA_RO`, with args beginning with: ...``).
-fn is_unknown_read_only_command(err: &RedisError) -> bool {
-    let text = err.to_string();
-    text.contains("unknown command") && (text.contains("EVALSHA_RO") || text.contains("EVAL_RO"))
-}
-
-/// The answer of a server without Redis Functions (Redis 6.2):
-/// ``ERR unknown command `FCALL`, with args beginning with: ...``.
-fn is_unknown_function_command(err: &RedisError) -> bool {
-    let text = err.to_string();
-    text.contains("unknown command")
-        && ["`FCALL`", "`FCALL_RO`", "`FUNCTION`"]
-            .iter()
-            .any(|command| text.contains(command))
-}
-
-/// Finds the line number in a server message such as
-/// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
-fn script_line(text: &str) -> Option<u32> {
-    // Functions: `ERR user_function:3: boom script: push_.., on @user_function:3.`
-    let at = ["user_script:", "user_function:"]
-        .iter()
-        .find_map(|tag| text.find(tag).map(|at| at + tag.len()))?;
-    let digits: String = text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
 }
 
 impl fmt::Display for Error {
@@ -391,23 +329,6 @@ impl std::error::Error for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_line_in_server_messages() {
-        assert_eq!(
-            script_line(
-                "ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: abc, on @user_script:3."
-            ),
-            Some(3)
-        );
-        assert_eq!(
-            script_line(
-                "WRONGTYPE Operation against a key holding the wrong kind of value script: abc, on @user_script:12."
-            ),
-            Some(12)
-        );
-        assert_eq!(script_line("MY custom error"), None);
-    }
 
     #[test]
     fn is_send_sync_static() {

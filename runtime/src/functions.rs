@@ -12,7 +12,8 @@
 use redis::Value;
 
 use crate::error::Error;
-use crate::library::{self, Library};
+use crate::library::Library;
+use crate::ran;
 
 /// Loads `libraries` on the connection in one round trip (a pipeline of `FUNCTION LOAD`s,
 /// without `REPLACE`). A library the server already has under its loaded name is left as
@@ -154,12 +155,12 @@ fn check_loads(
     let replies = match replies {
         // A cluster's fanned-out `FUNCTION LOAD` fails as a whole when a primary has the
         // library already; the others loaded it.
-        Err(err) if libraries.len() == 1 && library::is_already_loaded(&err) => return Ok(()),
+        Err(err) if libraries.len() == 1 && ran::is_library_loaded(&err) => return Ok(()),
         other => other.map_err(|e| Error::from_redis(blame(libraries), e))?,
     };
     for (library, reply) in libraries.iter().zip(replies) {
         match reply.extract_error() {
-            Err(err) if library::is_already_loaded(&err) => {}
+            Err(err) if ran::is_library_loaded(&err) => {}
             Err(err) => return Err(Error::from_redis(library.path(), err)),
             Ok(_) => {}
         }
@@ -229,16 +230,15 @@ fn check_deletes(
     blame: &'static str,
     replies: redis::RedisResult<Vec<Value>>,
 ) -> Result<(), Error> {
-    let not_found = |err: &redis::RedisError| err.to_string().contains("Library not found");
     let replies = match replies {
         // A cluster's fanned-out `FUNCTION DELETE`: a primary without it is fine.
-        Err(err) if not_found(&err) => return Ok(()),
+        Err(err) if ran::is_library_not_found(&err) => return Ok(()),
         other => other.map_err(|e| Error::from_redis(blame, e))?,
     };
     for reply in replies {
         match reply.extract_error() {
             // Deleted meanwhile by another pruner: the goal is met.
-            Err(err) if not_found(&err) => {}
+            Err(err) if ran::is_library_not_found(&err) => {}
             Err(err) => return Err(Error::from_redis(blame, err)),
             Ok(_) => {}
         }

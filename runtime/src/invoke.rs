@@ -7,13 +7,12 @@
 
 use std::future::Future;
 
-use redis::{RedisError, RedisResult, ServerErrorKind, Value};
+use redis::{RedisError, RedisResult, Value};
 
 use crate::call::Call;
 use crate::cluster;
 use crate::error::{Error, ErrorKind};
 use crate::flight::{self, Begin, Waited};
-use crate::library;
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
 use crate::trace;
@@ -44,18 +43,10 @@ const MAX_WAITS: u32 = 3;
 fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
     let Err(err) = result else { return false };
     if script.library().is_some() {
-        library::is_not_found(err)
+        ran::is_function_not_found(err)
     } else {
         ran::is_servers_noscript(err)
     }
-}
-
-/// A Redis Cluster `MOVED` or `ASK`: the command did not run on the node that said it.
-fn is_redirect(err: &RedisError) -> bool {
-    matches!(
-        err.kind(),
-        redis::ErrorKind::Server(ServerErrorKind::Moved | ServerErrorKind::Ask)
-    )
 }
 
 /// Turns an error reply into an `Err`, as `redis::Cmd::query` does.
@@ -67,7 +58,7 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 /// evalsha's own successful load of the script on the same connection) is the script's
 /// own error reply: it ran.
 pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
-    if err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript) {
+    if ran::is_noscript(&err) {
         Error::new(
             script.name(),
             ErrorKind::Script {
@@ -163,7 +154,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     };
     let timer = trace::start();
     let (loaded, retry) = match transport.load_and_evalsha(call).await {
-        Err(err) if is_redirect(&err) => {
+        Err(err) if ran::redirect(&err).is_some() => {
             // Redis Cluster: the slot is moving and `redis` followed the redirect with the
             // whole load-and-call pipeline, so the script is now loaded where the key is,
             // but the call itself was refused there (`ASK` applies to one command). A
@@ -180,7 +171,7 @@ async fn invoke_untraced<T, Tr: Transport>(
         // Another caller loaded this version meanwhile: the retry's reply stands. But
         // when the function is still missing, the name is taken by a different body
         // (`versioned = false`, or a foreign library registering the same function name).
-        Err(err) if script.library().is_some() && library::is_already_loaded(&err) => {
+        Err(err) if script.library().is_some() && ran::is_library_loaded(&err) => {
             if is_not_loaded(script, &retry) {
                 Err(
                     Error::new(script.name(), ErrorKind::LibraryConflict, Some(err))

@@ -388,7 +388,7 @@ impl Pipeline {
     /// the first command the server refused while queuing, with its reason; otherwise the
     /// connection's error.
     fn failed(&self, err: RedisError) -> Error {
-        if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
+        if crate::ran::is_exec_abort(&err)
             && let Some(refused) = err.clone().into_server_errors()
             && let Some((index, reason)) = refused.first()
         {
@@ -440,7 +440,7 @@ impl Pipeline {
             let reply = reply.extract_error();
             match item {
                 Item::Load(library) => match reply {
-                    Err(err) if crate::library::is_already_loaded(&err) => {
+                    Err(err) if crate::ran::is_library_loaded(&err) => {
                         taken.push(library.loaded_name());
                     }
                     Err(err) => refused.push((library.loaded_name(), err)),
@@ -453,7 +453,7 @@ impl Pipeline {
                     let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
                         let library = script.library().map(|l| l.loaded_name());
-                        let missing = library.is_some() && crate::library::is_not_found(&e);
+                        let missing = library.is_some() && crate::ran::is_function_not_found(&e);
                         if missing && taken.iter().any(|t| Some(*t) == library) {
                             Error::new(script.name(), ErrorKind::LibraryConflict, Some(e))
                         } else if let Some((_, load)) =

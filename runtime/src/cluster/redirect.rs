@@ -30,10 +30,11 @@
 
 use std::time::{Duration, Instant};
 
-use redis::{RedisError, RedisResult, ServerErrorKind, Value};
+use redis::{RedisError, RedisResult, Value};
 
 use crate::call::Call;
 use crate::invoke::Transport;
+use crate::ran::{self, Redirect};
 use crate::timer;
 
 /// How many redirects one step of a call (the `EVALSHA`, the `EVAL`, or the load and
@@ -92,12 +93,12 @@ impl Target {
 
     /// The target `err` redirects to, if it is a `MOVED` or `ASK` with a readable address.
     pub(crate) fn redirected_by(err: &RedisError) -> Option<Target> {
-        let node = || Node::parse(err.redirect_node()?.0);
-        match err.kind() {
-            redis::ErrorKind::Server(ServerErrorKind::Moved) => node().map(Target::Moved),
-            redis::ErrorKind::Server(ServerErrorKind::Ask) => node().map(Target::Ask),
-            _ => None,
-        }
+        let (redirect, address) = ran::redirect(err)?;
+        let node = Node::parse(address?)?;
+        Some(match redirect {
+            Redirect::Moved => Target::Moved(node),
+            Redirect::Ask => Target::Ask(node),
+        })
     }
 }
 
