@@ -92,7 +92,7 @@ pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
         .map(|key| (String::from_utf8_lossy(key).into_owned(), slot(key)))
         .collect();
     Err(Error::new(
-        call.script().name(),
+        call.script(),
         ErrorKind::CrossSlot { keys },
         None,
     ))
@@ -187,7 +187,7 @@ const PROBE: &[u8] = b"return 0";
 /// retry go to the slot's primary (`EVAL`, a write as redis routes it), where the library
 /// reaches the replicas by replication.
 fn probe_command<T>(call: &Call<T>) -> &'static str {
-    if call.script().library().is_some() {
+    if call.script().loads_on_primary() {
         "EVAL"
     } else {
         call.eval_command()

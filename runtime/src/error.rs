@@ -5,6 +5,10 @@ use std::fmt;
 use redis::RedisError;
 
 use crate::ran::{self, Ran};
+use crate::script::Script;
+
+/// What `Error::script` names for a failed ordinary command of a pipeline.
+pub const PIPELINE: &str = "(pipeline)";
 
 /// What went wrong in a script call. Matched through [`Error::kind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +90,7 @@ pub enum ErrorKind {
 /// the script ran.
 #[derive(Clone)]
 pub struct Error {
-    script: &'static str,
+    subject: Subject,
     kind: ErrorKind,
     ran: Ran,
     source: Option<RedisError>,
@@ -94,7 +98,11 @@ pub struct Error {
 
 impl Error {
     /// An error of `kind`; whether the script ran follows from the kind and the source.
-    pub(crate) fn new(script: &'static str, kind: ErrorKind, source: Option<RedisError>) -> Self {
+    pub(crate) fn new(
+        subject: impl Into<Subject>,
+        kind: ErrorKind,
+        source: Option<RedisError>,
+    ) -> Self {
         let ran = match &kind {
             ErrorKind::Script { .. } | ErrorKind::Reply { .. } => Ran::Yes,
             ErrorKind::NoScript
@@ -109,7 +117,7 @@ impl Error {
             ErrorKind::Redis => source.as_ref().map_or(Ran::Unknown, ran::classify),
         };
         Self {
-            script,
+            subject: subject.into(),
             kind,
             ran,
             source,
@@ -124,7 +132,7 @@ impl Error {
     }
 
     /// A refused `SCRIPT LOAD`: the call did not run.
-    pub(crate) fn load_refused(script: &'static str, err: RedisError) -> Self {
+    pub(crate) fn load_refused(script: impl Into<Subject>, err: RedisError) -> Self {
         match ran::classify(&err) {
             // The connection failed: the load's fate, and so the retry's, is unknown.
             Ran::Unknown => Self::new(script, ErrorKind::Redis, Some(err)),
@@ -133,7 +141,9 @@ impl Error {
     }
 
     /// Classifies a `redis` error that a script call returned.
-    pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
+    pub(crate) fn from_redis(subject: impl Into<Subject>, err: RedisError) -> Self {
+        let subject = subject.into();
+        let script = subject.name;
         let kind = match err.kind() {
             _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
             _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
@@ -157,7 +167,31 @@ impl Error {
             }
             _ => ErrorKind::Redis,
         };
-        Self::new(script, kind, Some(err))
+        Self::new(subject, kind, Some(err))
+    }
+
+    /// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right
+    /// after evalsha's own successful load of the script on the same connection) is the
+    /// script's own error reply: it ran. Any other error as [`Error::from_redis`].
+    pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Self {
+        if ran::is_noscript(&err) {
+            Self::new(
+                script,
+                ErrorKind::Script {
+                    line: None,
+                    file: script.name(),
+                },
+                Some(err),
+            )
+            .with_ran(Ran::Yes)
+        } else {
+            Self::from_redis(script, err).located(script)
+        }
+    }
+
+    /// What the error names: for [`Pipeline`](crate::Pipeline) to report a refused call.
+    pub(crate) fn subject(&self) -> Subject {
+        self.subject
     }
 
     /// Points a script error's line at the file and line where the code was written
@@ -175,7 +209,7 @@ impl Error {
 
     /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
     pub fn script(&self) -> &'static str {
-        self.script
+        self.subject.name
     }
 
     /// What kind of failure this is.
@@ -215,6 +249,33 @@ impl Error {
     }
 }
 
+/// What an error is about: a script, a function of a library, a library, or
+/// [`PIPELINE`]. Its name is what [`Error::script`] returns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Subject {
+    name: &'static str,
+    /// For a function: its library's file and its name, which the message shows.
+    function: Option<(&'static str, &'static str)>,
+}
+
+impl From<&'static str> for Subject {
+    fn from(name: &'static str) -> Self {
+        Subject {
+            name,
+            function: None,
+        }
+    }
+}
+
+impl From<&Script> for Subject {
+    fn from(script: &Script) -> Self {
+        Subject {
+            name: script.name(),
+            function: script.function().map(|function| (script.file(), function)),
+        }
+    }
+}
+
 impl From<Error> for RedisError {
     /// Keeps the whole message (script name, `.lua` line, the server's text) as the
     /// detail, and the kind of the underlying `redis` error, so `is_io_error()`,
@@ -231,13 +292,12 @@ impl From<Error> for RedisError {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A function of a library is named `<file>#<function>`.
-        let (file, function) = match self.script.split_once('#') {
-            Some((file, function)) => (file, Some(function)),
-            None => (self.script, None),
-        };
+        let Subject {
+            name: file,
+            function,
+        } = self.subject;
         match function {
-            Some(function) => write!(f, "function {function} of {file}")?,
+            Some((file, function)) => write!(f, "function {function} of {file}")?,
             None => write!(f, "script {file}")?,
         }
         match &self.kind {
@@ -310,7 +370,7 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("script", &self.script)
+            .field("script", &self.subject.name)
             .field("kind", &self.kind)
             .field("ran", &self.ran)
             .field("source", &self.source)

@@ -15,6 +15,12 @@ use crate::error::{Error, ErrorKind};
 use crate::flight::{self, Begin, Waited};
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
+
+/// The server's own reply saying it does not have what the call names (see
+/// [`Script::is_not_loaded`]): the only reply that triggers a reload.
+fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
+    matches!(result, Err(err) if script.is_not_loaded(err))
+}
 use crate::trace;
 
 /// What a connection must do for a script call. Every method sends through the connection
@@ -37,40 +43,9 @@ pub(crate) trait Transport {
 /// How many times a caller retries behind other callers' loads before loading itself.
 const MAX_WAITS: u32 = 3;
 
-/// The server's own reply saying it does not have what the call names, the only reply
-/// that triggers a reload: `NOSCRIPT` for a script, `ERR Function not found` for a
-/// function. Nothing ran.
-fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
-    let Err(err) = result else { return false };
-    if script.library().is_some() {
-        ran::is_function_not_found(err)
-    } else {
-        ran::is_servers_noscript(err)
-    }
-}
-
 /// Turns an error reply into an `Err`, as `redis::Cmd::query` does.
 fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
-}
-
-/// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right after
-/// evalsha's own successful load of the script on the same connection) is the script's
-/// own error reply: it ran.
-pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Error {
-    if ran::is_noscript(&err) {
-        Error::new(
-            script.name(),
-            ErrorKind::Script {
-                line: None,
-                file: script.name(),
-            },
-            Some(err),
-        )
-        .with_ran(Ran::Yes)
-    } else {
-        Error::from_redis(script.name(), err).located(script)
-    }
 }
 
 /// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
@@ -90,7 +65,7 @@ async fn invoke_untraced<T, Tr: Transport>(
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();
-    let fail = |err: RedisError| Error::from_redis(script.name(), err).located(script);
+    let fail = |err: RedisError| Error::from_redis(script, err).located(script);
     let mut seen = script.flight().generation();
 
     let first = reply(transport.evalsha(call).await);
@@ -100,7 +75,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
         Reload::Eval => {
-            return reply(transport.eval(call).await).map_err(|e| own_reply(script, e));
+            return reply(transport.eval(call).await).map_err(|e| Error::own_reply(script, e));
         }
         Reload::Load => {}
     }
@@ -171,20 +146,15 @@ async fn invoke_untraced<T, Tr: Transport>(
         // Another caller loaded this version meanwhile: the retry's reply stands. But
         // when the function is still missing, the name is taken by a different body
         // (`versioned = false`, or a foreign library registering the same function name).
-        Err(err) if script.library().is_some() && ran::is_library_loaded(&err) => {
+        Err(err) if script.is_loaded_already(&err) => {
             if is_not_loaded(script, &retry) {
-                Err(
-                    Error::new(script.name(), ErrorKind::LibraryConflict, Some(err))
-                        .with_ran(Ran::No),
-                )
+                Err(Error::new(script, ErrorKind::LibraryConflict, Some(err)).with_ran(Ran::No))
             } else {
                 Ok(())
             }
         }
         // A refused load explains the retry's NOSCRIPT: nothing ran.
-        other => other
-            .map(drop)
-            .map_err(|e| Error::load_refused(script.name(), e)),
+        other => other.map(drop).map_err(|e| Error::load_refused(script, e)),
     };
     trace::loaded(script, timer, loaded.is_ok());
     if loaded.is_ok() {
@@ -192,7 +162,7 @@ async fn invoke_untraced<T, Tr: Transport>(
     }
     drop(loading);
     loaded?;
-    retry.map_err(|e| own_reply(script, e))
+    retry.map_err(|e| Error::own_reply(script, e))
 }
 
 /// Drives a future to completion on this thread, parking while it is pending. Used for

@@ -22,9 +22,9 @@ mod trace;
 
 pub use call::Call;
 pub use cluster::slot as hash_slot;
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, PIPELINE};
 pub use library::Library;
-pub use pipeline::{PIPELINE, Pipeline, loaded, preload};
+pub use pipeline::{Pipeline, loaded, preload};
 #[cfg(feature = "aio")]
 pub use pipeline::{loaded_async, preload_async};
 pub use ran::Ran;

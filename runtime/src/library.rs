@@ -107,6 +107,11 @@ impl Library {
         }
     }
 
+    /// `FUNCTION LOAD <body>`, without `REPLACE` (see the crate docs).
+    pub(crate) fn load_command(&self) -> [&'static [u8]; 3] {
+        [b"FUNCTION", b"LOAD", self.body.as_bytes()]
+    }
+
     /// `_<12 hex digits>`, or `None` when not versioned.
     pub(crate) fn suffix(&self) -> Option<&'static str> {
         self.versioned

@@ -71,12 +71,10 @@
 use redis::{Cmd, FromRedisValue, RedisError, ToRedisArgs, Value};
 
 use crate::call::Call;
-use crate::error::{Error, ErrorKind};
+pub use crate::error::PIPELINE;
+use crate::error::{Error, ErrorKind, Subject};
 use crate::ran::Ran;
-use crate::script::{Reload, Script};
-
-/// What `Error::script` names for a failed ordinary command of a pipeline.
-pub const PIPELINE: &str = "(pipeline)";
+use crate::script::{Kind, Reload, Script};
 
 /// A pipeline (or, with [`atomic`](Self::atomic), a `MULTI`/`EXEC` transaction) of script
 /// calls and ordinary commands, whose results come back in the order they were added.
@@ -96,7 +94,7 @@ pub struct Pipeline {
     /// Scripts whose first call (an `EVAL`) is already in this pipeline.
     loaded: Vec<&'static str>,
     /// A call that could not be encoded: the pipeline fails with it before sending.
-    refused: Option<(&'static str, ErrorKind)>,
+    refused: Option<(Subject, ErrorKind)>,
 }
 
 enum Item {
@@ -116,9 +114,7 @@ impl Item {
     /// Appends the packed command: calls are copied as packed, never re-encoded.
     fn write_packed(&self, out: &mut Vec<u8>) {
         match self {
-            Item::Load(library) => {
-                crate::resp::push_command(out, &[b"FUNCTION", b"LOAD", library.body().as_bytes()])
-            }
+            Item::Load(library) => crate::resp::push_command(out, &library.load_command()),
             Item::Call {
                 call, eval: false, ..
             } => out.extend_from_slice(call.packed()),
@@ -132,11 +128,7 @@ impl Item {
     /// The command as a `redis::Cmd`, for async connections (which take commands).
     fn to_cmd(&self) -> Cmd {
         match self {
-            Item::Load(library) => {
-                let mut cmd = redis::cmd("FUNCTION");
-                cmd.arg("LOAD").arg(library.body());
-                cmd
-            }
+            Item::Load(library) => crate::resp::to_cmd(&library.load_command()),
             Item::Call { call, eval, .. } => {
                 if *eval {
                     call.to_cmd(call.eval_command(), call.script().source())
@@ -167,13 +159,13 @@ impl Pipeline {
             // A parameter that expanded to several arguments: the whole pipeline fails
             // before anything is sent, like a single call would.
             self.refused
-                .get_or_insert((err.script(), err.kind().clone()));
+                .get_or_insert((err.subject(), err.kind().clone()));
             return self;
         }
         let script = call.script();
         // A Redis Function has no `EVAL` form: its library's first call is preceded by a
         // `FUNCTION LOAD` (see the module docs), and every call goes as `FCALL`.
-        if let Some(library) = script.library() {
+        if let Kind::Function { library, .. } = script.kind() {
             if call.reload_policy() == Reload::Load && !self.loaded.contains(&library.loaded_name())
             {
                 self.loaded.push(library.loaded_name());
@@ -351,7 +343,7 @@ impl Pipeline {
     fn check(&self) -> Result<(), Error> {
         match &self.refused {
             None => Ok(()),
-            Some((script, kind)) => Err(Error::new(script, kind.clone(), None)),
+            Some((script, kind)) => Err(Error::new(*script, kind.clone(), None)),
         }
     }
 
@@ -363,24 +355,24 @@ impl Pipeline {
 
     /// The script a failure of the whole pipeline (the connection failed) is attributed
     /// to: the first script of the pipeline.
-    fn blame(&self) -> &'static str {
+    fn blame(&self) -> Subject {
         self.items
             .iter()
             .find_map(|e| match e {
-                Item::Call { call, .. } => Some(call.script().name()),
-                Item::Load(library) => Some(library.path()),
+                Item::Call { call, .. } => Some(call.script().into()),
+                Item::Load(library) => Some(library.path().into()),
                 Item::Cmd { .. } => None,
             })
-            .unwrap_or(PIPELINE)
+            .unwrap_or(PIPELINE.into())
     }
 
     /// What a failure of the command at `index` is attributed to: its script, or
     /// [`PIPELINE`] for an ordinary command.
-    fn name_of(&self, index: usize) -> &'static str {
+    fn name_of(&self, index: usize) -> Subject {
         match self.items.get(index) {
-            Some(Item::Call { call, .. }) => call.script().name(),
-            Some(Item::Load(library)) => library.path(),
-            _ => PIPELINE,
+            Some(Item::Call { call, .. }) => call.script().into(),
+            Some(Item::Load(library)) => library.path().into(),
+            _ => PIPELINE.into(),
         }
     }
 
@@ -452,18 +444,21 @@ impl Pipeline {
                     let script = call.script();
                     let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
-                        let library = script.library().map(|l| l.loaded_name());
-                        let missing = library.is_some() && crate::ran::is_function_not_found(&e);
+                        let library = match script.kind() {
+                            Kind::Function { library, .. } => Some(library.loaded_name()),
+                            Kind::Script => None,
+                        };
+                        let missing = library.is_some() && script.is_not_loaded(&e);
                         if missing && taken.iter().any(|t| Some(*t) == library) {
-                            Error::new(script.name(), ErrorKind::LibraryConflict, Some(e))
+                            Error::new(script, ErrorKind::LibraryConflict, Some(e))
                         } else if let Some((_, load)) =
                             refused.iter().find(|(l, _)| missing && Some(*l) == library)
                         {
-                            Error::load_refused(script.name(), load.clone())
+                            Error::load_refused(script, load.clone())
                         } else if own {
-                            crate::invoke::own_reply(script, e)
+                            Error::own_reply(script, e)
                         } else {
-                            Error::from_redis(script.name(), e).located(script)
+                            Error::from_redis(script, e).located(script)
                         }
                     });
                     let ran = result.as_ref().map_or_else(|e| e.ran(), |_| Ran::Yes);

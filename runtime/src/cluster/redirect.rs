@@ -244,7 +244,7 @@ pub(crate) fn library_load_route<T>(
     call: &Call<T>,
 ) -> Option<redis::cluster_routing::SingleNodeRoutingInfo> {
     use redis::cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr};
-    if step != Step::LoadAndEvalsha || call.script().library().is_none() {
+    if step != Step::LoadAndEvalsha || !call.script().loads_on_primary() {
         return None;
     }
     let slot = crate::cluster::slot(call.keys().next()?);
