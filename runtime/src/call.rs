@@ -272,9 +272,19 @@ impl<T> Call<T> {
         out
     }
 
+    /// The call as a `redis::Cmd`: `EVALSHA`/`FCALL` naming the script or function.
+    pub(crate) fn to_call_cmd(&self) -> redis::Cmd {
+        self.to_cmd(self.command(), self.script.target())
+    }
+
+    /// The call as a `redis::Cmd` carrying the body: `EVAL` (or `EVAL_RO`).
+    pub(crate) fn to_body_cmd(&self) -> redis::Cmd {
+        self.to_cmd(self.eval_command(), self.script.source())
+    }
+
     /// The call as a `redis::Cmd` under `command` (`EVALSHA`, `EVAL`, ...), for connection
     /// types that take commands rather than bytes.
-    pub(crate) fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
+    fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
         let values = self.packed_values();
         let mut cmd = redis::Cmd::with_capacity(3 + self.keys + self.argc, values.len() + 64);
         cmd.arg(command).arg(script_or_sha).arg(self.keys);

@@ -25,7 +25,7 @@ pub fn load<C: redis::ConnectionLike + ?Sized>(
     con: &mut C,
     libraries: &[&'static Library],
 ) -> Result<(), Error> {
-    if !con.supports_pipelining() {
+    if crate::connection::Kind::of_sync(con).is_cluster() {
         // A sync cluster connection: a pipeline would reach one node.
         for library in libraries {
             let reply = con.req_packed_command(&load_cmd(library).get_packed_command());
@@ -45,7 +45,7 @@ where
     C: redis::aio::ConnectionLike + Send + ?Sized,
 {
     #[cfg(feature = "cluster-async")]
-    if crate::cluster::is_async_cluster::<C>() {
+    if crate::connection::Kind::of_async::<C>().is_cluster() {
         for library in libraries {
             let reply = con.req_packed_command(&load_cmd(library)).await;
             check_loads(&[library], reply.map(|value| vec![value]))?;
@@ -79,7 +79,7 @@ pub fn prune<C: redis::ConnectionLike + ?Sized>(
     if stale.is_empty() {
         return Ok(stale);
     }
-    if !con.supports_pipelining() {
+    if crate::connection::Kind::of_sync(con).is_cluster() {
         // A sync cluster connection: each delete goes to every primary.
         for name in &stale {
             let reply = con.req_packed_command(&delete_cmd(name).get_packed_command());
@@ -116,7 +116,7 @@ where
         return Ok(stale);
     }
     #[cfg(feature = "cluster-async")]
-    if crate::cluster::is_async_cluster::<C>() {
+    if crate::connection::Kind::of_async::<C>().is_cluster() {
         for name in &stale {
             let reply = con.req_packed_command(&delete_cmd(name)).await;
             check_deletes(blame, reply.map(|value| vec![value]))?;

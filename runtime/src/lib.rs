@@ -7,21 +7,25 @@
 #![warn(missing_docs)]
 
 mod call;
+#[cfg(feature = "cluster")]
 mod cluster;
+mod connection;
 mod error;
 mod flight;
 pub mod functions;
 mod invoke;
 mod library;
 mod pipeline;
+mod plain;
 mod ran;
 mod resp;
 mod script;
+mod slot;
 mod timer;
 mod trace;
+mod transport;
 
 pub use call::Call;
-pub use cluster::slot as hash_slot;
 pub use error::{Error, ErrorKind, PIPELINE};
 pub use library::Library;
 pub use pipeline::{Pipeline, loaded, preload};
@@ -29,6 +33,7 @@ pub use pipeline::{Pipeline, loaded, preload};
 pub use pipeline::{loaded_async, preload_async};
 pub use ran::Ran;
 pub use script::{Reload, Script};
+pub use slot::slot as hash_slot;
 
 /// Items used by the code `include_script!` generates. Not a public API.
 #[doc(hidden)]
