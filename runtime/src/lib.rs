@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod bulk;
 mod call;
 #[cfg(feature = "cluster")]
 mod cluster;
@@ -25,12 +26,13 @@ mod timer;
 mod trace;
 mod transport;
 
+pub use bulk::{loaded, preload};
+#[cfg(feature = "aio")]
+pub use bulk::{loaded_async, preload_async};
 pub use call::Call;
 pub use error::{Error, ErrorKind, PIPELINE};
 pub use library::Library;
-pub use pipeline::{Pipeline, loaded, preload};
-#[cfg(feature = "aio")]
-pub use pipeline::{loaded_async, preload_async};
+pub use pipeline::Pipeline;
 pub use ran::Ran;
 pub use script::{Reload, Script};
 pub use slot::slot as hash_slot;
