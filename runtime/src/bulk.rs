@@ -26,8 +26,8 @@ use crate::transport::Commands;
 
 /// `con` as the plain transport of its kind.
 fn sync<C: redis::ConnectionLike + ?Sized>(con: &mut C) -> SyncTransport<'_, C> {
-    let kind = Kind::of_sync(con);
-    SyncTransport::new(con, kind)
+    let cluster = Kind::of_sync(con).is_cluster();
+    SyncTransport::new(con, cluster)
 }
 
 /// `con` as the plain transport of its kind.
@@ -35,7 +35,7 @@ fn sync<C: redis::ConnectionLike + ?Sized>(con: &mut C) -> SyncTransport<'_, C> 
 fn asynk<C: redis::aio::ConnectionLike + ?Sized>(
     con: &mut C,
 ) -> crate::plain::AsyncTransport<'_, C> {
-    crate::plain::AsyncTransport::new(con, Kind::of_async::<C>())
+    crate::plain::AsyncTransport::new(con, Kind::of_async::<C>().is_cluster())
 }
 
 /// Loads `scripts` on the connection in one round trip (a pipeline of `SCRIPT LOAD`s):
@@ -234,7 +234,7 @@ async fn send_each(
         }
         Ok(())
     };
-    if con.kind().is_cluster() {
+    if con.is_cluster() {
         for (i, cmd) in cmds.iter().enumerate() {
             check(i, 1, con.one(cmd).await.map(|value| vec![value]))?;
         }

@@ -102,9 +102,10 @@ impl<T: redis::FromRedisValue> Call<T> {
                     self,
                 ))
             }
-            Kind::Server | Kind::RoutedByRedis => {
-                block_on(invoke(&mut SyncTransport::new(con, kind), self))
-            }
+            Kind::Server | Kind::RoutedByRedis => block_on(invoke(
+                &mut SyncTransport::new(con, kind.is_cluster()),
+                self,
+            )),
         }?;
         self.decode(value)
     }
@@ -130,7 +131,7 @@ impl<T: redis::FromRedisValue> Call<T> {
                 let link = crate::cluster::AsyncLink(con);
                 invoke(&mut crate::cluster::ClusterTransport::new(link), self).await
             }
-            _ => invoke(&mut AsyncTransport::new(con, kind), self).await,
+            _ => invoke(&mut AsyncTransport::new(con, kind.is_cluster()), self).await,
         }?;
         self.decode(value)
     }

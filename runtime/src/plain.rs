@@ -8,20 +8,20 @@ use std::future::Future;
 use redis::{Cmd, RedisResult, Value};
 
 use crate::call::Call;
-use crate::connection::Kind;
 use crate::slot;
 use crate::transport::{Commands, Sent, Step, Transport};
 
 /// A sync connection as a [`Transport`]: sends pre-packed bytes.
 pub(crate) struct SyncTransport<'c, C: ?Sized> {
     con: &'c mut C,
-    kind: Kind,
+    /// On a cluster connection (the answer of `connection::Kind::is_cluster`).
+    cluster: bool,
 }
 
 impl<'c, C: redis::ConnectionLike + ?Sized> SyncTransport<'c, C> {
-    /// `con`, of the kind `connection::Kind::of_sync` found.
-    pub(crate) fn new(con: &'c mut C, kind: Kind) -> Self {
-        Self { con, kind }
+    /// `con`; `cluster` as `connection::Kind::is_cluster` answered for it.
+    pub(crate) fn new(con: &'c mut C, cluster: bool) -> Self {
+        Self { con, cluster }
     }
 }
 
@@ -35,7 +35,7 @@ impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
                 .con
                 .req_packed_command(&call.packed_eval())
                 .map(Sent::call),
-            Step::LoadAndCall if self.kind.is_cluster() => {
+            Step::LoadAndCall if self.cluster => {
                 // redis routes the pipeline by its first command: see `slot` for the probe.
                 let mut replies =
                     self.con
@@ -54,8 +54,8 @@ impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
 }
 
 impl<C: redis::ConnectionLike + ?Sized> Commands for SyncTransport<'_, C> {
-    fn kind(&self) -> Kind {
-        self.kind
+    fn is_cluster(&self) -> bool {
+        self.cluster
     }
 
     async fn one(&mut self, cmd: &Cmd) -> RedisResult<Value> {
@@ -72,14 +72,15 @@ impl<C: redis::ConnectionLike + ?Sized> Commands for SyncTransport<'_, C> {
 #[cfg(feature = "aio")]
 pub(crate) struct AsyncTransport<'c, C: ?Sized> {
     con: &'c mut C,
-    kind: Kind,
+    /// On a cluster connection (the answer of `connection::Kind::is_cluster`).
+    cluster: bool,
 }
 
 #[cfg(feature = "aio")]
 impl<'c, C: redis::aio::ConnectionLike + ?Sized> AsyncTransport<'c, C> {
-    /// `con`, of the kind `connection::Kind::of_async` found.
-    pub(crate) fn new(con: &'c mut C, kind: Kind) -> Self {
-        Self { con, kind }
+    /// `con`; `cluster` as `connection::Kind::is_cluster` answered for it.
+    pub(crate) fn new(con: &'c mut C, cluster: bool) -> Self {
+        Self { con, cluster }
     }
 }
 
@@ -121,8 +122,8 @@ impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C>
 
 #[cfg(feature = "aio")]
 impl<C: redis::aio::ConnectionLike + ?Sized> Commands for AsyncTransport<'_, C> {
-    fn kind(&self) -> Kind {
-        self.kind
+    fn is_cluster(&self) -> bool {
+        self.cluster
     }
 
     async fn one(&mut self, cmd: &Cmd) -> RedisResult<Value> {

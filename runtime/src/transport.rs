@@ -11,7 +11,6 @@ use std::future::Future;
 use redis::{Cmd, RedisResult, Value};
 
 use crate::call::Call;
-use crate::connection::Kind;
 
 /// One step of a call: what goes to the server in one round trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,9 +84,10 @@ pub(crate) trait Transport {
 
 /// What a connection must do for ordinary commands.
 pub(crate) trait Commands {
-    /// The kind of connection: on a cluster a keyless command goes alone (redis sends it
-    /// to every node), since a pipeline of them would reach one node.
-    fn kind(&self) -> Kind;
+    /// True on a Redis Cluster connection (`connection::Kind::is_cluster`): there a keyless
+    /// command goes alone (redis sends it to every node), since a pipeline of them would
+    /// reach one node.
+    fn is_cluster(&self) -> bool;
 
     /// Sends one command.
     fn one(&mut self, cmd: &Cmd) -> impl Future<Output = RedisResult<Value>>;

@@ -9,7 +9,6 @@ use super::redirect::library_load_route;
 use super::redirect::{Link, Target, by_address};
 use crate::call::Call;
 use crate::call::load_cmd;
-use crate::connection::Kind;
 use crate::plain::SyncTransport;
 use crate::transport::{Sent, Step, Transport};
 
@@ -21,7 +20,7 @@ impl Link for SyncLink<'_> {
 
     async fn send<T>(&mut self, step: Step, call: &Call<T>, target: &Target) -> RedisResult<Sent> {
         let Some((node, asking)) = target.node() else {
-            return SyncTransport::new(&mut *self.0, Kind::Cluster)
+            return SyncTransport::new(&mut *self.0, true)
                 .send(step, call)
                 .await;
         };
@@ -70,7 +69,7 @@ impl Link for AsyncLink<'_> {
             None => match library_load_route(step, call) {
                 Some(primary) => (primary, false),
                 None => {
-                    return AsyncTransport::new(&mut *self.0, Kind::Cluster)
+                    return AsyncTransport::new(&mut *self.0, true)
                         .send(step, call)
                         .await;
                 }
