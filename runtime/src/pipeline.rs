@@ -289,11 +289,7 @@ impl Pipeline {
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
-        self.check()?;
-        refuse_sync_cluster(con)?;
-        let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.packed(), offset, count);
-        self.typed(replies)
+        self.typed(self.send(con)?)
     }
 
     /// Runs the pipeline on a sync connection and returns every result (not ignored), each
@@ -302,11 +298,7 @@ impl Pipeline {
         &self,
         con: &mut C,
     ) -> Result<Vec<Result<Value, Error>>, Error> {
-        self.check()?;
-        refuse_sync_cluster(con)?;
-        let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.packed(), offset, count);
-        self.each(replies)
+        self.each(self.send(con)?)
     }
 
     /// [`query`](Self::query) on an async connection.
@@ -315,12 +307,7 @@ impl Pipeline {
     where
         C: redis::aio::ConnectionLike + ?Sized,
     {
-        self.check()?;
-        let (offset, count) = self.window();
-        let replies = con
-            .req_packed_commands(&self.to_redis(), offset, count)
-            .await;
-        self.typed(replies)
+        self.typed(self.send_async(con).await?)
     }
 
     /// [`query_each`](Self::query_each) on an async connection.
@@ -329,12 +316,32 @@ impl Pipeline {
     where
         C: redis::aio::ConnectionLike + ?Sized,
     {
+        self.each(self.send_async(con).await?)
+    }
+
+    /// Sends the pipeline on a sync connection, packed as is; `Err` when it cannot be
+    /// sent, else the replies to read.
+    fn send<C: redis::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
+        self.check()?;
+        refuse_sync_cluster(con)?;
+        let (offset, count) = self.window();
+        Ok(con.req_packed_commands(&self.packed(), offset, count))
+    }
+
+    /// [`send`](Self::send) on an async connection, which takes a `redis::Pipeline`.
+    #[cfg(feature = "aio")]
+    async fn send_async<C: redis::aio::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con
+        Ok(con
             .req_packed_commands(&self.to_redis(), offset, count)
-            .await;
-        self.each(replies)
+            .await)
     }
 
     /// Fails before sending when a call could not be encoded.

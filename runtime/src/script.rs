@@ -97,7 +97,9 @@ impl Script {
     }
 
     /// Used by `include_library!`: one function of `library`, loaded as `loaded_name`.
-    /// `name` is `<file>#<function>`; `sha1` and `source` are the library's.
+    /// `name` is what [`Error::script`](crate::Error::script) says (`<file>#<function>`),
+    /// a label only: messages take the file and the function from `library` and
+    /// `loaded_name`. `sha1` and `source` are the library's.
     #[doc(hidden)]
     pub const fn __function(
         library: &'static Library,
@@ -107,22 +109,12 @@ impl Script {
         source: &'static str,
         read_only: bool,
     ) -> Self {
-        Self {
-            name,
-            sha1,
-            source,
-            read_only,
-            reload: Reload::Load,
-            sources: Sources {
-                files: &[],
-                runs: &[],
-            },
-            flight: Flight::new(),
-            kind: Kind::Function {
-                library,
-                loaded: loaded_name,
-            },
-        }
+        let mut function = Self::__new(name, sha1, source, read_only, Reload::Load);
+        function.kind = Kind::Function {
+            library,
+            loaded: loaded_name,
+        };
+        function
     }
 
     /// Used by `include_script!` for a script composed with `@include`: the files it was
