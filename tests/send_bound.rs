@@ -143,13 +143,17 @@ fn assert_send<F: std::future::Future + Send>(future: F) -> F {
 fn futures_are_send_whenever_the_connection_is<C: ConnectionLike + Send + ?Sized>(con: &mut C) {
     let scripts = &[IncrBy::script()];
     let libraries = &[Evincr::library()];
-    let _ = assert_send(IncrBy.run_async(&mut *con, "k", 1));
-    let _ = assert_send(Evincr.incr_by_async(&mut *con, "k", 1));
-    let _ = assert_send(evalsha::preload_async(&mut *con, scripts));
-    let _ = assert_send(evalsha::loaded_async(&mut *con, scripts));
-    let _ = assert_send(evalsha::functions::load_async(&mut *con, libraries));
-    let _ = assert_send(evalsha::functions::prune_async(&mut *con, libraries));
-    let _ = assert_send(Pipeline::new().query_each_async(&mut *con));
+    drop(assert_send(IncrBy.run_async(&mut *con, "k", 1)));
+    drop(assert_send(Evincr.incr_by_async(&mut *con, "k", 1)));
+    drop(assert_send(evalsha::preload_async(&mut *con, scripts)));
+    drop(assert_send(evalsha::loaded_async(&mut *con, scripts)));
+    drop(assert_send(evalsha::functions::load_async(
+        &mut *con, libraries,
+    )));
+    drop(assert_send(evalsha::functions::prune_async(
+        &mut *con, libraries,
+    )));
+    drop(assert_send(Pipeline::new().query_each_async(&mut *con)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

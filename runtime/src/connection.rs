@@ -53,6 +53,11 @@ impl Kind {
 
     /// The kind of an async connection.
     #[cfg(feature = "aio")]
+    // Without `cluster-async` every async connection is `Server`, whatever `C`.
+    #[cfg_attr(
+        not(feature = "cluster-async"),
+        allow(clippy::extra_unused_type_parameters)
+    )]
     pub(crate) fn of_async<C: ?Sized>() -> Kind {
         #[cfg(feature = "cluster-async")]
         if typeid::of::<C>() == std::any::TypeId::of::<redis::cluster_async::ClusterConnection>() {

@@ -26,6 +26,7 @@ pub(crate) enum Step {
 
 impl Step {
     /// The command of this step that runs the call, as a `redis::Cmd`.
+    #[cfg(any(feature = "aio", feature = "cluster"))]
     pub(crate) fn call_cmd<T>(self, call: &Call<T>) -> Cmd {
         match self {
             Step::CallWithBody => call.to_body_cmd(),
