@@ -143,7 +143,7 @@ impl Error {
     /// Classifies a `redis` error that a script call returned.
     pub(crate) fn from_redis(subject: impl Into<Subject>, err: RedisError) -> Self {
         let subject = subject.into();
-        let script = subject.name;
+        let script = subject.name();
         let kind = match err.kind() {
             _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
             _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
@@ -209,7 +209,7 @@ impl Error {
 
     /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
     pub fn script(&self) -> &'static str {
-        self.subject.name
+        self.subject.name()
     }
 
     /// What kind of failure this is.
@@ -252,27 +252,40 @@ impl Error {
 /// What an error is about: a script, a function of a library, a library, or
 /// [`PIPELINE`]. Its name is what [`Error::script`] returns.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Subject {
-    name: &'static str,
-    /// For a function: its library's file and its name, which the message shows.
-    function: Option<(&'static str, &'static str)>,
+pub(crate) enum Subject {
+    /// A name only: a library's file, [`PIPELINE`].
+    Named(&'static str),
+    /// A script or a function, whose message names the function and its file.
+    Script(&'static Script),
 }
 
-impl From<&'static str> for Subject {
-    fn from(name: &'static str) -> Self {
-        Subject {
-            name,
-            function: None,
+impl Subject {
+    /// What [`Error::script`] returns.
+    fn name(self) -> &'static str {
+        match self {
+            Subject::Named(name) => name,
+            Subject::Script(script) => script.name(),
+        }
+    }
+
+    /// For a function: its library's file and its name.
+    fn function(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Subject::Named(_) => None,
+            Subject::Script(script) => script.function().map(|f| (script.file(), f)),
         }
     }
 }
 
-impl From<&Script> for Subject {
-    fn from(script: &Script) -> Self {
-        Subject {
-            name: script.name(),
-            function: script.function().map(|function| (script.file(), function)),
-        }
+impl From<&'static str> for Subject {
+    fn from(name: &'static str) -> Self {
+        Subject::Named(name)
+    }
+}
+
+impl From<&'static Script> for Subject {
+    fn from(script: &'static Script) -> Self {
+        Subject::Script(script)
     }
 }
 
@@ -292,13 +305,10 @@ impl From<Error> for RedisError {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Subject {
-            name: file,
-            function,
-        } = self.subject;
+        let function = self.subject.function();
         match function {
             Some((file, function)) => write!(f, "function {function} of {file}")?,
-            None => write!(f, "script {file}")?,
+            None => write!(f, "script {}", self.subject.name())?,
         }
         match &self.kind {
             ErrorKind::NoScript if function.is_some() => {
@@ -370,7 +380,7 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("script", &self.subject.name)
+            .field("script", &self.subject.name())
             .field("kind", &self.kind)
             .field("ran", &self.ran)
             .field("source", &self.source)

@@ -1,5 +1,7 @@
-//! How a call runs, written once for every kind of connection: send `EVALSHA`; on
-//! `NOSCRIPT` only, reload as the call's [`Reload`] policy says and retry once.
+//! How a call runs, written once for every kind of connection and for scripts and
+//! functions alike: send the call (`EVALSHA`, `FCALL`); on the server's "not loaded"
+//! (`NOSCRIPT`, `ERR Function not found`) only, reload as the call's [`Reload`] policy
+//! says and retry once.
 //!
 //! The flow is an `async fn` over a [`Transport`], which sends each [`Step`]. Async
 //! connections await it; sync connections drive it with `plain::block_on`, their
@@ -14,22 +16,21 @@ use crate::error::{Error, ErrorKind};
 use crate::flight::{self, Begin, Waited};
 use crate::ran::{self, Ran};
 use crate::script::{Reload, Script};
+use crate::trace;
+use crate::transport::{Sent, Step, Transport};
 
 /// The server's own reply saying it does not have what the call names (see
 /// [`Script::is_not_loaded`]): the only reply that triggers a reload.
 fn is_not_loaded(script: &Script, result: &RedisResult<Value>) -> bool {
     matches!(result, Err(err) if script.is_not_loaded(err))
 }
-use crate::trace;
-use crate::transport::{Sent, Step, Transport};
 
-/// Sends `step` of `call` and returns the call's reply, an error reply as an `Err`.
-async fn call_once<T, Tr: Transport>(
-    transport: &mut Tr,
-    step: Step,
-    call: &Call<T>,
-) -> RedisResult<Value> {
-    reply(transport.send(step, call).await.map(|sent| sent.reply))
+/// The call's reply in what a step without a load returned, an error reply as an `Err`.
+/// (A plain function, not another `async fn` around `send`: the warm path stays one
+/// future deep.)
+#[inline]
+fn call_reply(sent: RedisResult<Sent>) -> RedisResult<Value> {
+    reply(sent.map(|sent| sent.reply))
 }
 
 /// How many times a caller retries behind other callers' loads before loading itself.
@@ -60,15 +61,14 @@ async fn invoke_untraced<T, Tr: Transport>(
     let fail = |err: RedisError| Error::from_redis(script, err).located(script);
     let mut seen = script.flight().generation();
 
-    let first = call_once(transport, Step::Call, call).await;
+    let first = call_reply(transport.send(Step::Call, call).await);
     if !is_not_loaded(script, &first) {
         return first.map_err(fail);
     }
     match call.reload_policy() {
         Reload::Never => return first.map_err(fail),
         Reload::Eval => {
-            return call_once(transport, Step::CallWithBody, call)
-                .await
+            return call_reply(transport.send(Step::CallWithBody, call).await)
                 .map_err(|e| Error::own_reply(script, e));
         }
         Reload::Load => {}
@@ -84,7 +84,7 @@ async fn invoke_untraced<T, Tr: Transport>(
         if now != seen && waits < MAX_WAITS {
             waits += 1;
             seen = now;
-            let retry = call_once(transport, Step::Call, call).await;
+            let retry = call_reply(transport.send(Step::Call, call).await);
             if !is_not_loaded(script, &retry) {
                 return retry.map_err(fail);
             }
@@ -111,7 +111,7 @@ async fn invoke_untraced<T, Tr: Transport>(
             // unless another waiter already did.
             Waited::TimedOut { epoch } => {
                 waits += 1;
-                let retry = call_once(transport, Step::Call, call).await;
+                let retry = call_reply(transport.send(Step::Call, call).await);
                 if !is_not_loaded(script, &retry) {
                     return retry.map_err(fail);
                 }
@@ -129,7 +129,7 @@ async fn invoke_untraced<T, Tr: Transport>(
             // but the call itself was refused there (`ASK` applies to one command). A
             // redirect guarantees the call did not run: send it once more, as at first.
             drop(loading);
-            return call_once(transport, Step::Call, call).await.map_err(fail);
+            return call_reply(transport.send(Step::Call, call).await).map_err(fail);
         }
         Ok(Sent {
             loaded: Some(loaded),

@@ -28,7 +28,14 @@ impl<'c, C: redis::ConnectionLike + ?Sized> SyncTransport<'c, C> {
 impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
     const MAY_WAIT: bool = false;
 
-    async fn send<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Sent> {
+    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>> {
+        // The reply is there when `send` returns: a ready future, no state machine.
+        std::future::ready(self.send_now(step, call))
+    }
+}
+
+impl<C: redis::ConnectionLike + ?Sized> SyncTransport<'_, C> {
+    fn send_now<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Sent> {
         match step {
             Step::Call => self.con.req_packed_command(call.packed()).map(Sent::call),
             Step::CallWithBody => self
