@@ -1,13 +1,16 @@
-//! `run_async` and the other async entry points take any `redis::aio::ConnectionLike`,
-//! `Send` or not, `Sized` or not; their futures are `Send` whenever the connection is.
+//! `run_async` and the other async entry points (pipelines, and the bulk operations
+//! `preload_async`, `loaded_async`, `functions::load_async`, `functions::prune_async`)
+//! take any `redis::aio::ConnectionLike`, `Send` or not, `Sized` or not; their futures
+//! are `Send` whenever the connection is.
 
 use std::rc::Rc;
 
 use evalsha::Pipeline;
-use evalsha_testkit::Server;
+use evalsha_testkit::{Server, requires};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
+evalsha::include_library!("tests/libraries/incr_by.lua");
 
 /// A connection that is not `Send` (it holds an `Rc`), as a crate's own wrapper may be.
 struct NotSend {
@@ -66,6 +69,19 @@ async fn generic_calls<T: ConnectionLike + ?Sized>(con: &mut T, key: &str) -> i6
     IncrBy.run_async(con, key, 1).await.unwrap()
 }
 
+/// The Redis Functions side of [`generic_calls`], with no `Send` bound either: load the
+/// library, prune other versions of it, call its function. Returns the counter.
+async fn generic_library_calls<T: ConnectionLike + ?Sized>(con: &mut T, key: &str) -> i64 {
+    evalsha::functions::load_async(con, &[Evincr::library()])
+        .await
+        .unwrap();
+    let pruned = evalsha::functions::prune_async(con, &[Evincr::library()])
+        .await
+        .unwrap();
+    assert!(pruned.is_empty(), "{pruned:?}");
+    Evincr.incr_by_async(con, key, 1).await.unwrap()
+}
+
 fn flush(server: &Server) {
     redis::cmd("SCRIPT")
         .arg("FLUSH")
@@ -84,6 +100,13 @@ async fn a_connection_that_is_not_send_runs_scripts() {
     // Cold path too: the flush makes the first call load the script on this connection.
     flush(&server);
     assert_eq!(IncrBy.run_async(&mut con, "not-send", 1).await.unwrap(), 6);
+    if requires(
+        &server,
+        7,
+        "functions through a connection that is not Send",
+    ) {
+        assert_eq!(generic_library_calls(&mut con, "not-send").await, 7);
+    }
 }
 
 #[tokio::test]
@@ -94,11 +117,35 @@ async fn a_dyn_connection_runs_scripts() {
     flush(&server);
     assert_eq!(IncrBy.run_async(con, "dyn", 2).await.unwrap(), 2);
     assert_eq!(generic_calls(con, "dyn").await, 7);
+    if requires(&server, 7, "functions through a dyn connection") {
+        assert_eq!(generic_library_calls(con, "dyn").await, 8);
+    }
 }
 
 /// Compile-time: the futures are `Send` for the connection types users spawn with.
 fn assert_send<F: std::future::Future + Send>(future: F) -> F {
     future
+}
+
+/// Compile-time: every async entry point's future is `Send` for any `Send` connection,
+/// and none asks more of the connection type than `ConnectionLike` (the generic calls
+/// above compile for a connection that is not `Send`). Never run: building the futures
+/// is the proof.
+#[allow(dead_code)]
+fn futures_are_send_whenever_the_connection_is<C: ConnectionLike + Send + ?Sized>(con: &mut C) {
+    let scripts = &[IncrBy::script()];
+    let libraries = &[Evincr::library()];
+    drop(assert_send(IncrBy.run_async(&mut *con, "k", 1)));
+    drop(assert_send(Evincr.incr_by_async(&mut *con, "k", 1)));
+    drop(assert_send(evalsha::preload_async(&mut *con, scripts)));
+    drop(assert_send(evalsha::loaded_async(&mut *con, scripts)));
+    drop(assert_send(evalsha::functions::load_async(
+        &mut *con, libraries,
+    )));
+    drop(assert_send(evalsha::functions::prune_async(
+        &mut *con, libraries,
+    )));
+    drop(assert_send(Pipeline::new().query_each_async(&mut *con)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

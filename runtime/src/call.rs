@@ -186,29 +186,20 @@ impl<T> Call<T> {
     /// `EVALSHA` or, for `#!lua flags=no-writes` scripts, `EVALSHA_RO`; `FCALL` or
     /// `FCALL_RO` for a function.
     pub(crate) fn command(&self) -> &'static str {
-        match (self.script.library().is_some(), self.script.is_read_only()) {
-            (false, false) => "EVALSHA",
-            (false, true) => "EVALSHA_RO",
-            (true, false) => "FCALL",
-            (true, true) => "FCALL_RO",
-        }
+        self.script.call_command()
     }
 
     /// `EVAL` or `EVAL_RO`: the fallback that sends the body.
     pub(crate) fn eval_command(&self) -> &'static str {
-        if self.script.is_read_only() {
-            "EVAL_RO"
-        } else {
-            "EVAL"
-        }
+        self.script.body_command()
     }
 
     /// Fails before anything is sent when a parameter produced other than one argument,
     /// or a function call asks for [`Reload::Eval`] (a function has no `EVAL` form).
     pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.reload == Reload::Eval && self.script.library().is_some() {
+        if self.reload == Reload::Eval && !self.script.has_body_form() {
             return Err(Error::new(
-                self.script.name(),
+                self.script,
                 ErrorKind::Unsupported {
                     what: "Reload::Eval for a Redis Function (a function cannot be sent with its \
                            body); use Reload::Load or Reload::Never",
@@ -219,7 +210,7 @@ impl<T> Call<T> {
         match self.bad_param {
             None => Ok(()),
             Some((name, count)) => Err(Error::new(
-                self.script.name(),
+                self.script,
                 ErrorKind::Argument { name, count },
                 None,
             )),
@@ -281,9 +272,19 @@ impl<T> Call<T> {
         out
     }
 
+    /// The call as a `redis::Cmd`: `EVALSHA`/`FCALL` naming the script or function.
+    pub(crate) fn to_call_cmd(&self) -> redis::Cmd {
+        self.to_cmd(self.command(), self.script.target())
+    }
+
+    /// The call as a `redis::Cmd` carrying the body: `EVAL` (or `EVAL_RO`).
+    pub(crate) fn to_body_cmd(&self) -> redis::Cmd {
+        self.to_cmd(self.eval_command(), self.script.source())
+    }
+
     /// The call as a `redis::Cmd` under `command` (`EVALSHA`, `EVAL`, ...), for connection
     /// types that take commands rather than bytes.
-    pub(crate) fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
+    fn to_cmd(&self, command: &str, script_or_sha: &str) -> redis::Cmd {
         let values = self.packed_values();
         let mut cmd = redis::Cmd::with_capacity(3 + self.keys + self.argc, values.len() + 64);
         cmd.arg(command).arg(script_or_sha).arg(self.keys);
@@ -299,7 +300,7 @@ impl<T: FromRedisValue> Call<T> {
     pub(crate) fn decode(&self, value: Value) -> Result<T, Error> {
         T::from_redis_value(value).map_err(|err| {
             Error::new(
-                self.script.name(),
+                self.script,
                 ErrorKind::Reply {
                     expected: std::any::type_name::<T>(),
                 },
@@ -317,10 +318,7 @@ pub(crate) fn push_load(out: &mut Vec<u8>, script: &Script) {
 /// The command that loads `script`, as a `redis::Cmd`.
 #[cfg(any(feature = "aio", feature = "cluster"))]
 pub(crate) fn load_cmd(script: &Script) -> redis::Cmd {
-    let [a, b, body] = script.load_command();
-    let mut cmd = redis::cmd(std::str::from_utf8(a).unwrap_or_default());
-    cmd.arg(b).arg(body);
-    cmd
+    resp::to_cmd(&script.load_command())
 }
 
 impl<T> Drop for Call<T> {

@@ -2,9 +2,13 @@
 
 use std::fmt;
 
-use redis::{RedisError, ServerErrorKind};
+use redis::RedisError;
 
 use crate::ran::{self, Ran};
+use crate::script::Script;
+
+/// What `Error::script` names for a failed ordinary command of a pipeline.
+pub const PIPELINE: &str = "(pipeline)";
 
 /// What went wrong in a script call. Matched through [`Error::kind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +90,7 @@ pub enum ErrorKind {
 /// the script ran.
 #[derive(Clone)]
 pub struct Error {
-    script: &'static str,
+    subject: Subject,
     kind: ErrorKind,
     ran: Ran,
     source: Option<RedisError>,
@@ -94,7 +98,11 @@ pub struct Error {
 
 impl Error {
     /// An error of `kind`; whether the script ran follows from the kind and the source.
-    pub(crate) fn new(script: &'static str, kind: ErrorKind, source: Option<RedisError>) -> Self {
+    pub(crate) fn new(
+        subject: impl Into<Subject>,
+        kind: ErrorKind,
+        source: Option<RedisError>,
+    ) -> Self {
         let ran = match &kind {
             ErrorKind::Script { .. } | ErrorKind::Reply { .. } => Ran::Yes,
             ErrorKind::NoScript
@@ -109,7 +117,7 @@ impl Error {
             ErrorKind::Redis => source.as_ref().map_or(Ran::Unknown, ran::classify),
         };
         Self {
-            script,
+            subject: subject.into(),
             kind,
             ran,
             source,
@@ -124,7 +132,7 @@ impl Error {
     }
 
     /// A refused `SCRIPT LOAD`: the call did not run.
-    pub(crate) fn load_refused(script: &'static str, err: RedisError) -> Self {
+    pub(crate) fn load_refused(script: impl Into<Subject>, err: RedisError) -> Self {
         match ran::classify(&err) {
             // The connection failed: the load's fate, and so the retry's, is unknown.
             Ran::Unknown => Self::new(script, ErrorKind::Redis, Some(err)),
@@ -133,35 +141,57 @@ impl Error {
     }
 
     /// Classifies a `redis` error that a script call returned.
-    pub(crate) fn from_redis(script: &'static str, err: RedisError) -> Self {
+    pub(crate) fn from_redis(subject: impl Into<Subject>, err: RedisError) -> Self {
+        let subject = subject.into();
+        let script = subject.name();
         let kind = match err.kind() {
-            _ if crate::library::is_not_found(&err) => ErrorKind::NoScript,
-            _ if is_unknown_function_command(&err) => ErrorKind::FunctionsUnsupported,
-            redis::ErrorKind::Server(ServerErrorKind::NoScript)
-                if ran::is_servers_noscript(&err) =>
-            {
-                ErrorKind::NoScript
-            }
+            _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
+            _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
+            _ if ran::is_servers_noscript(&err) => ErrorKind::NoScript,
             // A script's own error reply that reads `NOSCRIPT ...`: it ran.
-            redis::ErrorKind::Server(ServerErrorKind::NoScript) => ErrorKind::Script {
-                line: script_line(&err.to_string()),
+            _ if ran::is_noscript(&err) => ErrorKind::Script {
+                line: ran::script_line(&err.to_string()),
                 file: script,
             },
-            _ if is_unknown_read_only_command(&err) => ErrorKind::ReadOnlyUnsupported,
+            _ if ran::lacks_read_only_commands(&err) => ErrorKind::ReadOnlyUnsupported,
             // Raised while the script ran (also `OOM`/`READONLY` refusing a command
             // inside it), or an error reply of the script's own; not the server refusing
             // the call (`ERR unknown command`, `ERR wrong number of arguments`, ...).
             _ if ran::raised_in_script(&err)
-                || (is_script_error(&err) && ran::classify(&err) != Ran::No) =>
+                || (ran::is_script_error(&err) && ran::classify(&err) != Ran::No) =>
             {
                 ErrorKind::Script {
-                    line: script_line(&err.to_string()),
+                    line: ran::script_line(&err.to_string()),
                     file: script,
                 }
             }
             _ => ErrorKind::Redis,
         };
-        Self::new(script, kind, Some(err))
+        Self::new(subject, kind, Some(err))
+    }
+
+    /// A `NOSCRIPT` reply that cannot be the server's (to `EVAL`, or to `EVALSHA` right
+    /// after evalsha's own successful load of the script on the same connection) is the
+    /// script's own error reply: it ran. Any other error as [`Error::from_redis`].
+    pub(crate) fn own_reply(script: &'static Script, err: RedisError) -> Self {
+        if ran::is_noscript(&err) {
+            Self::new(
+                script,
+                ErrorKind::Script {
+                    line: None,
+                    file: script.name(),
+                },
+                Some(err),
+            )
+            .with_ran(Ran::Yes)
+        } else {
+            Self::from_redis(script, err).located(script)
+        }
+    }
+
+    /// What the error names: for [`Pipeline`](crate::Pipeline) to report a refused call.
+    pub(crate) fn subject(&self) -> Subject {
+        self.subject
     }
 
     /// Points a script error's line at the file and line where the code was written
@@ -179,7 +209,7 @@ impl Error {
 
     /// The script file, as written in `include_script!` (for example `scripts/rate_limit.lua`).
     pub fn script(&self) -> &'static str {
-        self.script
+        self.subject.name()
     }
 
     /// What kind of failure this is.
@@ -219,6 +249,46 @@ impl Error {
     }
 }
 
+/// What an error is about: a script, a function of a library, a library, or
+/// [`PIPELINE`]. Its name is what [`Error::script`] returns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject {
+    /// A name only: a library's file, [`PIPELINE`].
+    Named(&'static str),
+    /// A script or a function, whose message names the function and its file.
+    Script(&'static Script),
+}
+
+impl Subject {
+    /// What [`Error::script`] returns.
+    fn name(self) -> &'static str {
+        match self {
+            Subject::Named(name) => name,
+            Subject::Script(script) => script.name(),
+        }
+    }
+
+    /// For a function: its library's file and its name.
+    fn function(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Subject::Named(_) => None,
+            Subject::Script(script) => script.function().map(|f| (script.file(), f)),
+        }
+    }
+}
+
+impl From<&'static str> for Subject {
+    fn from(name: &'static str) -> Self {
+        Subject::Named(name)
+    }
+}
+
+impl From<&'static Script> for Subject {
+    fn from(script: &'static Script) -> Self {
+        Subject::Script(script)
+    }
+}
+
 impl From<Error> for RedisError {
     /// Keeps the whole message (script name, `.lua` line, the server's text) as the
     /// detail, and the kind of the underlying `redis` error, so `is_io_error()`,
@@ -233,74 +303,12 @@ impl From<Error> for RedisError {
     }
 }
 
-/// Error codes with which the server refuses or aborts a call for reasons of its own state,
-/// not because of anything the script did.
-const SERVER_STATE_CODES: &[&str] = &[
-    "BUSY",
-    "OOM",
-    "LOADING",
-    "NOAUTH",
-    "WRONGPASS",
-    "NOREPLICAS",
-    "MISCONF",
-    "UNBLOCKED",
-    "MASTERDOWN",
-];
-
-/// An error raised by the script itself (`error()`, `redis.error_reply`, a failing
-/// `redis.call`, a compile error on the server) rather than by the transport or the
-/// server's state.
-fn is_script_error(err: &RedisError) -> bool {
-    match err.kind() {
-        redis::ErrorKind::Server(ServerErrorKind::ResponseError) => true,
-        redis::ErrorKind::Extension => err
-            .code()
-            .is_some_and(|code| !SERVER_STATE_CODES.contains(&code)),
-        _ => false,
-    }
-}
-
-/// The server's answer to `EVALSHA_RO` or `EVAL_RO` when it predates them (Redis 6.2:
-/// ``ERR unknown command `EVALSHA_RO`, with args beginning with: ...``).
-fn is_unknown_read_only_command(err: &RedisError) -> bool {
-    let text = err.to_string();
-    text.contains("unknown command") && (text.contains("EVALSHA_RO") || text.contains("EVAL_RO"))
-}
-
-/// The answer of a server without Redis Functions (Redis 6.2):
-/// ``ERR unknown command `FCALL`, with args beginning with: ...``.
-fn is_unknown_function_command(err: &RedisError) -> bool {
-    let text = err.to_string();
-    text.contains("unknown command")
-        && ["`FCALL`", "`FCALL_RO`", "`FUNCTION`"]
-            .iter()
-            .any(|command| text.contains(command))
-}
-
-/// Finds the line number in a server message such as
-/// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
-fn script_line(text: &str) -> Option<u32> {
-    // Functions: `ERR user_function:3: boom script: push_.., on @user_function:3.`
-    let at = ["user_script:", "user_function:"]
-        .iter()
-        .find_map(|tag| text.find(tag).map(|at| at + tag.len()))?;
-    let digits: String = text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A function of a library is named `<file>#<function>`.
-        let (file, function) = match self.script.split_once('#') {
-            Some((file, function)) => (file, Some(function)),
-            None => (self.script, None),
-        };
+        let function = self.subject.function();
         match function {
-            Some(function) => write!(f, "function {function} of {file}")?,
-            None => write!(f, "script {file}")?,
+            Some((file, function)) => write!(f, "function {function} of {file}")?,
+            None => write!(f, "script {}", self.subject.name())?,
         }
         match &self.kind {
             ErrorKind::NoScript if function.is_some() => {
@@ -372,7 +380,7 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("script", &self.script)
+            .field("script", &self.subject.name())
             .field("kind", &self.kind)
             .field("ran", &self.ran)
             .field("source", &self.source)
@@ -391,23 +399,6 @@ impl std::error::Error for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_line_in_server_messages() {
-        assert_eq!(
-            script_line(
-                "ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: abc, on @user_script:3."
-            ),
-            Some(3)
-        );
-        assert_eq!(
-            script_line(
-                "WRONGTYPE Operation against a key holding the wrong kind of value script: abc, on @user_script:12."
-            ),
-            Some(12)
-        );
-        assert_eq!(script_line("MY custom error"), None);
-    }
 
     #[test]
     fn is_send_sync_static() {

@@ -18,8 +18,6 @@
 //!
 //! `include_library!(.., versioned = false)` loads the file as it is, under its own names.
 
-use redis::RedisError;
-
 use crate::flight::Flight;
 
 /// A Redis Functions library embedded at compile time. `include_library!` creates one
@@ -109,6 +107,11 @@ impl Library {
         }
     }
 
+    /// `FUNCTION LOAD <body>`, without `REPLACE` (see the crate docs).
+    pub(crate) fn load_command(&self) -> [&'static [u8]; 3] {
+        [b"FUNCTION", b"LOAD", self.body.as_bytes()]
+    }
+
     /// `_<12 hex digits>`, or `None` when not versioned.
     pub(crate) fn suffix(&self) -> Option<&'static str> {
         self.versioned
@@ -125,23 +128,6 @@ impl Library {
                 hex.len() == 12 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
             })
     }
-}
-
-/// The server's reply to `FCALL` of a function it does not have, read from Redis 7.0 and
-/// Valkey 8.1: `ERR Function not found`. Nothing ran.
-pub(crate) fn is_not_found(err: &RedisError) -> bool {
-    err.code() == Some("ERR") && err.detail() == Some("Function not found")
-}
-
-/// The server's reply to `FUNCTION LOAD` (without `REPLACE`) when the library, or one of
-/// its function names, is already loaded: ``ERR Library 'queue_..' already exists`` or
-/// `ERR Function push_.. already exists` (Redis 7.0, Valkey 8.1).
-pub(crate) fn is_already_loaded(err: &RedisError) -> bool {
-    // Read from the text: redis's cluster connection reports a fanned-out command's
-    // failure (`FUNCTION LOAD` goes to every primary) without the usual code and detail.
-    // Only ever asked of a `FUNCTION LOAD` reply.
-    let text = err.to_string();
-    text.contains(" already exists") && (text.contains("Library '") || text.contains("Function "))
 }
 
 impl std::fmt::Debug for Library {
@@ -167,26 +153,6 @@ mod tests {
         "#!lua name=queue_0123456789ab\n",
         true,
     );
-
-    #[test]
-    fn already_loaded_replies() {
-        for reply in [
-            &b"-ERR Library 'q_0123456789ab' already exists\r\n"[..],
-            b"-ERR Function push_0123456789ab already exists\r\n",
-        ] {
-            let err = redis::parse_redis_value(reply)
-                .unwrap()
-                .extract_error()
-                .unwrap_err();
-            assert!(is_already_loaded(&err), "{err}");
-        }
-        let err = redis::parse_redis_value(b"-ERR Function not found\r\n")
-            .unwrap()
-            .extract_error()
-            .unwrap_err();
-        assert!(!is_already_loaded(&err));
-        assert!(is_not_found(&err));
-    }
 
     #[test]
     fn names() {

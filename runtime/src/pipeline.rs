@@ -71,12 +71,11 @@
 use redis::{Cmd, FromRedisValue, RedisError, ToRedisArgs, Value};
 
 use crate::call::Call;
-use crate::error::{Error, ErrorKind};
+use crate::connection;
+pub use crate::error::PIPELINE;
+use crate::error::{Error, ErrorKind, Subject};
 use crate::ran::Ran;
-use crate::script::{Reload, Script};
-
-/// What `Error::script` names for a failed ordinary command of a pipeline.
-pub const PIPELINE: &str = "(pipeline)";
+use crate::script::{Kind, Reload};
 
 /// A pipeline (or, with [`atomic`](Self::atomic), a `MULTI`/`EXEC` transaction) of script
 /// calls and ordinary commands, whose results come back in the order they were added.
@@ -96,7 +95,7 @@ pub struct Pipeline {
     /// Scripts whose first call (an `EVAL`) is already in this pipeline.
     loaded: Vec<&'static str>,
     /// A call that could not be encoded: the pipeline fails with it before sending.
-    refused: Option<(&'static str, ErrorKind)>,
+    refused: Option<(Subject, ErrorKind)>,
 }
 
 enum Item {
@@ -116,9 +115,7 @@ impl Item {
     /// Appends the packed command: calls are copied as packed, never re-encoded.
     fn write_packed(&self, out: &mut Vec<u8>) {
         match self {
-            Item::Load(library) => {
-                crate::resp::push_command(out, &[b"FUNCTION", b"LOAD", library.body().as_bytes()])
-            }
+            Item::Load(library) => crate::resp::push_command(out, &library.load_command()),
             Item::Call {
                 call, eval: false, ..
             } => out.extend_from_slice(call.packed()),
@@ -132,18 +129,11 @@ impl Item {
     /// The command as a `redis::Cmd`, for async connections (which take commands).
     fn to_cmd(&self) -> Cmd {
         match self {
-            Item::Load(library) => {
-                let mut cmd = redis::cmd("FUNCTION");
-                cmd.arg("LOAD").arg(library.body());
-                cmd
-            }
-            Item::Call { call, eval, .. } => {
-                if *eval {
-                    call.to_cmd(call.eval_command(), call.script().source())
-                } else {
-                    call.to_cmd(call.command(), call.script().target())
-                }
-            }
+            Item::Load(library) => crate::resp::to_cmd(&library.load_command()),
+            Item::Call {
+                call, eval: true, ..
+            } => call.to_body_cmd(),
+            Item::Call { call, .. } => call.to_call_cmd(),
             Item::Cmd { cmd, .. } => cmd.clone(),
         }
     }
@@ -167,13 +157,13 @@ impl Pipeline {
             // A parameter that expanded to several arguments: the whole pipeline fails
             // before anything is sent, like a single call would.
             self.refused
-                .get_or_insert((err.script(), err.kind().clone()));
+                .get_or_insert((err.subject(), err.kind().clone()));
             return self;
         }
         let script = call.script();
         // A Redis Function has no `EVAL` form: its library's first call is preceded by a
         // `FUNCTION LOAD` (see the module docs), and every call goes as `FCALL`.
-        if let Some(library) = script.library() {
+        if let Kind::Function { library, .. } = script.kind() {
             if call.reload_policy() == Reload::Load && !self.loaded.contains(&library.loaded_name())
             {
                 self.loaded.push(library.loaded_name());
@@ -299,11 +289,7 @@ impl Pipeline {
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
-        self.check()?;
-        crate::cluster::refuse_sync_pipeline(con)?;
-        let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.packed(), offset, count);
-        self.typed(replies)
+        self.typed(self.send(con)?)
     }
 
     /// Runs the pipeline on a sync connection and returns every result (not ignored), each
@@ -312,11 +298,7 @@ impl Pipeline {
         &self,
         con: &mut C,
     ) -> Result<Vec<Result<Value, Error>>, Error> {
-        self.check()?;
-        crate::cluster::refuse_sync_pipeline(con)?;
-        let (offset, count) = self.window();
-        let replies = con.req_packed_commands(&self.packed(), offset, count);
-        self.each(replies)
+        self.each(self.send(con)?)
     }
 
     /// [`query`](Self::query) on an async connection.
@@ -325,12 +307,7 @@ impl Pipeline {
     where
         C: redis::aio::ConnectionLike + ?Sized,
     {
-        self.check()?;
-        let (offset, count) = self.window();
-        let replies = con
-            .req_packed_commands(&self.to_redis(), offset, count)
-            .await;
-        self.typed(replies)
+        self.typed(self.send_async(con).await?)
     }
 
     /// [`query_each`](Self::query_each) on an async connection.
@@ -339,19 +316,39 @@ impl Pipeline {
     where
         C: redis::aio::ConnectionLike + ?Sized,
     {
+        self.each(self.send_async(con).await?)
+    }
+
+    /// Sends the pipeline on a sync connection, packed as is; `Err` when it cannot be
+    /// sent, else the replies to read.
+    fn send<C: redis::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
+        self.check()?;
+        refuse_sync_cluster(con)?;
+        let (offset, count) = self.window();
+        Ok(con.req_packed_commands(&self.packed(), offset, count))
+    }
+
+    /// [`send`](Self::send) on an async connection, which takes a `redis::Pipeline`.
+    #[cfg(feature = "aio")]
+    async fn send_async<C: redis::aio::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
         self.check()?;
         let (offset, count) = self.window();
-        let replies = con
+        Ok(con
             .req_packed_commands(&self.to_redis(), offset, count)
-            .await;
-        self.each(replies)
+            .await)
     }
 
     /// Fails before sending when a call could not be encoded.
     fn check(&self) -> Result<(), Error> {
         match &self.refused {
             None => Ok(()),
-            Some((script, kind)) => Err(Error::new(script, kind.clone(), None)),
+            Some((script, kind)) => Err(Error::new(*script, kind.clone(), None)),
         }
     }
 
@@ -363,24 +360,24 @@ impl Pipeline {
 
     /// The script a failure of the whole pipeline (the connection failed) is attributed
     /// to: the first script of the pipeline.
-    fn blame(&self) -> &'static str {
+    fn blame(&self) -> Subject {
         self.items
             .iter()
             .find_map(|e| match e {
-                Item::Call { call, .. } => Some(call.script().name()),
-                Item::Load(library) => Some(library.path()),
+                Item::Call { call, .. } => Some(call.script().into()),
+                Item::Load(library) => Some(library.path().into()),
                 Item::Cmd { .. } => None,
             })
-            .unwrap_or(PIPELINE)
+            .unwrap_or(PIPELINE.into())
     }
 
     /// What a failure of the command at `index` is attributed to: its script, or
     /// [`PIPELINE`] for an ordinary command.
-    fn name_of(&self, index: usize) -> &'static str {
+    fn name_of(&self, index: usize) -> Subject {
         match self.items.get(index) {
-            Some(Item::Call { call, .. }) => call.script().name(),
-            Some(Item::Load(library)) => library.path(),
-            _ => PIPELINE,
+            Some(Item::Call { call, .. }) => call.script().into(),
+            Some(Item::Load(library)) => library.path().into(),
+            _ => PIPELINE.into(),
         }
     }
 
@@ -388,7 +385,7 @@ impl Pipeline {
     /// the first command the server refused while queuing, with its reason; otherwise the
     /// connection's error.
     fn failed(&self, err: RedisError) -> Error {
-        if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ExecAbort)
+        if crate::ran::is_exec_abort(&err)
             && let Some(refused) = err.clone().into_server_errors()
             && let Some((index, reason)) = refused.first()
         {
@@ -440,7 +437,7 @@ impl Pipeline {
             let reply = reply.extract_error();
             match item {
                 Item::Load(library) => match reply {
-                    Err(err) if crate::library::is_already_loaded(&err) => {
+                    Err(err) if crate::ran::is_library_loaded(&err) => {
                         taken.push(library.loaded_name());
                     }
                     Err(err) => refused.push((library.loaded_name(), err)),
@@ -452,18 +449,21 @@ impl Pipeline {
                     let script = call.script();
                     let own = *eval || cached.contains(&script.sha1());
                     let result = reply.map_err(|e| {
-                        let library = script.library().map(|l| l.loaded_name());
-                        let missing = library.is_some() && crate::library::is_not_found(&e);
+                        let library = match script.kind() {
+                            Kind::Function { library, .. } => Some(library.loaded_name()),
+                            Kind::Script => None,
+                        };
+                        let missing = library.is_some() && script.is_not_loaded(&e);
                         if missing && taken.iter().any(|t| Some(*t) == library) {
-                            Error::new(script.name(), ErrorKind::LibraryConflict, Some(e))
+                            Error::new(script, ErrorKind::LibraryConflict, Some(e))
                         } else if let Some((_, load)) =
                             refused.iter().find(|(l, _)| missing && Some(*l) == library)
                         {
-                            Error::load_refused(script.name(), load.clone())
+                            Error::load_refused(script, load.clone())
                         } else if own {
-                            crate::invoke::own_reply(script, e)
+                            Error::own_reply(script, e)
                         } else {
-                            Error::from_redis(script.name(), e).located(script)
+                            Error::from_redis(script, e).located(script)
                         }
                     });
                     let ran = result.as_ref().map_or_else(|e| e.ran(), |_| Ran::Yes);
@@ -512,6 +512,30 @@ impl Pipeline {
     }
 }
 
+/// Refuses an [`evalsha::Pipeline`](crate::Pipeline) on a sync cluster connection.
+///
+/// redis's sync cluster connection routes a whole pipeline by its first command, which
+/// need not have a key (then: a random node). Measured: a plain
+/// pipeline then comes back `MOVED` and redis resends all of it to the right node (an
+/// ordinary command without a key would run twice), and a `MULTI`/`EXEC` one fails with
+/// an aborted transaction. Neither is acceptable, so it is refused before sending. The
+/// async cluster connection routes a pipeline by its first keyed command and is fine.
+fn refuse_sync_cluster<C: redis::ConnectionLike + ?Sized>(con: &C) -> Result<(), Error> {
+    if !connection::Kind::of_sync(con).is_cluster() {
+        return Ok(());
+    }
+    Err(Error::new(
+        PIPELINE,
+        ErrorKind::Unsupported {
+            what: "evalsha::Pipeline on a sync Redis Cluster connection (redis routes the \
+                   whole pipeline to a random node); run the calls one by one with `run`, or \
+                   use the async cluster connection, whose pipelines work when every \
+                   command uses one slot",
+        },
+        None,
+    ))
+}
+
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
@@ -519,123 +543,4 @@ impl std::fmt::Debug for Pipeline {
             .field("atomic", &self.atomic)
             .finish()
     }
-}
-
-/// Loads `scripts` on the connection in one round trip (a pipeline of `SCRIPT LOAD`s):
-/// at start-up, after a failover, or as the deploy step for [`Reload::Never`].
-///
-/// On a Redis Cluster connection it loads every script on every node, primaries and
-/// replicas: one `SCRIPT LOAD` per script, which redis fans out to all nodes and which
-/// succeeds only when every node loaded it. (A pipeline of them would reach one random
-/// node.)
-pub fn preload<C: redis::ConnectionLike + ?Sized>(
-    con: &mut C,
-    scripts: &[&'static Script],
-) -> Result<(), Error> {
-    if !con.supports_pipelining() {
-        // A sync cluster connection (see `cluster`).
-        for script in scripts {
-            let reply = con.req_packed_command(&load_cmd(script).get_packed_command());
-            check_loads(&[script], reply.map(|value| vec![value]))?;
-        }
-        return Ok(());
-    }
-    let pipe = load_pipeline(scripts);
-    let replies = con.req_packed_commands(&pipe.get_packed_pipeline(), 0, scripts.len());
-    check_loads(scripts, replies)
-}
-
-/// [`preload`] on an async connection. On `redis::cluster_async::ClusterConnection`
-/// (feature `cluster-async`) it loads every script on every node, as [`preload`] does.
-#[cfg(feature = "aio")]
-pub async fn preload_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<(), Error>
-where
-    C: redis::aio::ConnectionLike + ?Sized,
-{
-    #[cfg(feature = "cluster-async")]
-    if crate::cluster::is_async_cluster::<C>() {
-        for script in scripts {
-            let reply = con.req_packed_command(&load_cmd(script)).await;
-            check_loads(&[script], reply.map(|value| vec![value]))?;
-        }
-        return Ok(());
-    }
-    let pipe = load_pipeline(scripts);
-    let replies = con.req_packed_commands(&pipe, 0, scripts.len()).await;
-    check_loads(scripts, replies)
-}
-
-/// Asks the server which of `scripts` it has (`SCRIPT EXISTS`), in order.
-pub fn loaded<C: redis::ConnectionLike + ?Sized>(
-    con: &mut C,
-    scripts: &[&'static Script],
-) -> Result<Vec<bool>, Error> {
-    let reply = con.req_packed_command(&exists_cmd(scripts).get_packed_command());
-    exists_reply(scripts, reply)
-}
-
-/// [`loaded`] on an async connection.
-#[cfg(feature = "aio")]
-pub async fn loaded_async<C>(con: &mut C, scripts: &[&'static Script]) -> Result<Vec<bool>, Error>
-where
-    C: redis::aio::ConnectionLike + ?Sized,
-{
-    let reply = con.req_packed_command(&exists_cmd(scripts)).await;
-    exists_reply(scripts, reply)
-}
-
-fn load_cmd(script: &Script) -> Cmd {
-    let mut cmd = redis::cmd("SCRIPT");
-    cmd.arg("LOAD").arg(script.source());
-    cmd
-}
-
-fn load_pipeline(scripts: &[&'static Script]) -> redis::Pipeline {
-    let mut pipe = redis::pipe();
-    for script in scripts {
-        pipe.add_command(load_cmd(script));
-    }
-    pipe
-}
-
-fn check_loads(
-    scripts: &[&'static Script],
-    replies: redis::RedisResult<Vec<Value>>,
-) -> Result<(), Error> {
-    let name = scripts.first().map_or(PIPELINE, |s| s.name());
-    let replies = replies.map_err(|e| Error::from_redis(name, e))?;
-    for (script, reply) in scripts.iter().zip(replies) {
-        reply
-            .extract_error()
-            .map_err(|e| Error::from_redis(script.name(), e))?;
-    }
-    Ok(())
-}
-
-fn exists_cmd(scripts: &[&'static Script]) -> Cmd {
-    let mut cmd = redis::cmd("SCRIPT");
-    cmd.arg("EXISTS");
-    for script in scripts {
-        cmd.arg(script.sha1());
-    }
-    cmd
-}
-
-fn exists_reply(
-    scripts: &[&'static Script],
-    reply: redis::RedisResult<Value>,
-) -> Result<Vec<bool>, Error> {
-    let name = scripts.first().map_or(PIPELINE, |s| s.name());
-    let value = reply
-        .and_then(Value::extract_error)
-        .map_err(|e| Error::from_redis(name, e))?;
-    Vec::<bool>::from_redis_value(value).map_err(|err| {
-        Error::new(
-            name,
-            ErrorKind::Reply {
-                expected: "Vec<bool>",
-            },
-            Some(err.into()),
-        )
-    })
 }

@@ -66,6 +66,15 @@ pub(crate) fn push_command(buf: &mut Vec<u8>, parts: &[&[u8]]) {
     }
 }
 
+/// A whole command of bulk strings as a `redis::Cmd`, for connections that take commands.
+pub(crate) fn to_cmd(parts: &[&[u8]]) -> redis::Cmd {
+    let mut cmd = redis::Cmd::new();
+    for part in parts {
+        cmd.arg(*part);
+    }
+    cmd
+}
+
 /// Iterates the bulk strings of a buffer written with [`push_bulk`].
 pub(crate) fn bulks(mut rest: &[u8]) -> impl Iterator<Item = &[u8]> {
     std::iter::from_fn(move || {

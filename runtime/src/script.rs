@@ -1,8 +1,19 @@
-//! The `Script` value that `include_script!` puts in a `static`: the file's name, bytes
-//! and SHA1, plus the shared state that keeps concurrent reloads to one.
+//! The `Script` value that `include_script!` (and, one per function, `include_library!`)
+//! puts in a `static`: the file's name, bytes and SHA1, its [`Kind`] (a script or a
+//! function of a library), and the shared state that keeps concurrent reloads to one.
+//!
+//! The kind answers, in one place, everything that differs between a script and a
+//! function: what a call sends (`EVALSHA`/`FCALL`, the SHA1 or the loaded function name),
+//! whether it has a form that carries the body (`EVAL`), what reply says it is not loaded
+//! (`NOSCRIPT`, `ERR Function not found`), how it is loaded (`SCRIPT LOAD`,
+//! `FUNCTION LOAD`) and where (any node, or a slot's primary), and whose load state it
+//! shares.
+
+use redis::RedisError;
 
 use crate::flight::Flight;
 use crate::library::Library;
+use crate::ran;
 
 /// What to do when the server answers `NOSCRIPT`.
 ///
@@ -34,9 +45,21 @@ pub struct Script {
     reload: Reload,
     sources: Sources,
     flight: Flight,
-    /// For a function of a Redis Functions library: the library and the name the function
-    /// is loaded under. `None` for a script.
-    function: Option<(&'static Library, &'static str)>,
+    kind: Kind,
+}
+
+/// What a [`Script`] is on the server.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    /// A script, cached by the server under its SHA1.
+    Script,
+    /// A function of a Redis Functions library.
+    Function {
+        /// The library that registers it, loaded as a whole.
+        library: &'static Library,
+        /// The name the function is loaded under (with the build's suffix).
+        loaded: &'static str,
+    },
 }
 
 /// Where the lines of a script composed with `@include` were written: the files, and
@@ -69,12 +92,14 @@ impl Script {
                 runs: &[],
             },
             flight: Flight::new(),
-            function: None,
+            kind: Kind::Script,
         }
     }
 
     /// Used by `include_library!`: one function of `library`, loaded as `loaded_name`.
-    /// `name` is `<file>#<function>`; `sha1` and `source` are the library's.
+    /// `name` is what [`Error::script`](crate::Error::script) says (`<file>#<function>`),
+    /// a label only: messages take the file and the function from `library` and
+    /// `loaded_name`. `sha1` and `source` are the library's.
     #[doc(hidden)]
     pub const fn __function(
         library: &'static Library,
@@ -84,19 +109,12 @@ impl Script {
         source: &'static str,
         read_only: bool,
     ) -> Self {
-        Self {
-            name,
-            sha1,
-            source,
-            read_only,
-            reload: Reload::Load,
-            sources: Sources {
-                files: &[],
-                runs: &[],
-            },
-            flight: Flight::new(),
-            function: Some((library, loaded_name)),
-        }
+        let mut function = Self::__new(name, sha1, source, read_only, Reload::Load);
+        function.kind = Kind::Function {
+            library,
+            loaded: loaded_name,
+        };
+        function
     }
 
     /// Used by `include_script!` for a script composed with `@include`: the files it was
@@ -119,8 +137,7 @@ impl Script {
         let at = runs.partition_point(|&(start, _, _)| start <= line);
         match at.checked_sub(1).map(|i| runs[i]) {
             Some((start, file, first)) => (files[file as usize], first + (line - start)),
-            // A function of a library is named `<file>#<function>`.
-            None => (self.name.split('#').next().unwrap_or(self.name), line),
+            None => (self.file(), line),
         }
     }
 
@@ -155,32 +172,108 @@ impl Script {
 
     /// The library this function belongs to, or `None` for a script.
     pub fn library(&self) -> Option<&'static Library> {
-        self.function.map(|(library, _)| library)
+        match self.kind {
+            Kind::Function { library, .. } => Some(library),
+            Kind::Script => None,
+        }
+    }
+
+    /// A script or a function of a library.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The file it was written in: the script's, or its library's.
+    pub(crate) fn file(&self) -> &'static str {
+        match self.kind {
+            Kind::Function { library, .. } => library.path(),
+            Kind::Script => self.name,
+        }
+    }
+
+    /// For a function, the name it is registered under in the file (its loaded name
+    /// without the build's suffix); `None` for a script.
+    pub(crate) fn function(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::Function { library, loaded } => Some(
+                library
+                    .suffix()
+                    .and_then(|suffix| loaded.strip_suffix(suffix))
+                    .unwrap_or(loaded),
+            ),
+            Kind::Script => None,
+        }
+    }
+
+    /// The command that calls it: `EVALSHA` or `FCALL`, `_RO` when read-only.
+    pub(crate) fn call_command(&self) -> &'static str {
+        match (self.kind, self.read_only) {
+            (Kind::Script, false) => "EVALSHA",
+            (Kind::Script, true) => "EVALSHA_RO",
+            (Kind::Function { .. }, false) => "FCALL",
+            (Kind::Function { .. }, true) => "FCALL_RO",
+        }
+    }
+
+    /// The command that calls it with its body: `EVAL` or `EVAL_RO`. Only a script has
+    /// one ([`Script::has_body_form`]); the cluster probe uses it for both kinds.
+    pub(crate) fn body_command(&self) -> &'static str {
+        if self.read_only { "EVAL_RO" } else { "EVAL" }
+    }
+
+    /// Whether a call can carry the body instead of naming it ([`Reload::Eval`]): a
+    /// script can (`EVAL`), a function cannot.
+    pub(crate) fn has_body_form(&self) -> bool {
+        matches!(self.kind, Kind::Script)
     }
 
     /// What the call names after the command: the SHA1 for `EVALSHA`, the loaded function
     /// name for `FCALL`.
     pub(crate) fn target(&self) -> &'static str {
-        match self.function {
-            Some((_, loaded)) => loaded,
-            None => self.sha1,
+        match self.kind {
+            Kind::Function { loaded, .. } => loaded,
+            Kind::Script => self.sha1,
         }
+    }
+
+    /// True for the server's own reply saying it does not have what a call names, the
+    /// only reply that triggers a reload: `NOSCRIPT` for a script, `ERR Function not
+    /// found` for a function. Nothing ran.
+    pub(crate) fn is_not_loaded(&self, err: &RedisError) -> bool {
+        match self.kind {
+            Kind::Function { .. } => ran::is_function_not_found(err),
+            Kind::Script => ran::is_servers_noscript(err),
+        }
+    }
+
+    /// True for the server's reply to a load (without `REPLACE`) saying it has the
+    /// library already, or another registering one of its function names; never for a
+    /// script, whose `SCRIPT LOAD` replaces nothing.
+    pub(crate) fn is_loaded_already(&self, err: &RedisError) -> bool {
+        matches!(self.kind, Kind::Function { .. }) && ran::is_library_loaded(err)
+    }
+
+    /// True when it must be loaded on the primary of the call's slot: a replica cannot
+    /// load a library (it refuses `FUNCTION LOAD` and gets it by replication), while each
+    /// node, replicas included, caches scripts of its own.
+    pub(crate) fn loads_on_primary(&self) -> bool {
+        matches!(self.kind, Kind::Function { .. })
     }
 
     /// The load state shared by everything loaded together: the script's own, or its
     /// library's for a function.
     pub(crate) fn flight(&self) -> &Flight {
-        match self.function {
-            Some((library, _)) => &library.flight,
-            None => &self.flight,
+        match self.kind {
+            Kind::Function { library, .. } => &library.flight,
+            Kind::Script => &self.flight,
         }
     }
 
     /// The command that loads it: `SCRIPT LOAD <source>` or `FUNCTION LOAD <body>`.
     pub(crate) fn load_command(&self) -> [&'static [u8]; 3] {
-        match self.function {
-            Some((library, _)) => [b"FUNCTION", b"LOAD", library.body().as_bytes()],
-            None => [b"SCRIPT", b"LOAD", self.source.as_bytes()],
+        match self.kind {
+            Kind::Function { library, .. } => library.load_command(),
+            Kind::Script => [b"SCRIPT", b"LOAD", self.source.as_bytes()],
         }
     }
 }

@@ -1,15 +1,16 @@
 //! redis's two cluster connection types as [`Link`]s: how each sends a step of a call to
-//! where redis routes it, or to one node after a redirect.
+//! where redis routes it (through its plain transport), or to one node after a redirect.
 
 use redis::cluster_routing::RoutingInfo;
 use redis::{RedisResult, Value};
 
 #[cfg(feature = "cluster-async")]
 use super::redirect::library_load_route;
-use super::redirect::{Link, Replies, Step, Target, by_address, call_cmd, send_routed};
+use super::redirect::{Link, Target, by_address};
 use crate::call::Call;
 use crate::call::load_cmd;
-use crate::invoke::SyncTransport;
+use crate::plain::SyncTransport;
+use crate::transport::{Sent, Step, Transport};
 
 /// `redis::cluster::ClusterConnection`.
 pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnection);
@@ -17,33 +18,25 @@ pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnect
 impl Link for SyncLink<'_> {
     const MAY_WAIT: bool = false;
 
-    async fn send<T>(
-        &mut self,
-        step: Step,
-        call: &Call<T>,
-        target: &Target,
-    ) -> RedisResult<Replies> {
+    async fn send<T>(&mut self, step: Step, call: &Call<T>, target: &Target) -> RedisResult<Sent> {
         let Some((node, asking)) = target.node() else {
-            return send_routed(SyncTransport(&mut *self.0), step, call).await;
+            return SyncTransport::new(&mut *self.0, true)
+                .send(step, call)
+                .await;
         };
         // Each `route_command` is one command on the connection to `node`; `ASKING` then
         // applies to the next command on that connection, which is the call.
         let con = &mut *self.0;
         let there = || RoutingInfo::SingleNode(by_address(node));
         let loaded = match step {
-            Step::LoadAndEvalsha => {
-                Some(reply(con.route_command(&load_cmd(call.script()), there()))?)
-            }
-            Step::Evalsha | Step::Eval => None,
+            Step::LoadAndCall => Some(reply(con.route_command(&load_cmd(call.script()), there()))?),
+            Step::Call | Step::CallWithBody => None,
         };
         if asking {
             con.route_command(&redis::cmd("ASKING"), there())?;
         }
-        let reply = reply(con.route_command(&call_cmd(step, call), there()))?;
-        Ok(match loaded {
-            Some(loaded) => Replies::Two(loaded, reply),
-            None => Replies::One(reply),
-        })
+        let reply = reply(con.route_command(&step.call_cmd(call), there()))?;
+        Ok(Sent { loaded, reply })
     }
 }
 
@@ -67,45 +60,33 @@ pub(crate) struct AsyncLink<'c>(pub(crate) &'c mut redis::cluster_async::Cluster
 impl Link for AsyncLink<'_> {
     const MAY_WAIT: bool = true;
 
-    async fn send<T>(
-        &mut self,
-        step: Step,
-        call: &Call<T>,
-        target: &Target,
-    ) -> RedisResult<Replies> {
-        use crate::invoke::AsyncTransport;
+    async fn send<T>(&mut self, step: Step, call: &Call<T>, target: &Target) -> RedisResult<Sent> {
+        use crate::plain::AsyncTransport;
         // The node a redirect named, or for a function's load and retry the slot's
         // primary (see `library_load_route`), where redis would route by the call.
         let (route, asking) = match target.node() {
             Some((node, asking)) => (by_address(node), asking),
             None => match library_load_route(step, call) {
                 Some(primary) => (primary, false),
-                None => return send_routed(AsyncTransport(&mut *self.0), step, call).await,
+                None => {
+                    return AsyncTransport::new(&mut *self.0, true)
+                        .send(step, call)
+                        .await;
+                }
             },
         };
         // One pipeline on the connection to that node: `[SCRIPT LOAD] [ASKING] call`.
         let mut pipe = redis::pipe();
-        let load = step == Step::LoadAndEvalsha;
+        let load = step == Step::LoadAndCall;
         if load {
             pipe.add_command(load_cmd(call.script()));
         }
         if asking {
             pipe.cmd("ASKING");
         }
-        pipe.add_command(call_cmd(step, call));
+        pipe.add_command(step.call_cmd(call));
         let count = 1 + usize::from(load) + usize::from(asking);
         let replies = self.0.route_pipeline(pipe, 0, count, route).await?;
-        let mut replies = replies.into_iter();
-        let first = replies.next();
-        Ok(match (load, first, replies.last()) {
-            (true, Some(loaded), Some(reply)) => Replies::Two(loaded, reply),
-            (false, Some(reply), None) | (false, _, Some(reply)) => Replies::One(reply),
-            _ => {
-                return Err(redis::RedisError::from((
-                    redis::ErrorKind::Parse,
-                    "missing replies from a cluster node",
-                )));
-            }
-        })
+        Sent::of_pipeline(replies, load)
     }
 }

@@ -30,11 +30,12 @@
 
 use std::time::{Duration, Instant};
 
-use redis::{RedisError, RedisResult, ServerErrorKind, Value};
+use redis::{RedisError, RedisResult};
 
 use crate::call::Call;
-use crate::invoke::Transport;
+use crate::ran::{self, Redirect};
 use crate::timer;
+use crate::transport::{Sent, Step, Transport};
 
 /// How many redirects one step of a call (the `EVALSHA`, the `EVAL`, or the load and
 /// retry) follows before giving up. A slot migration costs two (`ASK`, then `MOVED` once it
@@ -92,30 +93,13 @@ impl Target {
 
     /// The target `err` redirects to, if it is a `MOVED` or `ASK` with a readable address.
     pub(crate) fn redirected_by(err: &RedisError) -> Option<Target> {
-        let node = || Node::parse(err.redirect_node()?.0);
-        match err.kind() {
-            redis::ErrorKind::Server(ServerErrorKind::Moved) => node().map(Target::Moved),
-            redis::ErrorKind::Server(ServerErrorKind::Ask) => node().map(Target::Ask),
-            _ => None,
-        }
+        let (redirect, address) = ran::redirect(err)?;
+        let node = Node::parse(address?)?;
+        Some(match redirect {
+            Redirect::Moved => Target::Moved(node),
+            Redirect::Ask => Target::Ask(node),
+        })
     }
-}
-
-/// One step of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// `EVALSHA` (or `EVALSHA_RO`).
-    Evalsha,
-    /// `EVAL` (or `EVAL_RO`) with the body.
-    Eval,
-    /// `SCRIPT LOAD` then the call's `EVALSHA`, on one node.
-    LoadAndEvalsha,
-}
-
-/// The replies of a step: one, or the load's and the call's.
-pub(crate) enum Replies {
-    One(Value),
-    Two(Value, Value),
 }
 
 /// A redis cluster connection type as [`ClusterTransport`] drives it.
@@ -123,13 +107,14 @@ pub(crate) trait Link {
     /// [`Transport::MAY_WAIT`] for this connection type.
     const MAY_WAIT: bool;
 
-    /// Sends `step` of `call` to `target`.
+    /// Sends `step` of `call` to `target`: where redis routes it through the connection's
+    /// plain transport, or to the node a redirect named.
     fn send<T>(
         &mut self,
         step: Step,
         call: &Call<T>,
         target: &Target,
-    ) -> impl Future<Output = RedisResult<Replies>>;
+    ) -> impl Future<Output = RedisResult<Sent>>;
 }
 
 /// A cluster connection as a [`Transport`] that follows redirects (see the module docs).
@@ -148,7 +133,7 @@ impl<L: Link> ClusterTransport<L> {
 
     /// Sends `step`, following up to [`MAX_REDIRECTS`] redirects, and waiting up to
     /// [`NOT_CONNECTED_WAIT`] for a connection to a redirect's node.
-    async fn follow<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Replies> {
+    async fn follow<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Sent> {
         let mut redirects = 0;
         let mut not_connected_since: Option<Instant> = None;
         loop {
@@ -177,56 +162,11 @@ impl<L: Link> ClusterTransport<L> {
     }
 }
 
-fn one(replies: Replies) -> Value {
-    match replies {
-        Replies::One(value) | Replies::Two(_, value) => value,
-    }
-}
-
 impl<L: Link> Transport for ClusterTransport<L> {
     const MAY_WAIT: bool = L::MAY_WAIT;
 
-    async fn evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
-        self.follow(Step::Evalsha, call).await.map(one)
-    }
-
-    async fn eval<T>(&mut self, call: &Call<T>) -> RedisResult<Value> {
-        self.follow(Step::Eval, call).await.map(one)
-    }
-
-    async fn load_and_evalsha<T>(&mut self, call: &Call<T>) -> RedisResult<(Value, Value)> {
-        match self.follow(Step::LoadAndEvalsha, call).await? {
-            Replies::Two(loaded, retry) => Ok((loaded, retry)),
-            Replies::One(_) => Err(RedisError::from((
-                redis::ErrorKind::Parse,
-                "expected two replies to SCRIPT LOAD + EVALSHA",
-            ))),
-        }
-    }
-}
-
-/// Sends `step` through a transport that lets redis route it.
-pub(crate) async fn send_routed<Tr: Transport, T>(
-    mut transport: Tr,
-    step: Step,
-    call: &Call<T>,
-) -> RedisResult<Replies> {
-    Ok(match step {
-        Step::Evalsha => Replies::One(transport.evalsha(call).await?),
-        Step::Eval => Replies::One(transport.eval(call).await?),
-        Step::LoadAndEvalsha => {
-            let (loaded, retry) = transport.load_and_evalsha(call).await?;
-            Replies::Two(loaded, retry)
-        }
-    })
-}
-
-/// The command a step sends to run the call: `EVALSHA` (or `FCALL`) or `EVAL`, `_RO` when
-/// read-only.
-pub(crate) fn call_cmd<T>(step: Step, call: &Call<T>) -> redis::Cmd {
-    match step {
-        Step::Eval => call.to_cmd(call.eval_command(), call.script().source()),
-        Step::Evalsha | Step::LoadAndEvalsha => call.to_cmd(call.command(), call.script().target()),
+    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>> {
+        self.follow(step, call)
     }
 }
 
@@ -243,10 +183,10 @@ pub(crate) fn library_load_route<T>(
     call: &Call<T>,
 ) -> Option<redis::cluster_routing::SingleNodeRoutingInfo> {
     use redis::cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr};
-    if step != Step::LoadAndEvalsha || call.script().library().is_none() {
+    if step != Step::LoadAndCall || !call.script().loads_on_primary() {
         return None;
     }
-    let slot = crate::cluster::slot(call.keys().next()?);
+    let slot = crate::slot::slot(call.keys().next()?);
     Some(SingleNodeRoutingInfo::SpecificNode(Route::new(
         slot,
         SlotAddr::Master,
