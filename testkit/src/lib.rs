@@ -244,20 +244,35 @@ impl Server {
             .expect("connect to test server")
     }
 
-    /// The server's version, e.g. `7.0.15`, from `INFO server`.
+    /// The server's version, e.g. `7.0.15`, from `INFO server`: Valkey's own
+    /// `valkey_version` (Valkey also reports `redis_version:7.2.4`, on an earlier line).
     pub fn version(&self) -> String {
         let info: String = redis::cmd("INFO")
             .arg("server")
             .query(&mut self.connection())
             .expect("INFO server");
-        info.lines()
-            .find_map(|l| {
-                l.strip_prefix("valkey_version:")
-                    .or_else(|| l.strip_prefix("redis_version:"))
-            })
+        let field = |name: &str| info.lines().find_map(|l| l.strip_prefix(name));
+        field("valkey_version:")
+            .or_else(|| field("redis_version:"))
             .unwrap_or("0")
             .trim()
             .to_owned()
+    }
+
+    /// True for Valkey (`INFO server` reports `valkey_version`), false for Redis.
+    pub fn is_valkey(&self) -> bool {
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut self.connection())
+            .expect("INFO server");
+        info.lines().any(|l| l.starts_with("valkey_version:"))
+    }
+
+    /// The server's `(major, minor)` version, e.g. `(7, 4)`.
+    pub fn major_minor(&self) -> (u32, u32) {
+        let version = self.version();
+        let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
     }
 
     /// The server's major version number.
@@ -397,28 +412,34 @@ pub fn reset_stats(con: &mut dyn redis::ConnectionLike) {
 /// `if !requires(..) { return; }` and never skip silently: the reason goes to stderr
 /// and, when `EVALSHA_SKIP_LOG` names a file, is appended to it.
 pub fn requires(server: &Server, major: u32, what: &str) -> bool {
-    let version = server.version();
     let ok = server.major_version() >= major;
     if !ok {
-        let line = format!(
-            "SKIPPED: {what}: needs server version >= {major}, {} is {version}\n",
-            server.binary
-        );
-        // libtest hides a passing test's output, so CI collects skips in a file
-        // (`EVALSHA_SKIP_LOG`, set by .ci/test) and prints them after each server's run.
-        eprint!("{line}");
-        if let Ok(path) = std::env::var("EVALSHA_SKIP_LOG") {
-            use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                let _ = file.write_all(line.as_bytes());
-            }
-        }
+        skipped(server, what, &format!("server version >= {major}"));
     }
     ok
+}
+
+/// Says that `what` is skipped on `server` because it `needs` something the server lacks
+/// (`"Valkey 8+"`), as [`requires`] does: on stderr and in `EVALSHA_SKIP_LOG`.
+pub fn skipped(server: &Server, what: &str, needs: &str) {
+    let line = format!(
+        "SKIPPED: {what}: needs {needs}, {} is {}\n",
+        server.binary,
+        server.version()
+    );
+    // libtest hides a passing test's output, so CI collects skips in a file
+    // (`EVALSHA_SKIP_LOG`, set by .ci/test) and prints them after each server's run.
+    eprint!("{line}");
+    if let Ok(path) = std::env::var("EVALSHA_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
 }
 
 pub mod proxy;
