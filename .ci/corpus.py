@@ -10,7 +10,8 @@ target/corpus/<package>-<version>/libraries/<name>.lua).
 SOURCES lines:
     package REGISTRY NAME VERSION LICENSE PROJECT UPSTREAM
         REGISTRY: npm, pypi (a wheel, else the source archive), pypi-sdist (the source
-        archive: tests and docs are only there) or crates (fetched by `cargo fetch`)
+        archive: tests and docs are only there; fetched as a file, never built, pinned
+        in SDIST_SHA256) or crates (fetched by `cargo fetch`)
     script|include|finding|reference NAME VERSION SHA256 PATH-IN-PACKAGE
     (finding: a script the compile-time checks reject, listed in tests/corpus/FINDINGS;
     reference: a file the tests compare with, e.g. BullMQ's own composition of a command)
@@ -24,7 +25,9 @@ SOURCES lines:
 import ast
 import glob
 import hashlib
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -32,12 +35,24 @@ import sys
 import tarfile
 import tempfile
 import textwrap
+import urllib.request
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = os.path.join(ROOT, "tests", "corpus", "SOURCES")
 DEST = os.path.join(ROOT, "target", "corpus")
 CACHE = os.path.join(DEST, ".packages")
+# The source archives fetched from PyPI, pinned by sha256 (SOURCES pins the files taken
+# from them). A new `pypi-sdist` package (or a wheel-less `pypi` one) needs its line here;
+# the fetch says which sha256 the index reports.
+SDIST_SHA256 = {
+    ("coredis", "6.9.0"): "041a8e93f637deb702b9fdf20656e856069ae53ae17ff51db078934afad0cc52",
+    ("fakeredis", "2.40.0"): "16eb05a3e97c37a033c73d1da7e885eb2aa47ba7604cc377144339efa2780a02",
+    ("redis", "8.1.0"): "6e1a19beef9225c83efd689c7e6b7da2d5215b1f42cd13b7fc3714d0a09c7b25",
+    ("redis-lua-py", "0.13.0"):
+        "ce6d53e00e817ea538bc3ae1543bff42af4ff0af5011b44e1e2db89ee347af7c",
+    ("hot-redis", "0.3"): "b22cb778f8db0ea95f001ba5935635136be3f86f298d4830d5c5a9e785929ed8",
+}
 
 
 class File:
@@ -171,23 +186,53 @@ def download(registry, name, version):
 
         found = cached()
         if not found:
-            print(f"== pip download {name}=={version}", file=sys.stderr)
             wheel = None
             if not sdist_only:
+                print(f"== pip download {name}=={version}", file=sys.stderr)
                 wheel = subprocess.run(
                     [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                      "--only-binary=:all:", "-d", CACHE, f"{name}=={version}"],
                     stderr=subprocess.DEVNULL,
                 )
             if wheel is None or wheel.returncode != 0:
-                subprocess.run(
-                    [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                     "--no-binary=:all:", "-d", CACHE, f"{name}=={version}"],
-                    check=True,
-                )
+                download_sdist(name, version)
             found = cached()
         return os.path.join(CACHE, found[0])
     sys.exit(f"unknown registry {registry}")
+
+
+def download_sdist(name, version):
+    """A source archive from the index pip uses ($PIP_INDEX_URL, else PyPI), fetched as a
+    file and checked against SDIST_SHA256. Not `pip download --no-binary`: pip runs the
+    archive's build backend to read its metadata, and coredis's builds maturin and mypy
+    from source (minutes on a fresh machine). The index's JSON form (PEP 691, what pip
+    itself reads) lists each file's URL and sha256."""
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+    project = re.sub(r"[-_.]+", "-", name).lower()
+    print(f"== fetching {name}=={version} (source archive) from {index}", file=sys.stderr)
+    request = urllib.request.Request(
+        f"{index}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        files = json.load(response)["files"]
+    stem = re.compile(re.escape(project).replace("\\-", "[-_.]") + "-" + re.escape(version)
+                      + r"\.tar\.gz", re.IGNORECASE)
+    found = [f for f in files if stem.fullmatch(f["filename"])]
+    if not found:
+        sys.exit(f"{name} {version}: no source archive on {index}")
+    url, listed = found[0]["url"], found[0]["hashes"].get("sha256")
+    pinned = SDIST_SHA256.get((name, version))
+    if pinned is None:
+        sys.exit(f"{name} {version}: add ({name!r}, {version!r}): {listed!r} to SDIST_SHA256 "
+                 f"in .ci/corpus.py (the sha256 {index} lists)")
+    with urllib.request.urlopen(url, timeout=300) as response:
+        data = response.read()
+    if sha256(data) != pinned:
+        sys.exit(f"{name} {version}: {url}: sha256 {sha256(data)}, .ci/corpus.py pins {pinned}")
+    # Saved under the name download() looks for.
+    archive = os.path.join(CACHE, f"{name}-{version}.tar.gz")
+    with open(archive + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(archive + ".tmp", archive)
 
 
 def download_crate(name, version):

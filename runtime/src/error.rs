@@ -79,6 +79,12 @@ pub enum ErrorKind {
     /// The server has no Redis Functions (`FCALL`, `FUNCTION LOAD`): Redis before 7.0.
     /// Nothing ran.
     FunctionsUnsupported,
+    /// The server has no Lua engine to run or load the script: Valkey 9+, where Lua is a
+    /// module, after `MODULE UNLOAD lua` (the server answers `EVAL` and `SCRIPT LOAD` with
+    /// `ERR Could not find scripting engine 'lua'`, and has forgotten every script, so
+    /// `EVALSHA` meets `NOSCRIPT` first). Nothing ran. Restart the server with its Lua
+    /// engine.
+    NoLua,
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha; see
     /// [`Error::ran`] for whether the script ran.
@@ -113,6 +119,7 @@ impl Error {
             | ErrorKind::ReadOnlyUnsupported
             | ErrorKind::LibraryConflict
             | ErrorKind::FunctionsUnsupported
+            | ErrorKind::NoLua
             | ErrorKind::Unsupported { .. } => Ran::No,
             ErrorKind::Redis => source.as_ref().map_or(Ran::Unknown, ran::classify),
         };
@@ -136,6 +143,7 @@ impl Error {
         match ran::classify(&err) {
             // The connection failed: the load's fate, and so the retry's, is unknown.
             Ran::Unknown => Self::new(script, ErrorKind::Redis, Some(err)),
+            _ if ran::no_lua_engine(&err) => Self::new(script, ErrorKind::NoLua, Some(err)),
             _ => Self::new(script, ErrorKind::Load, Some(err)),
         }
     }
@@ -146,6 +154,7 @@ impl Error {
         let script = subject.name();
         let kind = match err.kind() {
             _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
+            _ if ran::no_lua_engine(&err) => ErrorKind::NoLua,
             _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
             _ if ran::is_servers_noscript(&err) => ErrorKind::NoScript,
             // A script's own error reply that reads `NOSCRIPT ...`: it ran.
@@ -358,6 +367,10 @@ impl fmt::Display for Error {
             ErrorKind::FunctionsUnsupported => f.write_str(
                 ": the server has no Redis Functions (FCALL, FUNCTION LOAD: Redis 7.0+ or \
                  Valkey); nothing ran",
+            )?,
+            ErrorKind::NoLua => f.write_str(
+                ": the server has no Lua engine (Valkey 9+ without its `lua` module), so it \
+                 cannot run scripts; nothing ran",
             )?,
             ErrorKind::Redis => f.write_str(match self.ran {
                 Ran::No => ": refused by the server, the script did not run",

@@ -12,6 +12,13 @@
 //! `tests/pipeline.rs` checks right after `SCRIPT FLUSH`), so the `EVALSHA`s after it find
 //! it: every call runs exactly once and in order, in one round trip.
 //!
+//! Redis 7.4+ and Valkey evict scripts cached by `EVAL` beyond the latest 500 (`INFO`
+//! `evicted_scripts`). A pipeline sends a script's call as `EVAL` again when 400 `EVAL`s
+//! came between it and the script's previous call, so a pipeline of any number of
+//! scripts still runs every call once (`tests/new_server_errors.rs`, 600 scripts). Should
+//! other clients' `EVAL`s evict a script all the same, its `EVALSHA` fails with the
+//! server's `NOSCRIPT`: not run ([`Ran::No`](crate::Ran::No)), not retried.
+//!
 //! No `SCRIPT LOAD` ever goes into a pipeline, so pipelines work for ACL users denied
 //! `SCRIPT` (common on managed Redis), and a script that cannot be loaded fails only its
 //! own calls: every call's result is its own, with [`Error::ran`](crate::Error::ran)
@@ -74,8 +81,15 @@ use crate::call::Call;
 use crate::connection;
 pub use crate::error::PIPELINE;
 use crate::error::{Error, ErrorKind, Subject};
-use crate::ran::Ran;
 use crate::script::{Kind, Reload};
+
+/// How many `EVAL`s of other scripts a pipeline lets pass after a script's latest call
+/// before it sends that script's next call as `EVAL` again rather than `EVALSHA`. Redis
+/// 7.4+ and Valkey keep the scripts cached by `EVAL` in an LRU list of 500 and evict the
+/// oldest beyond it (`INFO` `evicted_scripts`); a script used again before 500 others
+/// came in is still there. The margin leaves room for other clients' `EVAL`s
+/// (`tests/new_server_errors.rs` runs 600 scripts through one pipeline).
+const EVICTION_MARGIN: usize = 400;
 
 /// A pipeline (or, with [`atomic`](Self::atomic), a `MULTI`/`EXEC` transaction) of script
 /// calls and ordinary commands, whose results come back in the order they were added.
@@ -92,8 +106,13 @@ pub struct Pipeline {
     /// The commands to send, in order.
     items: Vec<Item>,
     atomic: bool,
-    /// Scripts whose first call (an `EVAL`) is already in this pipeline.
+    /// Libraries whose `FUNCTION LOAD` is already in this pipeline.
     loaded: Vec<&'static str>,
+    /// Scripts whose `EVAL` is already in this pipeline, each with the value of `evals`
+    /// at its latest call.
+    evaled: Vec<(&'static str, usize)>,
+    /// How many calls in this pipeline go as `EVAL`.
+    evals: usize,
     /// A call that could not be encoded: the pipeline fails with it before sending.
     refused: Option<(Subject, ErrorKind)>,
 }
@@ -177,16 +196,34 @@ impl Pipeline {
             return self;
         }
         // The first call of a script with `Reload::Load` goes as `EVAL`, which also puts
-        // the script in the server's cache for the `EVALSHA`s after it.
+        // the script in the server's cache for the `EVALSHA`s after it. A later call goes
+        // as `EVAL` again when so many `EVAL`s came between that the server may have
+        // evicted the script (see EVICTION_MARGIN).
         let eval = match call.reload_policy() {
             Reload::Eval => true,
             Reload::Never => false,
-            _ if self.loaded.contains(&script.sha1()) => false,
             _ => {
-                self.loaded.push(script.sha1());
-                true
+                let at = self
+                    .evaled
+                    .iter()
+                    .position(|(sha1, _)| *sha1 == script.sha1());
+                match at {
+                    Some(at) if self.evals - self.evaled[at].1 < EVICTION_MARGIN => {
+                        self.evaled[at].1 = self.evals;
+                        false
+                    }
+                    Some(at) => {
+                        self.evaled[at].1 = self.evals + 1;
+                        true
+                    }
+                    None => {
+                        self.evaled.push((script.sha1(), self.evals + 1));
+                        true
+                    }
+                }
             }
         };
+        self.evals += usize::from(eval);
         self.items.push(Item::Call {
             call: call.erase(),
             eval,
@@ -426,9 +463,6 @@ impl Pipeline {
             return Err(Error::from_redis(self.blame(), err));
         }
         let mut out = Vec::with_capacity(replies.len());
-        // Scripts whose loading `EVAL` in this pipeline ran: a later `NOSCRIPT` of theirs
-        // is their own error reply, not the server's.
-        let mut cached: Vec<&'static str> = Vec::new();
         // Libraries whose `FUNCTION LOAD` found the name taken (loaded already, or a
         // conflict, which a call's `Function not found` then reveals), and refused loads.
         let mut taken: Vec<&'static str> = Vec::new();
@@ -447,7 +481,10 @@ impl Pipeline {
                     call, eval, ignore, ..
                 } => {
                     let script = call.script();
-                    let own = *eval || cached.contains(&script.sha1());
+                    // `EVAL` never answers the server's `NOSCRIPT`. An `EVALSHA` after
+                    // its script's `EVAL` may: Redis 7.4+ and Valkey evict scripts
+                    // cached by `EVAL` (other clients' `EVAL`s count too).
+                    let own = *eval;
                     let result = reply.map_err(|e| {
                         let library = match script.kind() {
                             Kind::Function { library, .. } => Some(library.loaded_name()),
@@ -466,10 +503,6 @@ impl Pipeline {
                             Error::from_redis(script, e).located(script)
                         }
                     });
-                    let ran = result.as_ref().map_or_else(|e| e.ran(), |_| Ran::Yes);
-                    if *eval && ran == Ran::Yes && !cached.contains(&script.sha1()) {
-                        cached.push(script.sha1());
-                    }
                     if !ignore || result.is_err() {
                         out.push(result);
                     }

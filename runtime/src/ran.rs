@@ -8,13 +8,18 @@
 //!
 //! - An error raised *inside* a script (`error()`, a failing `redis.call`, a command the
 //!   server refused while the script ran: `OOM`, ACL, `WRONGTYPE`) carries the server's
-//!   `@user_script` marker (Redis 6.2, 7.0, Valkey 8.1): it ran.
+//!   `@user_script` marker (Redis 6.2, 7.0, 8.0, Valkey 8.1, 9.1): it ran.
 //! - The server's `NOSCRIPT` is recognised by its exact text, kept as data in
 //!   [`SERVER_NOSCRIPT`] and checked against every server of the test matrix by
 //!   `tests/ran.rs` (`noscript_under_reload_never_did_not_run`). A script's own `NOSCRIPT ...` reply with any other text
 //!   ran; it is never taken for a missing script.
 //! - Other refusals (`BUSY`, `OOM` of a flagged script, `NOPERM` on the call itself, a
-//!   cluster redirect, ...) are recognised by their code, see [`CODES`].
+//!   cluster redirect, Valkey's `REDIRECT`, ...) are recognised by their code, see
+//!   [`CODES`]; a few `ERR` ones by their text (`REFUSED_ERR`: Valkey 9 without Lua).
+//! - The errors a cluster node raises inside a running script (undeclared keys of another
+//!   slot, of a migrating slot, of a slot not served) are recognised by their text too
+//!   (`RAISED_IN_SCRIPT_ERR`): they ran, also when a script passes one on from
+//!   `redis.pcall` without the marker.
 //!
 //! What remains indistinguishable: a script that returns, without the marker, an error
 //! whose text copies the server's own refusal (exactly `NOSCRIPT No matching script.
@@ -44,8 +49,8 @@ pub enum Ran {
     Unknown,
 }
 
-/// The server's own `NOSCRIPT` replies, after the code: Redis 6.2 and 7.0 send the first,
-/// Valkey 8.1 the second (read from each server by `tests/ran.rs`).
+/// The server's own `NOSCRIPT` replies, after the code: Redis 6.2, 7.0 and 8.0 send the
+/// first, Valkey 8.1 and 9.1 the second (read from each server by `tests/ran.rs`).
 pub(crate) const SERVER_NOSCRIPT: &[&str] = &[
     "No matching script. Please use EVAL.",
     "No matching script.",
@@ -85,6 +90,9 @@ pub(crate) const CODES: &[(&str, Code)] = &[
     ("EXECABORT", Code::Refused),
     ("WRONGPASS", Code::ServerState),
     ("UNBLOCKED", Code::ServerState),
+    // Valkey 8+: `REDIRECT host:port` from a replica (or a primary handing over in a
+    // failover) to a client that sent `CLIENT CAPA redirect`, instead of running the call.
+    ("REDIRECT", Code::Refused),
 ];
 
 /// `ERR` replies with which the server refuses the command itself (before any script
@@ -95,6 +103,32 @@ const REFUSED_ERR: &[&str] = &[
     "Number of keys",
     "Error compiling script",
     "unknown subcommand",
+    // Valkey 9+ without its Lua engine (`MODULE UNLOAD lua`): `EVAL`, `SCRIPT LOAD`.
+    NO_LUA_ENGINE,
+];
+
+/// What Valkey 9+ answers (after `ERR `) to `EVAL` and `SCRIPT LOAD` when its Lua engine,
+/// a module there, is not loaded: `Could not find scripting engine 'lua'`.
+pub(crate) const NO_LUA_ENGINE: &str = "Could not find scripting engine";
+
+/// Errors that a command called by a running script meets on a cluster node (Redis 7.4+
+/// and 8.0, older Redis and Valkey), after `ERR `: the script ran up to that command, so
+/// [`Ran::Yes`], also without the `@user_script` marker (a script that returns what
+/// `redis.pcall` gave it). Read from Redis 8.0.6's `scriptVerifyClusterState` and checked
+/// on each server of the matrix by `tests/new_server_errors.rs`.
+const RAISED_IN_SCRIPT_ERR: &[&str] = &[
+    // "Command 'mget' in script attempted to access keys that don't hash to the same slot"
+    "in script attempted to access keys that don't hash to the same slot",
+    // "Unable to execute command 'mget' in script because undeclared keys were accessed
+    // during rehashing of the slot" (a multi-key command in a migrating slot)
+    "in script because undeclared keys were accessed during rehashing of the slot",
+    "Script attempted to access a slot not served",
+    "Script attempted to access keys that do not hash to the same slot",
+    "Script attempted to access a non local key in a cluster node",
+    // Redis 6.2.
+    "Lua script attempted to access a non local key in a cluster node",
+    // Valkey 9.1, whose Lua module calls commands through the module API.
+    "Attempted to access a non local key in a cluster node",
 ];
 
 /// Marks an error raised while the script ran (all servers of the test matrix add it).
@@ -130,7 +164,16 @@ pub(crate) fn raised_in_script(err: &RedisError) -> bool {
         .is_some_and(|detail| detail.contains(RAN_MARKER))
 }
 
-/// True for the server's own `NOSCRIPT`, the only reply that may trigger a script's reload.
+/// True when the server has no Lua engine to run or load the script (Valkey 9+ after
+/// `MODULE UNLOAD lua`).
+pub(crate) fn no_lua_engine(err: &RedisError) -> bool {
+    err.code() == Some("ERR")
+        && err
+            .detail()
+            .is_some_and(|detail| detail.starts_with(NO_LUA_ENGINE))
+}
+
+/// True for the server's own `NOSCRIPT`, the only reply that may trigger a reload.
 pub(crate) fn is_servers_noscript(err: &RedisError) -> bool {
     err.kind() == redis::ErrorKind::Server(ServerErrorKind::NoScript)
         && err
@@ -252,6 +295,9 @@ pub(crate) fn classify(err: &RedisError) -> Ran {
         } else {
             Ran::Yes
         };
+    }
+    if code == "ERR" && RAISED_IN_SCRIPT_ERR.iter().any(|t| detail.contains(t)) {
+        return Ran::Yes;
     }
     if self::code(code) == Some(Code::Refused) {
         return Ran::No;

@@ -24,13 +24,13 @@ pub(crate) fn find_server() -> Option<String> {
     wheel_server().map(|path| path.display().to_string())
 }
 
-fn on_path(name: &str) -> bool {
+pub(crate) fn on_path(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
 /// The repository root: `.ci/` and `target/servers/` live there.
-fn repo_root() -> &'static Path {
+pub(crate) fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("testkit/ is inside the repository")

