@@ -63,7 +63,6 @@ compile_error!(
      (for redis 2.x, with `default-features = false`)"
 );
 
-
 mod bulk;
 mod call;
 #[cfg(feature = "cluster")]

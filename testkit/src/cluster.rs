@@ -156,8 +156,7 @@ impl Cluster {
     /// reads.
     #[cfg(feature = "replica-reads")]
     pub fn replica_reads(&self) -> ClusterClientBuilder {
-        self.builder()
-            .read_routing_strategy(random_replica())
+        self.builder().read_routing_strategy(random_replica())
     }
 
     /// A new sync cluster connection with redis's default settings.
