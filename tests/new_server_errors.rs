@@ -3,7 +3,7 @@
 //!
 //! - errors a cluster node raises *inside* a running script when it calls a command on
 //!   undeclared keys (another slot, a slot being migrated, a slot not served): it ran;
-//! - Valkey's `-REDIRECT host:port` from a replica to a client that sent
+//! - Valkey's `-REDIRECT host:port` from a replica (also an old primary after `FAILOVER`) to a client that sent
 //!   `CLIENT CAPA redirect`: nothing ran;
 //! - Valkey 9's missing Lua engine (`MODULE UNLOAD lua`): `ErrorKind::NoLua`, nothing ran;
 //! - the eviction of scripts cached by `EVAL` beyond 500 (Redis 7.4+, Valkey): a pipeline
@@ -210,6 +210,60 @@ fn valkey_redirect_from_a_replica_did_not_run() {
     assert_eq!(get(&mut primary.connection(), "n"), None, "nothing ran");
     // Followed to the primary, the call runs there, once.
     assert_eq!(FlaggedIncr.run(&mut primary.connection(), "n").unwrap(), 1);
+}
+
+/// Valkey 8+: a `FAILOVER` turns the primary a client is connected to into a replica; a
+/// client that sent `CLIENT CAPA redirect` then gets `REDIRECT <new primary>` for a write
+/// script on the same connection: nothing ran on either server, and the call runs once
+/// when sent to the new primary.
+#[test]
+fn valkey_redirect_after_a_failover_did_not_run() {
+    let primary = Server::start();
+    if !(primary.is_valkey() && primary.major_version() >= 8) {
+        skipped(
+            &primary,
+            "-REDIRECT after FAILOVER (CLIENT CAPA redirect)",
+            "Valkey 8+ (Redis has no CLIENT CAPA redirect)",
+        );
+        return;
+    }
+    let replica = Server::start_with(&["--replicaof", "127.0.0.1", &primary.port().to_string()]);
+    wait_for_sync(&replica);
+    let mut con = primary.connection();
+    redis::cmd("CLIENT")
+        .arg(&["CAPA", "redirect"])
+        .exec(&mut con)
+        .unwrap();
+    assert_eq!(
+        FlaggedIncr.run(&mut con, "n").unwrap(),
+        1,
+        "ran on the primary"
+    );
+    redis::cmd("FAILOVER")
+        .exec(&mut primary.connection())
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut replica.connection()).unwrap();
+        if matches!(role.first(), Some(redis::Value::BulkString(r)) if r == b"master") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the failover did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let err = FlaggedIncr.run(&mut con, "n").unwrap_err();
+    assert_eq!(err.ran(), Ran::No, "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("REDIRECT 127.0.0.1:{}", replica.port())),
+        "{err}"
+    );
+    assert_eq!(
+        get(&mut replica.connection(), "n"),
+        Some(1),
+        "nothing ran after the failover"
+    );
+    assert_eq!(FlaggedIncr.run(&mut replica.connection(), "n").unwrap(), 2);
 }
 
 /// Valkey 9+ loads Lua as a module; without it (`MODULE UNLOAD lua`, where
