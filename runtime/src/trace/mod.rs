@@ -1,0 +1,205 @@
+//! Observability, recorded in one place for every path a call takes (sync, async, cluster,
+//! pipeline): with the feature `tracing` a span per call and an event per load, with the
+//! feature `metrics` the metrics below, through the `metrics` crate's facade. Names and
+//! attributes follow OpenTelemetry's database conventions:
+//!
+//! | metric | kind | attributes |
+//! |---|---|---|
+//! | `db.client.operation.duration` | histogram, seconds, one per call (its reload included) | `db.system.name` = `redis`, `db.operation.name`, `db.stored_procedure.name`; on failure `error.type` and `evalsha.ran` |
+//! | `evalsha.script.loads` | counter | `db.stored_procedure.name`, `evalsha.load.reason`; on failure `error.type` |
+//! | `evalsha.pipeline.calls` | histogram, calls per written batch | `db.system.name` |
+//!
+//! Who calls what: `invoke` runs each call inside [`call`] and reports its load step with
+//! [`loaded`]; `bulk`'s preload reports each script with [`loaded`]; `pipeline` reports
+//! each script call it sent with [`call_done`] and each batch it wrote with [`batch`]
+//! (an auto-pipelining connection reports each batch it writes with [`batch`] too).
+//!
+//! Nothing here ever sees a key, an argument or a script body: the attributes are the
+//! script's type name, the command's name and fixed words. Without either feature every
+//! function is an empty inline one and [`Timer`] a zero-sized value, so the calls compile
+//! to nothing.
+
+#[cfg(feature = "metrics")]
+mod meter;
+#[cfg(feature = "tracing")]
+mod spans;
+
+use crate::error::{Error, ErrorKind};
+use crate::ran::{self, Ran};
+use crate::script::Script;
+
+#[cfg(feature = "metrics")]
+pub use meter::describe_metrics;
+
+/// Why a script was loaded: `evalsha.load.reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// A call met `NOSCRIPT`.
+    NoScript,
+    /// A function call met `ERR Function not found`.
+    FunctionNotFound,
+    /// `preload` loaded it.
+    Preload,
+}
+
+impl Reason {
+    /// The attribute value.
+    #[cfg_attr(not(any(feature = "tracing", feature = "metrics")), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            Reason::NoScript => "noscript",
+            Reason::FunctionNotFound => "function_not_found",
+            Reason::Preload => "preload",
+        }
+    }
+
+    /// The reason a call of `script` reloads it.
+    pub(crate) fn reload_of(script: &Script) -> Reason {
+        if script.library().is_some() {
+            Reason::FunctionNotFound
+        } else {
+            Reason::NoScript
+        }
+    }
+}
+
+/// Measures a call or a load, when a feature is on.
+pub(crate) struct Timer {
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    start: std::time::Instant,
+}
+
+/// Starts timing.
+#[inline(always)]
+pub(crate) fn start() -> Timer {
+    Timer {
+        #[cfg(any(feature = "tracing", feature = "metrics"))]
+        start: std::time::Instant::now(),
+    }
+}
+
+/// `error.type` of a failed call or load: the server's own error code for a failure
+/// evalsha does not name itself (`BUSY`, `OOM`, `NOPERM`...: only the codes listed in
+/// `ran::CODES`, never free text), `timeout` or `io` when no answer came, else evalsha's
+/// [`ErrorKind`] in snake case. A fixed vocabulary: never a key, an argument or a message.
+#[cfg_attr(not(any(feature = "tracing", feature = "metrics")), allow(dead_code))]
+fn error_type(err: &Error) -> &'static str {
+    match err.kind() {
+        ErrorKind::NoScript => "noscript",
+        ErrorKind::Load => "load",
+        ErrorKind::TransactionAborted { .. } => "transaction_aborted",
+        ErrorKind::Script { .. } => "script",
+        ErrorKind::Reply { .. } => "reply",
+        ErrorKind::Argument { .. } => "argument",
+        ErrorKind::CrossSlot { .. } => "cross_slot",
+        ErrorKind::ReadOnlyUnsupported => "read_only_unsupported",
+        ErrorKind::Unsupported { .. } => "unsupported",
+        ErrorKind::LibraryConflict => "library_conflict",
+        ErrorKind::FunctionsUnsupported => "functions_unsupported",
+        ErrorKind::NoLua => "no_lua",
+        ErrorKind::Redis => match err.redis_error() {
+            Some(e) if e.is_timeout() => "timeout",
+            Some(e) => {
+                ran::server_code(e).unwrap_or(if e.code().is_none() { "io" } else { "redis" })
+            }
+            None => "redis",
+        },
+    }
+}
+
+/// `evalsha.ran` of a failed call.
+#[cfg_attr(not(any(feature = "tracing", feature = "metrics")), allow(dead_code))]
+fn ran_value(ran: Ran) -> &'static str {
+    match ran {
+        Ran::No => "no",
+        Ran::Yes => "yes",
+        Ran::Unknown => "unknown",
+    }
+}
+
+/// Runs `future`, the whole flow of one call of `script` sent as `operation` (its reload
+/// included), timed and inside its span, and records its outcome ([`call_done`]).
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+pub(crate) fn call<F>(
+    script: &'static Script,
+    operation: &'static str,
+    future: F,
+) -> impl std::future::Future<Output = F::Output>
+where
+    F: std::future::Future<Output = Result<redis::Value, Error>>,
+{
+    let observed = async move {
+        let timer = start();
+        let result = future.await;
+        call_done(script, operation, &timer, result.as_ref().err());
+        result
+    };
+    #[cfg(feature = "tracing")]
+    {
+        use tracing::Instrument;
+        observed.instrument(spans::call(script, operation))
+    }
+    #[cfg(not(feature = "tracing"))]
+    observed
+}
+
+/// Without the features: the future itself.
+#[cfg(not(any(feature = "tracing", feature = "metrics")))]
+#[inline(always)]
+pub(crate) fn call<F>(_script: &'static Script, _operation: &'static str, future: F) -> F {
+    future
+}
+
+/// Records one finished call of `script` sent as `operation`, timed by `timer`: failed
+/// with `failure`, or succeeded. (Inside its span, with `tracing`, the span gets the
+/// failure's attributes.)
+#[inline(always)]
+pub(crate) fn call_done(
+    script: &'static Script,
+    operation: &'static str,
+    timer: &Timer,
+    failure: Option<&Error>,
+) {
+    #[cfg(feature = "tracing")]
+    if let Some(err) = failure {
+        spans::failed(error_type(err), ran_value(err.ran()));
+    }
+    #[cfg(feature = "metrics")]
+    meter::call(
+        script,
+        operation,
+        timer.start.elapsed().as_secs_f64(),
+        failure.map(|err| (error_type(err), ran_value(err.ran()))),
+    );
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    let _ = (script, operation, timer, failure);
+    #[cfg(all(feature = "tracing", not(feature = "metrics")))]
+    let _ = (script, operation, timer);
+}
+
+/// Records a load of `script` for `reason`, timed by `timer`: failed with `failure`, or
+/// succeeded.
+#[inline(always)]
+pub(crate) fn loaded(script: &Script, reason: Reason, timer: &Timer, failure: Option<&Error>) {
+    #[cfg(feature = "tracing")]
+    spans::loaded(
+        script,
+        reason.as_str(),
+        timer.start.elapsed(),
+        failure.map(error_type),
+    );
+    #[cfg(feature = "metrics")]
+    meter::loaded(script, reason.as_str(), failure.map(error_type));
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    let _ = (script, reason, timer, failure);
+}
+
+/// Records a batch of `calls` commands written to the server at once: a
+/// [`Pipeline`](crate::Pipeline), or an auto-pipelining connection's write.
+#[inline(always)]
+pub(crate) fn batch(calls: usize) {
+    #[cfg(feature = "metrics")]
+    meter::batch(calls);
+    #[cfg(not(feature = "metrics"))]
+    let _ = calls;
+}
