@@ -118,7 +118,8 @@ fn ran_value(ran: Ran) -> &'static str {
 }
 
 /// Runs `future`, the whole flow of one call of `script` sent as `operation` (its reload
-/// included), timed and inside its span, and records its outcome ([`call_done`]).
+/// included), timed and inside its span, and records its outcome: into the span, and as
+/// [`call_done`].
 #[cfg(any(feature = "tracing", feature = "metrics"))]
 pub(crate) fn call<F>(
     script: &'static Script,
@@ -128,16 +129,24 @@ pub(crate) fn call<F>(
 where
     F: std::future::Future<Output = Result<redis::Value, Error>>,
 {
+    #[cfg(feature = "tracing")]
+    let span = spans::call(script, operation);
+    #[cfg(feature = "tracing")]
+    let inside = span.clone();
     let observed = async move {
         let timer = start();
         let result = future.await;
+        #[cfg(feature = "tracing")]
+        if let Err(err) = &result {
+            spans::failed(&inside, error_type(err), ran_value(err.ran()));
+        }
         call_done(script, operation, &timer, result.as_ref().err());
         result
     };
     #[cfg(feature = "tracing")]
     {
         use tracing::Instrument;
-        observed.instrument(spans::call(script, operation))
+        observed.instrument(span)
     }
     #[cfg(not(feature = "tracing"))]
     observed
@@ -150,9 +159,8 @@ pub(crate) fn call<F>(_script: &'static Script, _operation: &'static str, future
     future
 }
 
-/// Records one finished call of `script` sent as `operation`, timed by `timer`: failed
-/// with `failure`, or succeeded. (Inside its span, with `tracing`, the span gets the
-/// failure's attributes.)
+/// Records one finished call of `script` sent as `operation`, timed by `timer`, in the
+/// metrics: failed with `failure`, or succeeded.
 #[inline(always)]
 pub(crate) fn call_done(
     script: &'static Script,
@@ -160,10 +168,6 @@ pub(crate) fn call_done(
     timer: &Timer,
     failure: Option<&Error>,
 ) {
-    #[cfg(feature = "tracing")]
-    if let Some(err) = failure {
-        spans::failed(error_type(err), ran_value(err.ran()));
-    }
     #[cfg(feature = "metrics")]
     meter::call(
         script,
@@ -171,10 +175,8 @@ pub(crate) fn call_done(
         timer.start.elapsed().as_secs_f64(),
         failure.map(|err| (error_type(err), ran_value(err.ran()))),
     );
-    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    #[cfg(not(feature = "metrics"))]
     let _ = (script, operation, timer, failure);
-    #[cfg(all(feature = "tracing", not(feature = "metrics")))]
-    let _ = (script, operation, timer);
 }
 
 /// Records a load of `script` for `reason`, timed by `timer`: failed with `failure`, or

@@ -26,9 +26,8 @@ pub(super) fn call(script: &'static Script, operation: &'static str) -> tracing:
     )
 }
 
-/// Records a failure into the current call's span.
-pub(super) fn failed(error_type: &'static str, ran: &'static str) {
-    let span = tracing::Span::current();
+/// Records a failure into a call's span.
+pub(super) fn failed(span: &tracing::Span, error_type: &'static str, ran: &'static str) {
     span.record("otel.status_code", "ERROR");
     span.record("error.type", error_type);
     span.record("evalsha.ran", ran);
