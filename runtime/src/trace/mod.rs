@@ -192,8 +192,10 @@ pub(crate) fn loaded(script: &Script, reason: Reason, timer: &Timer, failure: Op
     );
     #[cfg(feature = "metrics")]
     meter::loaded(script, reason.as_str(), failure.map(error_type));
+    #[cfg(not(feature = "tracing"))]
+    let _ = timer;
     #[cfg(not(any(feature = "tracing", feature = "metrics")))]
-    let _ = (script, reason, timer, failure);
+    let _ = (script, reason, failure);
 }
 
 /// Records a batch of `calls` commands written to the server at once: a
