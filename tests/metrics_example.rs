@@ -177,9 +177,7 @@ fn names_in(expr: &str) -> (Vec<String>, Vec<String>) {
             }
             let token = &expr[start..i];
             let next = expr[i..].trim_start().chars().next();
-            if depth > 0 && matches!(next, Some('=' | '!')) {
-                labels.push(token.to_owned());
-            } else if in_by {
+            if in_by || (depth > 0 && matches!(next, Some('=' | '!'))) {
                 labels.push(token.to_owned());
             } else if depth == 0 && matches!(next, Some('{' | '[')) {
                 metrics.push(token.to_owned());
