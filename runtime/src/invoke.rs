@@ -42,13 +42,14 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 }
 
 /// Runs `call` through `transport`, timed and inside a span when the features `metrics`
-/// and `tracing` are on (`trace::call`: one record per call, its reload included).
+/// and `tracing` are on (`trace::Observed`: one record per call, its reload included).
 pub(crate) async fn invoke<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
-    let script = call.script();
-    trace::call(script, call.command(), invoke_untraced(transport, call)).await
+    let observed = trace::Observed::start(call.script(), call.command());
+    let result = observed.instrument(invoke_untraced(transport, call)).await;
+    observed.end(result)
 }
 
 /// Runs `call` through `transport`. Never sends a call again after any reply other than

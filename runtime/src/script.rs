@@ -52,6 +52,9 @@ pub struct Script {
     /// recording a warm call allocates nothing.
     #[cfg(feature = "metrics")]
     metric_labels: [metrics::Label; 3],
+    /// The metric's key over those labels, made (and hashed) once, at the first call.
+    #[cfg(feature = "metrics")]
+    metric_key: std::sync::OnceLock<metrics::Key>,
 }
 
 /// What a [`Script`] is on the server.
@@ -102,6 +105,8 @@ impl Script {
             label: name,
             #[cfg(feature = "metrics")]
             metric_labels: metric_labels(Kind::Script, read_only, name),
+            #[cfg(feature = "metrics")]
+            metric_key: std::sync::OnceLock::new(),
         }
     }
 
@@ -190,6 +195,14 @@ impl Script {
     #[cfg(feature = "metrics")]
     pub(crate) fn metric_labels(&'static self) -> &'static [metrics::Label] {
         &self.metric_labels
+    }
+
+    /// The key of its warm calls' duration metric named `name`, made once (feature
+    /// `metrics`; `name` is always the same one).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metric_key(&'static self, name: &'static str) -> &'static metrics::Key {
+        self.metric_key
+            .get_or_init(|| metrics::Key::from_static_labels(name, &self.metric_labels))
     }
 
     /// The script type's default reload policy (`include_script!(.., reload = eval)`);

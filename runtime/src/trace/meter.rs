@@ -2,8 +2,9 @@
 //! program installed (a Prometheus, OpenTelemetry or statsd exporter) receives them.
 //!
 //! A warm call's labels are built at compile time with its [`Script`]
-//! (`Script::metric_labels`), so recording it allocates nothing in evalsha; a failed
-//! call or a load builds its labels (two more) then.
+//! (`Script::metric_labels`) and its key (hashed) at its first call, so recording it
+//! allocates and hashes nothing in evalsha; a failed call or a load builds its labels
+//! (two more) then.
 
 use metrics::{Label, Unit};
 
@@ -52,9 +53,9 @@ pub(super) fn call(
 ) {
     let labels = script.metric_labels();
     if failure.is_none() && operation == script.call_command() {
-        // The labels as they are, borrowed: no allocation.
-        let key = metrics::Key::from_static_labels(DURATION, labels);
-        metrics::with_recorder(|r| r.register_histogram(&key, &METADATA).record(seconds));
+        // The key made once per script, its labels borrowed: no allocation, no hashing.
+        let key = script.metric_key(DURATION);
+        metrics::with_recorder(|r| r.register_histogram(key, &METADATA).record(seconds));
         return;
     }
     let mut owned = Vec::with_capacity(labels.len() + 2);

@@ -9,7 +9,7 @@
 //! | `evalsha.script.loads` | counter | `db.stored_procedure.name`, `evalsha.load.reason`; on failure `error.type` |
 //! | `evalsha.pipeline.calls` | histogram, calls per written batch | `db.system.name` |
 //!
-//! Who calls what: `invoke` runs each call inside [`call`] and reports its load step with
+//! Who calls what: `invoke` observes each call with [`Observed`] and reports its load step with
 //! [`loaded`]; `bulk`'s preload reports each script with [`loaded`]; `pipeline` reports
 //! each script call it sent with [`call_done`] and each batch it wrote with [`batch`]
 //! (an auto-pipelining connection reports each batch it writes with [`batch`] too).
@@ -117,46 +117,72 @@ fn ran_value(ran: Ran) -> &'static str {
     }
 }
 
-/// Runs `future`, the whole flow of one call of `script` sent as `operation` (its reload
-/// included), timed and inside its span, and records its outcome: into the span, and as
-/// [`call_done`].
-#[cfg(any(feature = "tracing", feature = "metrics"))]
-pub(crate) fn call<F>(
+/// One call being observed: started by `invoke` when the call's flow begins, its flow run
+/// inside [`Observed::instrument`] (the span), ended with its result by
+/// [`Observed::end`]. No future of its own: the warm path stays as deep as without the
+/// features. Without them it is empty and every method an identity.
+pub(crate) struct Observed {
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
     script: &'static Script,
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
     operation: &'static str,
-    future: F,
-) -> impl std::future::Future<Output = F::Output>
-where
-    F: std::future::Future<Output = Result<redis::Value, Error>>,
-{
+    timer: Timer,
     #[cfg(feature = "tracing")]
-    let span = spans::call(script, operation);
-    #[cfg(feature = "tracing")]
-    let inside = span.clone();
-    let observed = async move {
-        let timer = start();
-        let result = future.await;
-        #[cfg(feature = "tracing")]
-        if let Err(err) = &result {
-            spans::failed(&inside, error_type(err), ran_value(err.ran()));
-        }
-        call_done(script, operation, &timer, result.as_ref().err());
-        result
-    };
-    #[cfg(feature = "tracing")]
-    {
-        use tracing::Instrument;
-        observed.instrument(span)
-    }
-    #[cfg(not(feature = "tracing"))]
-    observed
+    span: tracing::Span,
 }
 
-/// Without the features: the future itself.
-#[cfg(not(any(feature = "tracing", feature = "metrics")))]
-#[inline(always)]
-pub(crate) fn call<F>(_script: &'static Script, _operation: &'static str, future: F) -> F {
-    future
+impl Observed {
+    /// Starts observing a call of `script` sent as `operation`.
+    #[inline(always)]
+    pub(crate) fn start(script: &'static Script, operation: &'static str) -> Observed {
+        #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+        let _ = (script, operation);
+        Observed {
+            #[cfg(any(feature = "tracing", feature = "metrics"))]
+            script,
+            #[cfg(any(feature = "tracing", feature = "metrics"))]
+            operation,
+            timer: start(),
+            #[cfg(feature = "tracing")]
+            span: spans::call(script, operation),
+        }
+    }
+
+    /// `future` (the call's flow) inside the call's span.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn instrument<F: std::future::Future>(
+        &self,
+        future: F,
+    ) -> tracing::instrument::Instrumented<F> {
+        use tracing::Instrument;
+        future.instrument(self.span.clone())
+    }
+
+    /// Without `tracing`: the future itself.
+    #[cfg(not(feature = "tracing"))]
+    #[inline(always)]
+    pub(crate) fn instrument<F: std::future::Future>(&self, future: F) -> F {
+        future
+    }
+
+    /// Records the call's outcome (into its span, and as [`call_done`]) and returns it.
+    #[inline(always)]
+    pub(crate) fn end(self, result: Result<redis::Value, Error>) -> Result<redis::Value, Error> {
+        #[cfg(feature = "tracing")]
+        if let Err(err) = &result {
+            spans::failed(&self.span, error_type(err), ran_value(err.ran()));
+        }
+        #[cfg(any(feature = "tracing", feature = "metrics"))]
+        call_done(
+            self.script,
+            self.operation,
+            &self.timer,
+            result.as_ref().err(),
+        );
+        #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+        let _ = self.timer;
+        result
+    }
 }
 
 /// Records one finished call of `script` sent as `operation`, timed by `timer`, in the
