@@ -94,7 +94,13 @@ fn the_scrape_matches_the_servers_counts_and_the_dashboard_queries_served_series
     );
     assert_eq!(stats.calls("eval"), eval, "{stats:?}");
     assert_eq!(eval, 1);
-    assert_eq!(stats.calls("script|load"), noscript, "{stats:?}");
+    // Redis 6.2 counts SCRIPT as a whole: the workload's SCRIPT FLUSH is one of them.
+    let script_loads = if server.major_version() < 7 {
+        stats.calls("script") - 1
+    } else {
+        stats.calls("script|load")
+    };
+    assert_eq!(script_loads, noscript, "{stats:?}");
     // The failed call: its own series.
     let failed = [script, ("error_type", "script"), ("evalsha_ran", "yes")];
     assert_eq!(total(&samples, count, &failed), 1, "{text}");
