@@ -371,20 +371,30 @@ fn a_pipeline_records_each_call_as_sent_and_its_batch() {
             .arg("obs:p");
         let (a, b, c): (i64, i64, i64) = pipe.query(&mut con).unwrap();
         assert_eq!((a, b, c), (1, 3, 3));
+        // The same through an async connection: the same records.
+        runtime().block_on(async {
+            let mut con = server.multiplexed().await;
+            let (a, b, c): (i64, i64, i64) = pipe.query_async(&mut con).await.unwrap();
+            assert_eq!((a, b, c), (4, 6, 6));
+        });
     });
     let stats = Stats::read(&mut admin);
     let piped = ("db.stored_procedure.name", "ObsPiped");
     // The first call of a script in a pipeline goes as EVAL, the next as EVALSHA.
-    assert_eq!(recorded.calls(&[piped, ("db.operation.name", "EVAL")]), 1);
+    assert_eq!(recorded.calls(&[piped, ("db.operation.name", "EVAL")]), 2);
     assert_eq!(
         recorded.calls(&[piped, ("db.operation.name", "EVALSHA")]),
-        1
+        2
     );
-    assert_eq!(stats.calls("eval"), 1, "{stats:?}");
-    assert_eq!(stats.calls("evalsha"), 1, "{stats:?}");
+    assert_eq!(stats.calls("eval"), 2, "{stats:?}");
+    assert_eq!(stats.calls("evalsha"), 2, "{stats:?}");
     let batches = recorded.find("evalsha.pipeline.calls", &[]);
     assert_eq!(batches.len(), 1, "{batches:?}");
-    assert_eq!(batches[0].samples, [3.0], "one batch of three commands");
+    assert_eq!(
+        batches[0].samples,
+        [3.0, 3.0],
+        "two batches of three commands"
+    );
 }
 
 #[test]
