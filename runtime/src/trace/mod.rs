@@ -233,3 +233,60 @@ pub(crate) fn batch(calls: usize) {
     #[cfg(not(feature = "metrics"))]
     let _ = calls;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SCRIPT: Script =
+        Script::__new("t.lua", "0000", "return 1", false, crate::Reload::Load).__labeled("T");
+
+    fn server_error(reply: &str) -> Error {
+        let err = redis::parse_redis_value(format!("-{reply}\r\n").as_bytes())
+            .unwrap()
+            .extract_error()
+            .unwrap_err();
+        Error::from_redis(&SCRIPT, err)
+    }
+
+    #[test]
+    fn error_type_is_a_fixed_word_never_the_message() {
+        let cases = [
+            ("BUSY Redis is busy running a script. key:secret", "BUSY"),
+            (
+                "NOPERM this user has no permissions to run the 'evalsha' command",
+                "NOPERM",
+            ),
+            (
+                "READONLY You can't write against a read only replica.",
+                "READONLY",
+            ),
+            (
+                "OOM command not allowed when used memory > 'maxmemory'.",
+                "OOM",
+            ),
+            (
+                "ERR user_script:1: boom script: 0000, on @user_script:1.",
+                "script",
+            ),
+            ("LIMIT exceeded by key:secret", "script"),
+            ("NOSCRIPT No matching script. Please use EVAL.", "noscript"),
+            ("ERR some new refusal naming key:secret", "script"),
+        ];
+        for (reply, expected) in cases {
+            let err = server_error(reply);
+            assert_eq!(error_type(&err), expected, "{reply}: {err:?}");
+        }
+        let io = Error::from_redis(
+            &SCRIPT,
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        );
+        assert_eq!(error_type(&io), "io");
+        assert_eq!(ran_value(io.ran()), "unknown");
+        let timeout = Error::from_redis(
+            &SCRIPT,
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)),
+        );
+        assert_eq!(error_type(&timeout), "timeout");
+    }
+}
