@@ -46,6 +46,8 @@ macro_rules! include_library {
         $crate::__private::include_library! { [$crate] $($input)* }
     };
 }
+#[cfg(feature = "metrics")]
+pub use evalsha_runtime::describe_metrics;
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{

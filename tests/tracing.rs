@@ -1,5 +1,7 @@
-//! With the `tracing` feature: one span per call naming the script and its SHA1, and an
-//! event when a NOSCRIPT load happens, with its duration.
+//! With the `tracing` feature: one span per call with OpenTelemetry's database fields
+//! (the script's type name, the command) and its SHA1, and an event when a NOSCRIPT load
+//! happens, with its reason and duration. (tests/observability.rs checks the failure
+//! fields and that no key, argument or body appears.)
 
 use std::sync::{Arc, Mutex};
 
@@ -71,18 +73,26 @@ fn a_span_per_call_and_an_event_per_load() {
     assert_eq!(spans.len(), 2, "{spans:?}");
     for span in spans.iter() {
         assert!(span.starts_with("evalsha "), "{span}");
+        for field in [
+            "db.system.name=\"redis\"",
+            "db.operation.name=\"EVALSHA\"",
+            "db.stored_procedure.name=\"TracedIncr\"",
+            "code.file.path=\"tests/scripts/incr_by.lua\"",
+        ] {
+            assert!(span.contains(field), "{field} in {span}");
+        }
         assert!(
-            span.contains("script=\"tests/scripts/incr_by.lua\""),
-            "{span}"
-        );
-        assert!(
-            span.contains(&format!("sha1=\"{}\"", TracedIncr::SHA1)),
+            span.contains(&format!("evalsha.script.sha1=\"{}\"", TracedIncr::SHA1)),
             "{span}"
         );
     }
     let events = recorder.events.lock().unwrap();
     assert_eq!(events.len(), 1, "one load, one event: {events:?}");
-    assert!(events[0].contains("NOSCRIPT"), "{}", events[0]);
+    assert!(
+        events[0].contains("evalsha.load.reason=\"noscript\""),
+        "{}",
+        events[0]
+    );
     assert!(events[0].contains("duration_us="), "{}", events[0]);
     assert!(events[0].contains("ok=true"), "{}", events[0]);
     let parents = recorder.parents.lock().unwrap();
@@ -112,7 +122,7 @@ async fn run_async_gets_the_same_span_and_event() {
     let ours: Vec<&String> = spans.iter().filter(|s| s.starts_with("evalsha ")).collect();
     assert_eq!(ours.len(), 2, "{spans:?}");
     assert!(
-        ours[0].contains(&format!("sha1=\"{}\"", TracedAsync::SHA1)),
+        ours[0].contains(&format!("evalsha.script.sha1=\"{}\"", TracedAsync::SHA1)),
         "{}",
         ours[0]
     );

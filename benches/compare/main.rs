@@ -5,12 +5,14 @@
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
 //! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
-//! pipelines, allocations, cold, herd, compile. Under `cargo test` (no `--bench` argument) it does
+//! pipelines, allocations, cold, herd, compile, metrics (not in the default run: build
+//! it with and without the feature `metrics`, see metrics_cost.rs). Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
 mod alloc;
 mod compile_time;
 mod measure;
+mod metrics_cost;
 mod table;
 
 use std::hint::black_box;
@@ -153,6 +155,9 @@ fn main() {
     }
     if run("herd") {
         herd(&target, &rt);
+    }
+    if only.as_deref() == Some("metrics") {
+        metrics_cost::run(&target);
     }
     if run("compile") && !skip_compile {
         compile(Path::new(env!("CARGO_MANIFEST_DIR")));

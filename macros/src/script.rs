@@ -86,6 +86,8 @@ impl Macro for IncludeScript {
         } = item;
         let header = &script.header;
         let read_only = header.read_only();
+        // What spans and metrics name it: the type's name.
+        let label = name.to_string().trim_start_matches("r#").to_owned();
         let reload = match input.option("reload").as_deref() {
             Some("eval") => quote!(#krate::Reload::Eval),
             Some("never") => quote!(#krate::Reload::Never),
@@ -110,7 +112,8 @@ impl Macro for IncludeScript {
                 type_doc: type_doc(item, header),
                 statics: quote! {
                     static SCRIPT: #krate::Script =
-                        #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload)#with_sources;
+                        #krate::Script::__new(#path, #sha1, #name::SOURCE, #read_only, #reload)#with_sources
+                            .__labeled(#label);
                 },
                 consts: quote!(),
                 sha_doc: format!(

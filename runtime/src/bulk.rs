@@ -22,6 +22,7 @@ use crate::plain::{SyncTransport, block_on};
 use crate::ran;
 use crate::resp;
 use crate::script::Script;
+use crate::trace::{self, Reason};
 use crate::transport::Commands;
 
 /// `con` as the plain transport of its kind.
@@ -64,10 +65,23 @@ where
 }
 
 async fn preload_on(con: &mut impl Commands, scripts: &[&'static Script]) -> Result<(), Error> {
+    let timer = trace::start();
     let cmds = scripts
         .iter()
         .map(|s| resp::to_cmd(&[b"SCRIPT", b"LOAD", s.source().as_bytes()]));
-    send_each(con, cmds.collect(), |i| scripts[i].into(), |_| false).await
+    let result = send_each(con, cmds.collect(), |i| scripts[i].into(), |_| false).await;
+    // Each script up to the one that failed (all, when none did) was loaded; the failed
+    // one counts with its error; whether those after it were is not known.
+    let err = result.as_ref().err();
+    let failed = err.map(|e| scripts.iter().position(|s| s.name() == e.script()));
+    for (i, script) in scripts.iter().enumerate() {
+        let this = failed.is_some_and(|at| at.unwrap_or(0) == i);
+        trace::loaded(script, Reason::Preload, &timer, err.filter(|_| this));
+        if this {
+            break;
+        }
+    }
+    result
 }
 
 /// Asks the server which of `scripts` it has (`SCRIPT EXISTS`), in order.

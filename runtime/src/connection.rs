@@ -7,7 +7,7 @@
 //! Where later features plug in: a connection type of evalsha's own (an auto-pipelining
 //! one) is a new [`Kind`] and an arm below; sending a call again after an unknown outcome
 //! (`retries`) wraps the `invoke` of each arm, here; a span or a metric per call is
-//! `trace::in_span` around `invoke`.
+//! `trace::Observed`, inside `invoke`.
 
 use crate::call::Call;
 use crate::error::Error;

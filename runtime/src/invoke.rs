@@ -41,12 +41,15 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
     result.and_then(Value::extract_error)
 }
 
-/// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
+/// Runs `call` through `transport`, timed and inside a span when the features `metrics`
+/// and `tracing` are on (`trace::Observed`: one record per call, its reload included).
 pub(crate) async fn invoke<T, Tr: Transport>(
     transport: &mut Tr,
     call: &Call<T>,
 ) -> Result<Value, Error> {
-    trace::in_span(call.script(), invoke_untraced(transport, call)).await
+    let observed = trace::Observed::start(call.script(), call.command());
+    let result = observed.instrument(invoke_untraced(transport, call)).await;
+    observed.end(result)
 }
 
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
@@ -122,12 +125,14 @@ async fn invoke_untraced<T, Tr: Transport>(
         }
     };
     let timer = trace::start();
+    let reason = trace::Reason::reload_of(script);
     let (loaded, retry) = match transport.send(Step::LoadAndCall, call).await {
         Err(err) if ran::redirect(&err).is_some() => {
             // Redis Cluster: the slot is moving and `redis` followed the redirect with the
             // whole load-and-call pipeline, so the script is now loaded where the key is,
             // but the call itself was refused there (`ASK` applies to one command). A
             // redirect guarantees the call did not run: send it once more, as at first.
+            trace::loaded(script, reason, &timer, None);
             drop(loading);
             return call_reply(transport.send(Step::Call, call).await).map_err(fail);
         }
@@ -136,7 +141,12 @@ async fn invoke_untraced<T, Tr: Transport>(
             reply,
         }) => (loaded, reply),
         Ok(Sent { loaded: None, .. }) => return Err(fail(crate::transport::missing_replies())),
-        Err(err) => return Err(fail(err)),
+        Err(err) => {
+            // The load may or may not have reached the server: counted, with the error.
+            let err = fail(err);
+            trace::loaded(script, reason, &timer, Some(&err));
+            return Err(err);
+        }
     };
     let loaded = reply(Ok(loaded));
     let retry = reply(Ok(retry));
@@ -155,7 +165,7 @@ async fn invoke_untraced<T, Tr: Transport>(
         // A refused load explains the retry's NOSCRIPT: nothing ran.
         other => other.map(drop).map_err(|e| Error::load_refused(script, e)),
     };
-    trace::loaded(script, timer, loaded.is_ok());
+    trace::loaded(script, reason, &timer, loaded.as_ref().err());
     if loaded.is_ok() {
         loading.loaded();
     }

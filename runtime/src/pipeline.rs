@@ -82,6 +82,7 @@ use crate::connection;
 pub use crate::error::PIPELINE;
 use crate::error::{Error, ErrorKind, Subject};
 use crate::script::{Kind, Reload};
+use crate::trace::{self, Timer};
 
 /// How many `EVAL`s of other scripts a pipeline lets pass after a script's latest call
 /// before it sends that script's next call as `EVAL` again rather than `EVALSHA`. Redis
@@ -128,6 +129,12 @@ enum Item {
     },
     /// An ordinary command.
     Cmd { cmd: Cmd, ignore: bool },
+}
+
+/// What a pipeline sent got back, and since when it was on its way (for the metrics).
+struct Sent {
+    replies: redis::RedisResult<Vec<Value>>,
+    timer: Timer,
 }
 
 impl Item {
@@ -358,14 +365,14 @@ impl Pipeline {
 
     /// Sends the pipeline on a sync connection, packed as is; `Err` when it cannot be
     /// sent, else the replies to read.
-    fn send<C: redis::ConnectionLike + ?Sized>(
-        &self,
-        con: &mut C,
-    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
+    fn send<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<Sent, Error> {
         self.check()?;
         refuse_sync_cluster(con)?;
         let (offset, count) = self.window();
-        Ok(con.req_packed_commands(&self.packed(), offset, count))
+        let timer = trace::start();
+        let replies = con.req_packed_commands(&self.packed(), offset, count);
+        trace::batch(self.len());
+        Ok(Sent { replies, timer })
     }
 
     /// [`send`](Self::send) on an async connection, which takes a `redis::Pipeline`.
@@ -373,12 +380,14 @@ impl Pipeline {
     async fn send_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
-    ) -> Result<redis::RedisResult<Vec<Value>>, Error> {
+    ) -> Result<Sent, Error> {
         self.check()?;
         let (offset, count) = self.window();
-        Ok(con
-            .req_packed_commands(&self.to_redis(), offset, count)
-            .await)
+        let pipe = self.to_redis();
+        let timer = trace::start();
+        let replies = con.req_packed_commands(&pipe, offset, count).await;
+        trace::batch(self.len());
+        Ok(Sent { replies, timer })
     }
 
     /// Fails before sending when a call could not be encoded.
@@ -435,12 +444,23 @@ impl Pipeline {
         Error::from_redis(self.blame(), err)
     }
 
+    /// Records each script call of the pipeline as failed with `err` (the whole pipeline
+    /// failed).
+    fn record_failed(&self, timer: &Timer, err: Error) -> Error {
+        for item in &self.items {
+            if let Item::Call { call, eval, .. } = item {
+                trace::call_done(call.script(), operation(call, *eval), timer, Some(&err));
+            }
+        }
+        err
+    }
+
     /// Per added command, its reply or error; `None` for a transaction aborted by `WATCH`.
-    fn replies(
-        &self,
-        replies: redis::RedisResult<Vec<Value>>,
-    ) -> Result<Option<Vec<Result<Value, Error>>>, Error> {
-        let mut replies = replies.map_err(|e| self.failed(e))?;
+    /// Records each script call's outcome (`trace`).
+    fn replies(&self, sent: Sent) -> Result<Option<Vec<Result<Value, Error>>>, Error> {
+        let Sent { replies, timer } = sent;
+        let timer = &timer;
+        let mut replies = replies.map_err(|e| self.record_failed(timer, self.failed(e)))?;
         if self.atomic {
             replies = match replies.pop() {
                 Some(Value::Array(items)) => items,
@@ -451,7 +471,7 @@ impl Pipeline {
                         "EXEC did not answer with an array",
                         format!("{other:?}"),
                     ));
-                    return Err(Error::from_redis(self.blame(), err));
+                    return Err(self.record_failed(timer, Error::from_redis(self.blame(), err)));
                 }
             };
         }
@@ -460,7 +480,7 @@ impl Pipeline {
                 redis::ErrorKind::UnexpectedReturnType,
                 "pipeline reply count differs from the commands sent",
             ));
-            return Err(Error::from_redis(self.blame(), err));
+            return Err(self.record_failed(timer, Error::from_redis(self.blame(), err)));
         }
         let mut out = Vec::with_capacity(replies.len());
         // Libraries whose `FUNCTION LOAD` found the name taken (loaded already, or a
@@ -503,6 +523,7 @@ impl Pipeline {
                             Error::from_redis(script, e).located(script)
                         }
                     });
+                    trace::call_done(script, operation(call, own), timer, result.as_ref().err());
                     if !ignore || result.is_err() {
                         out.push(result);
                     }
@@ -518,17 +539,11 @@ impl Pipeline {
         Ok(Some(out))
     }
 
-    fn each(
-        &self,
-        replies: redis::RedisResult<Vec<Value>>,
-    ) -> Result<Vec<Result<Value, Error>>, Error> {
+    fn each(&self, replies: Sent) -> Result<Vec<Result<Value, Error>>, Error> {
         Ok(self.replies(replies)?.unwrap_or_default())
     }
 
-    fn typed<T: FromRedisValue>(
-        &self,
-        replies: redis::RedisResult<Vec<Value>>,
-    ) -> Result<T, Error> {
+    fn typed<T: FromRedisValue>(&self, replies: Sent) -> Result<T, Error> {
         let value = match self.replies(replies)? {
             None => Value::Nil,
             Some(results) => Value::Array(results.into_iter().collect::<Result<_, _>>()?),
@@ -542,6 +557,16 @@ impl Pipeline {
                 Some(err.into()),
             )
         })
+    }
+}
+
+/// The command a call in a pipeline went as: `EVAL` (or `EVAL_RO`) with the body, or its
+/// own (`EVALSHA`, `FCALL`, ...).
+fn operation(call: &Call<Value>, eval: bool) -> &'static str {
+    if eval {
+        call.eval_command()
+    } else {
+        call.command()
     }
 }
 

@@ -157,6 +157,15 @@ fn code(code: &str) -> Option<Code> {
         .find_map(|&(known, says)| (known == code).then_some(says))
 }
 
+/// The error's code when it is one of the server's own (listed in [`CODES`]), as the
+/// table spells it: a fixed word, safe to use as a metric attribute.
+pub(crate) fn server_code(err: &RedisError) -> Option<&'static str> {
+    let code = err.code()?;
+    CODES
+        .iter()
+        .find_map(|&(known, _)| (known == code).then_some(known))
+}
+
 /// True for an error raised while the script ran (the server's `@user_script` marker):
 /// `error()`, a failing `redis.call`, a command refused inside the script.
 pub(crate) fn raised_in_script(err: &RedisError) -> bool {

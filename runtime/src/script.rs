@@ -46,6 +46,15 @@ pub struct Script {
     sources: Sources,
     flight: Flight,
     kind: Kind,
+    /// What spans and metrics call it: the generated type's name, or `Library.function`.
+    label: &'static str,
+    /// Its calls' `db.client.operation.duration` labels, built at compile time so that
+    /// recording a warm call allocates nothing.
+    #[cfg(feature = "metrics")]
+    metric_labels: [metrics::Label; 3],
+    /// The metric's key over those labels, made (and hashed) once, at the first call.
+    #[cfg(feature = "metrics")]
+    metric_key: std::sync::OnceLock<metrics::Key>,
 }
 
 /// What a [`Script`] is on the server.
@@ -93,6 +102,11 @@ impl Script {
             },
             flight: Flight::new(),
             kind: Kind::Script,
+            label: name,
+            #[cfg(feature = "metrics")]
+            metric_labels: metric_labels(Kind::Script, read_only, name),
+            #[cfg(feature = "metrics")]
+            metric_key: std::sync::OnceLock::new(),
         }
     }
 
@@ -114,7 +128,19 @@ impl Script {
             library,
             loaded: loaded_name,
         };
+        #[cfg(feature = "metrics")]
+        set_metric_labels(&mut function);
         function
+    }
+
+    /// Used by `include_script!` and `include_library!`: what spans and metrics call it
+    /// (see [`label`](Self::label)).
+    #[doc(hidden)]
+    pub const fn __labeled(mut self, label: &'static str) -> Self {
+        self.label = label;
+        #[cfg(feature = "metrics")]
+        set_metric_labels(&mut self);
+        self
     }
 
     /// Used by `include_script!` for a script composed with `@include`: the files it was
@@ -156,6 +182,27 @@ impl Script {
     /// The file's exact bytes.
     pub fn source(&self) -> &'static str {
         self.source
+    }
+
+    /// What spans and metrics name it (`db.stored_procedure.name`): the generated type's
+    /// name (`RateLimit`), or for a function of a library `Library.function`
+    /// (`Queue.push`). Never a key, an argument or the body.
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// The labels of its calls' duration metric (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metric_labels(&'static self) -> &'static [metrics::Label] {
+        &self.metric_labels
+    }
+
+    /// The key of its warm calls' duration metric named `name`, made once (feature
+    /// `metrics`; `name` is always the same one).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metric_key(&'static self, name: &'static str) -> &'static metrics::Key {
+        self.metric_key
+            .get_or_init(|| metrics::Key::from_static_labels(name, &self.metric_labels))
     }
 
     /// The script type's default reload policy (`include_script!(.., reload = eval)`);
@@ -207,12 +254,7 @@ impl Script {
 
     /// The command that calls it: `EVALSHA` or `FCALL`, `_RO` when read-only.
     pub(crate) fn call_command(&self) -> &'static str {
-        match (self.kind, self.read_only) {
-            (Kind::Script, false) => "EVALSHA",
-            (Kind::Script, true) => "EVALSHA_RO",
-            (Kind::Function { .. }, false) => "FCALL",
-            (Kind::Function { .. }, true) => "FCALL_RO",
-        }
+        call_command(self.kind, self.read_only)
     }
 
     /// The command that calls it with its body: `EVAL` or `EVAL_RO`. Only a script has
@@ -276,6 +318,36 @@ impl Script {
             Kind::Script => [b"SCRIPT", b"LOAD", self.source.as_bytes()],
         }
     }
+}
+
+/// The command that calls a script or function: `EVALSHA` or `FCALL`, `_RO` when
+/// read-only.
+const fn call_command(kind: Kind, read_only: bool) -> &'static str {
+    match (kind, read_only) {
+        (Kind::Script, false) => "EVALSHA",
+        (Kind::Script, true) => "EVALSHA_RO",
+        (Kind::Function { .. }, false) => "FCALL",
+        (Kind::Function { .. }, true) => "FCALL_RO",
+    }
+}
+
+/// The `db.client.operation.duration` labels of a warm call (see `trace`).
+#[cfg(feature = "metrics")]
+const fn metric_labels(kind: Kind, read_only: bool, label: &'static str) -> [metrics::Label; 3] {
+    [
+        metrics::Label::from_static_parts("db.system.name", "redis"),
+        metrics::Label::from_static_parts("db.operation.name", call_command(kind, read_only)),
+        metrics::Label::from_static_parts("db.stored_procedure.name", label),
+    ]
+}
+
+/// Rebuilds `script`'s metric labels after its kind or label changed. (In a `const fn` a
+/// value that has drop glue cannot be dropped: the old labels, all `'static` text, are
+/// forgotten, which frees nothing because they own nothing.)
+#[cfg(feature = "metrics")]
+const fn set_metric_labels(script: &mut Script) {
+    let labels = metric_labels(script.kind, script.read_only, script.label);
+    std::mem::forget(std::mem::replace(&mut script.metric_labels, labels));
 }
 
 impl std::fmt::Debug for Script {

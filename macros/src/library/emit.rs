@@ -70,12 +70,14 @@ impl Macro for IncludeLibrary {
         for (i, f) in library.functions.iter().enumerate() {
             let statik = format_ident!("FUNCTION_{}", i);
             let script_name = format!("{path}#{}", f.name);
+            // What spans and metrics name it: `Library.function`.
+            let label = format!("{}.{}", name.to_string().trim_start_matches("r#"), f.name);
             let fn_loaded = format!("{}{suffix}", f.name);
             let read_only = f.header.read_only();
             statics.push(quote! {
                 static #statik: #krate::Script = #krate::Script::__function(
                     &LIBRARY, #script_name, #fn_loaded, #sha1, #name::SOURCE, #read_only,
-                )#with_sources;
+                )#with_sources.__labeled(#label);
             });
             let ident = |s: String| {
                 if names::is_keyword(&s) {
