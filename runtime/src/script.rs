@@ -9,6 +9,8 @@
 //! `FUNCTION LOAD`) and where (any node, or a slot's primary), and whose load state it
 //! shares.
 
+use std::sync::OnceLock;
+
 use redis::RedisError;
 
 use crate::flight::Flight;
@@ -46,6 +48,8 @@ pub struct Script {
     sources: Sources,
     flight: Flight,
     kind: Kind,
+    /// The script wrapped for calls with a token (see `once`), built on first use.
+    tokened: OnceLock<Box<Script>>,
 }
 
 /// What a [`Script`] is on the server.
@@ -93,6 +97,7 @@ impl Script {
             },
             flight: Flight::new(),
             kind: Kind::Script,
+            tokened: OnceLock::new(),
         }
     }
 
@@ -176,6 +181,22 @@ impl Script {
             Kind::Function { library, .. } => Some(library),
             Kind::Script => None,
         }
+    }
+
+    /// This script as calls with a token send it: a script of its own (its own SHA1 and
+    /// load state), whose text and SHA1 `wrap` makes from this one, built once and kept
+    /// for the life of the program. It has this script's name, line map and reload
+    /// policy, so errors read as this script's. See `once`.
+    pub(crate) fn tokened(
+        &'static self,
+        wrap: impl FnOnce(&Script) -> (&'static str, &'static str),
+    ) -> &'static Script {
+        self.tokened.get_or_init(|| {
+            let (sha1, source) = wrap(self);
+            let mut tokened = Script::__new(self.name, sha1, source, false, self.reload);
+            tokened.sources = self.sources;
+            Box::new(tokened)
+        })
     }
 
     /// A script or a function of a library.
