@@ -298,3 +298,63 @@ async fn retries_return_ok_after_a_drop() {
         assert_eq!(n.unwrap(), 4);
     }
 }
+
+/// Pipelines and transactions, per call: the reply to the whole pipeline is lost after the
+/// server ran it; the same pipeline sent again with the same tokens returns the first
+/// replies, and each call ran once. Cold (after `SCRIPT FLUSH`, the first call goes as
+/// `EVAL` with the wrapped body) and warm, sync and async.
+#[tokio::test]
+async fn pipelines_and_transactions_record_each_call() {
+    let server = Server::start();
+    let mut admin = server.connection();
+    for atomic in [false, true] {
+        for cold in [true, false] {
+            for sync in [true, false] {
+                let case = format!("atomic={atomic} cold={cold} sync={sync}");
+                if cold {
+                    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut admin).unwrap();
+                } else {
+                    warm(&server);
+                }
+                let (ta, tb) = (Token::new(), Token::new());
+                let (a, b) = (format!("{case}:a"), format!("{case}:b"));
+                let pipeline = || {
+                    let mut p = evalsha::Pipeline::new();
+                    if atomic {
+                        p.atomic();
+                    }
+                    p.script(IncrBy.call(&a, 2).once(&ta));
+                    p.script(IncrBy.call(&b, 3).once(&tb));
+                    p.script(IncrBy.call(&a, 4).once(&Token::from(format!("{ta}-2"))));
+                    p
+                };
+                let proxy = proxy(&server, tb.as_str().as_bytes());
+                let client = proxy.client();
+                let first = if sync {
+                    pipeline()
+                        .query::<(i64, i64, i64), _>(&mut client.get_connection().unwrap())
+                        .unwrap_err()
+                } else {
+                    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+                    pipeline()
+                        .query_async::<(i64, i64, i64), _>(&mut con)
+                        .await
+                        .unwrap_err()
+                };
+                assert_eq!(first.ran(), Ran::Unknown, "{case}: {first}");
+                assert_eq!(proxy.dropped_replies(), 1, "{case}");
+                let again = if sync {
+                    pipeline()
+                        .query::<(i64, i64, i64), _>(&mut client.get_connection().unwrap())
+                        .unwrap()
+                } else {
+                    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+                    pipeline().query_async(&mut con).await.unwrap()
+                };
+                assert_eq!(again, (2, 3, 6), "{case}: the first replies");
+                assert_eq!(counter(&mut admin, &a), 6, "{case}: each call ran once");
+                assert_eq!(counter(&mut admin, &b), 3, "{case}: each call ran once");
+            }
+        }
+    }
+}
