@@ -5,12 +5,13 @@
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
 //! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
-//! pipelines, allocations, cold, herd, compile. Under `cargo test` (no `--bench` argument) it does
+//! pipelines, allocations, cold, herd, once, compile. Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
 mod alloc;
 mod compile_time;
 mod measure;
+mod once;
 mod table;
 
 use std::hint::black_box;
@@ -153,6 +154,9 @@ fn main() {
     }
     if run("herd") {
         herd(&target, &rt);
+    }
+    if run("once") {
+        once::once(&target);
     }
     if run("compile") && !skip_compile {
         compile(Path::new(env!("CARGO_MANIFEST_DIR")));

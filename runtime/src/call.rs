@@ -195,23 +195,31 @@ impl<T> Call<T> {
     }
 
     /// The same call sent as `script` (a call's script wrapped for its token), with `key`
-    /// after its keys and `arg` after its arguments. The call is packed anew.
-    pub(crate) fn with_token(mut self, script: &'static Script, key: &[u8], arg: &[u8]) -> Self {
+    /// after its keys and `args` after its arguments. The call is packed anew.
+    pub(crate) fn with_token(
+        mut self,
+        script: &'static Script,
+        key: &[u8],
+        args: &[&[u8]],
+    ) -> Self {
         let values = self.packed_values();
         let split = resp::bulks(values)
             .take(self.keys)
             .map(|key| bulk_len(key.len()))
             .sum::<usize>();
-        let mut buf = Vec::with_capacity(self.room + values.len() + key.len() + arg.len() + 32);
+        let extra: usize = args.iter().map(|arg| bulk_len(arg.len())).sum();
+        let mut buf = Vec::with_capacity(self.room + values.len() + bulk_len(key.len()) + extra);
         buf.resize(self.room, 0);
         buf.extend_from_slice(&values[..split]);
         resp::push_bulk(&mut buf, key);
         buf.extend_from_slice(&values[split..]);
-        resp::push_bulk(&mut buf, arg);
+        for arg in args {
+            resp::push_bulk(&mut buf, arg);
+        }
         spare::give(std::mem::replace(&mut self.buf, buf));
         self.script = script;
         self.keys += 1;
-        self.argc += 1;
+        self.argc += args.len();
         self.tokened = true;
         self.__finish()
     }

