@@ -80,6 +80,7 @@ const PREFIX: &str = "evalsha:once:";
 /// running the script twice. See [`Call::once`].
 ///
 /// ```
+/// # use evalsha_runtime as evalsha;
 /// use std::time::Duration;
 /// let token = evalsha::Token::new();                       // 128 random bits
 /// let named = evalsha::Token::from("order-42").ttl(Duration::from_secs(3600));
