@@ -59,7 +59,11 @@ fn sync_a_lost_reply_is_returned_by_the_second_send() {
         let call = || IncrBy.call(path, 5).once(&token).reload(reload);
         let err = call().run(&mut con).unwrap_err();
         assert_eq!(err.ran(), Ran::Unknown, "{path}: {err}");
-        assert!(err.to_string().contains("with the call's token"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("after 1 send with the call's token"),
+            "{err}"
+        );
         assert_eq!(proxy.dropped_replies(), 1, "{path}");
         assert_eq!(counter(&mut admin, path), 5, "{path}: it ran");
         let mut con = proxy.client().get_connection().unwrap();

@@ -5,9 +5,12 @@
 //! answer.
 //!
 //! Where later features plug in: a connection type of evalsha's own (an auto-pipelining
-//! one) is a new [`Kind`] and an arm below; sending a call again after an unknown outcome
-//! (`retries`) wraps the `invoke` of each arm, here; a span or a metric per call is
+//! one) is a new [`Kind`] and an arm below; a span or a metric per call is
 //! `trace::in_span` around `invoke`.
+//!
+//! Sending a call again after an unknown outcome ([`Call::retries`], for calls with a
+//! token) wraps one send (`send_sync`, `send_async`: the `invoke` of the kind's arm) in a
+//! loop whose every decision `once::Resends` takes.
 
 use crate::call::Call;
 use crate::error::Error;

@@ -413,11 +413,15 @@ impl fmt::Display for Error {
                      than once: evalsha did not send it again, but redis's cluster connection \
                      resends after a connection error unless built with retries(0)",
                 )?,
-                (Ran::Unknown, Resent::WithToken(sends)) => write!(
-                    f,
-                    ": no answer after {sends} sends with the call's token: the script ran \
-                     at most once; send it again with the same token to learn its reply"
-                )?,
+                (Ran::Unknown, Resent::WithToken(sends)) => {
+                    let times = if sends == 1 { "" } else { "s" };
+                    write!(
+                        f,
+                        ": no answer after {sends} send{times} with the call's token: the \
+                         script ran at most once; send it again with the same token to learn \
+                         its reply"
+                    )?
+                }
                 (Ran::Yes, _) => f.write_str(": redis error")?,
             },
         }

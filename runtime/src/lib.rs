@@ -39,10 +39,12 @@
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
-//! is a new kind in `connection` (and a transport if it needs one); sending a tokened
-//! call again after an unknown outcome wraps `invoke` in `connection`, and what a
-//! tokened call sends is the script's kind in `script`; a metric or span per call and
-//! per load is `trace`, called from `invoke` around the call and at the load.
+//! is a new kind in `connection` (and a transport if it needs one); a metric or span per
+//! call and per load is `trace`, called from `invoke` around the call and at the load.
+//! Exactly once (`once`) changes no step of the flow: a tokened call is an ordinary call
+//! of another script (the script wrapped to record its reply, `Script::tokened`) with one
+//! key and two arguments more, and `connection` sends it again after an unknown outcome
+//! as `once::Resends` decides.
 
 #![warn(missing_docs)]
 
