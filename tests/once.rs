@@ -362,3 +362,24 @@ async fn pipelines_and_transactions_record_each_call() {
         }
     }
 }
+
+evalsha::include_library!("tests/libraries/incr_by.lua");
+
+/// A Redis Function cannot take a token (`FCALL` cannot be wrapped in a script, see the
+/// README's "Exactly once"): refused before anything is sent, `Ran::No`.
+#[test]
+fn a_function_call_with_a_token_is_refused_before_sending() {
+    let server = Server::start();
+    let mut con = server.connection();
+    reset_stats(&mut con);
+    let err = Evincr
+        .incr_by_call("f", 1)
+        .once(&Token::new())
+        .run(&mut con)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unsupported { .. }), "{err}");
+    assert!(err.to_string().contains("Redis Function"), "{err}");
+    assert_eq!(err.ran(), Ran::No);
+    let stats = Stats::read(&mut con);
+    assert_eq!(stats.calls("fcall") + stats.calls("function|load"), 0);
+}
