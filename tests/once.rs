@@ -363,23 +363,49 @@ async fn pipelines_and_transactions_record_each_call() {
     }
 }
 
-evalsha::include_library!("tests/libraries/incr_by.lua");
+evalsha::include_library!("tests/libraries/once_fn.lua");
 
-/// A Redis Function cannot take a token (`FCALL` cannot be wrapped in a script, see the
-/// README's "Exactly once"): refused before anything is sent, `Ran::No`.
+/// Redis Functions: a tokened call goes to the function's tokened form in the library
+/// rewritten for tokens (loaded on first use, cold here): the reply lost after it ran,
+/// the second send returns it; an error after a write is recorded, at the file's own line;
+/// the same token with other arguments is `TokenReused`.
 #[test]
-fn a_function_call_with_a_token_is_refused_before_sending() {
+fn functions_take_tokens() {
     let server = Server::start();
-    let mut con = server.connection();
-    reset_stats(&mut con);
-    let err = Evincr
-        .incr_by_call("f", 1)
-        .once(&Token::new())
+    if !evalsha_testkit::requires(&server, 7, "Redis Functions") {
+        return;
+    }
+    let token = Token::new();
+    let proxy = proxy(&server, LOAD);
+    let mut con = proxy.client().get_connection().unwrap();
+    let call = || Oncefn.add_call("f", 7).once(&token);
+    let err = call().run(&mut con).unwrap_err();
+    assert_eq!(err.ran(), Ran::Unknown, "{err}");
+    let mut con = proxy.client().get_connection().unwrap();
+    assert_eq!(call().run(&mut con).unwrap(), 7, "the first reply");
+    assert_eq!(counter(&mut con, "f"), 7, "it ran once");
+    let other = Oncefn
+        .add_call("f", 8)
+        .once(&token)
         .run(&mut con)
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("Redis Function"), "{err}");
-    assert_eq!(err.ran(), Ran::No);
-    let stats = Stats::read(&mut con);
-    assert_eq!(stats.calls("fcall") + stats.calls("function|load"), 0);
+    assert_eq!(other.kind(), &ErrorKind::TokenReused, "{other}");
+    assert_eq!(counter(&mut con, "f"), 7, "nothing ran");
+
+    let plain = Oncefn
+        .add_then_fail::<(), _>(&mut con, "p", "boom")
+        .unwrap_err();
+    let token = Token::new();
+    let call = || Oncefn.add_then_fail_call::<()>("e", "boom").once(&token);
+    let first = call().run(&mut con).unwrap_err();
+    let second = call().run(&mut con).unwrap_err();
+    assert_eq!(
+        first.to_string(),
+        second.to_string(),
+        "the same error twice"
+    );
+    assert_eq!(counter(&mut con, "e"), 1, "one run");
+    assert_eq!(first.ran(), Ran::Yes, "{first}");
+    assert_eq!(first.line(), plain.line(), "{first} / {plain}");
+    assert_eq!(first.line(), Some(15), "{first}");
 }

@@ -30,9 +30,6 @@ pub struct Call<T = Value> {
     reload: Reload,
     /// A parameter that produced other than one argument; reported at run time.
     bad_param: Option<(&'static str, usize)>,
-    /// Why the call cannot be sent as asked (a token on a function, say); reported at run
-    /// time, before anything is sent.
-    refused: Option<&'static str>,
     /// Sent with a token ([`Call::once`]): safe to send again.
     tokened: bool,
     /// How many times evalsha sends the call again after no answer ([`Call::retries`]).
@@ -58,7 +55,6 @@ impl<T> Call<T> {
             argc: 0,
             reload: script.reload(),
             bad_param: None,
-            refused: None,
             tokened: false,
             retries: 0,
             reply: PhantomData,
@@ -187,13 +183,6 @@ impl<T> Call<T> {
         self.tokened
     }
 
-    /// The same call refused before sending, `what` saying why
-    /// ([`ErrorKind::Unsupported`]).
-    pub(crate) fn refuse(mut self, what: &'static str) -> Self {
-        self.refused.get_or_insert(what);
-        self
-    }
-
     /// The same call sent as `script` (a call's script wrapped for its token), with `key`
     /// after its keys and `args` after its arguments. The call is packed anew.
     pub(crate) fn with_token(
@@ -268,13 +257,6 @@ impl<T> Call<T> {
     /// Fails before anything is sent when a parameter produced other than one argument,
     /// or a function call asks for [`Reload::Eval`] (a function has no `EVAL` form).
     pub(crate) fn check(&self) -> Result<(), Error> {
-        if let Some(what) = self.refused {
-            return Err(Error::new(
-                self.script,
-                ErrorKind::Unsupported { what },
-                None,
-            ));
-        }
         if self.reload == Reload::Eval && !self.script.has_body_form() {
             return Err(Error::new(
                 self.script,
@@ -308,7 +290,6 @@ impl<T> Call<T> {
             argc: self.argc,
             reload: self.reload,
             bad_param: self.bad_param.take(),
-            refused: self.refused,
             tokened: self.tokened,
             retries: self.retries,
             reply: PhantomData,

@@ -27,7 +27,7 @@
 //! | `error` | [`Error`], [`ErrorKind`], [`PIPELINE`], what an error is about | `ran`, `script` |
 //! | `call` | [`Call`]: a call packed once, in every form it is sent | `error`, `resp`, `script` |
 //! | `slot` | hash slots, the cross-slot check, the probe that routes a sync cluster load | `call`, `error`, `resp` |
-//! | `once` | [`Token`], [`Call::once`]: the script wrapped to record its reply, the record's key; what [`Call::retries`] decides after a send | `call`, `error`, `ran`, `script`, `slot` |
+//! | `once` | [`Token`], [`Call::once`]: the script wrapped to record its reply, the record's key; what [`Call::retries`] decides after a send | `call`, `error`, `library`, `ran`, `script`, `slot` |
 //! | `trace` | a span per call and an event per load (feature `tracing`) | `script` |
 //! | `transport` | what the flow needs of a connection: `Transport::send(Step)`, and `Commands` for bulk operations | `call` |
 //! | `plain` | the plain sync and async transports, and `block_on` for sync connections | `call`, `slot`, `transport` |

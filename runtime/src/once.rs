@@ -44,6 +44,14 @@
 //! ` [raised at user_script:N]`, which [`Error::line`](crate::Error::line) reads first.
 //! The first reply and the replayed one are the same text.
 //!
+//! **Functions.** A script cannot call `FCALL`, so a function is wrapped inside its
+//! library instead: a tokened call of `push` loads, on first use, the library rewritten
+//! ([`wrap_library`]) under the name `<library>_once` (with the build's suffix, so
+//! `functions::prune` sees it as a library of its own), where every
+//! `redis.register_function` of the file registers the callback wrapped with the same
+//! steps under `push_once` (with the suffix). The file's lines keep their numbers (the
+//! wrapper's code starts the second line, after `#!lua name=`).
+//!
 //! **The record's key** is in the hash slot of the call's first key, so a cluster routes
 //! the call, effects and record together: `evalsha:once:{tag}:<token>`, where `tag` is the
 //! first key's own hash tag when it has a valid one (`{user:42}:cart` → `user:42`), else a
@@ -57,9 +65,6 @@
 //!   and is not reported as [`ErrorKind::TokenReused`]. Within a slot, reuse is caught.
 //! - A read-only script (`#!lua flags=no-writes`) cannot write a record, and running it
 //!   twice changes nothing: its calls ignore the token.
-//! - Redis Functions: `FCALL` cannot be wrapped by a script (scripts may not call
-//!   `FCALL`), so a tokened function call is refused before sending
-//!   ([`ErrorKind::Unsupported`]).
 //! - A reply nested deeper than `cmsgpack`'s 16 levels is recorded cut at that depth.
 //! - The record costs server memory until its TTL ends (see the README's "Exactly once").
 
@@ -68,6 +73,7 @@ use std::time::Duration;
 
 use crate::call::Call;
 use crate::error::{Error, ErrorKind, Resent};
+use crate::library::Library;
 use crate::ran::{self, Ran};
 use crate::script::{Kind, Script};
 use crate::slot;
@@ -184,18 +190,12 @@ impl<T> Call<T> {
     /// other keys or other arguments fails with [`ErrorKind::TokenReused`] and runs
     /// nothing. The record lives [`Token::ttl`].
     ///
-    /// A read-only script (`#!lua flags=no-writes`) ignores the token: running it again
-    /// changes nothing. A call of a Redis Function with a token is refused before
-    /// sending ([`ErrorKind::Unsupported`]). See the module docs of `evalsha::Token` and
-    /// the README's "Exactly once" for how it works.
+    /// A read-only script (`#!lua flags=no-writes`, or a function registered with
+    /// `flags={'no-writes'}`) ignores the token: running it again changes nothing. A
+    /// function is called in its library's tokened form, loaded on first use (see the
+    /// README's "Exactly once" for how it works and what it costs).
     pub fn once(self, token: &Token) -> Self {
         let script = self.script();
-        if !matches!(script.kind(), Kind::Script) {
-            return self.refuse(
-                "a token on a Redis Function call (FCALL cannot be wrapped in a script that \
-                 records its reply); use a script (include_script!) for calls sent with a token",
-            );
-        }
         if script.is_read_only() || self.is_tokened() {
             return self;
         }
@@ -337,9 +337,29 @@ if __once_ok then return __once_v end
 __once_raise(__once_v, __once_at)
 ";
 
+/// `script` as tokened calls send it: for a script, the script wrapped ([`wrap_script`]);
+/// for a function, the same function of the library rewritten ([`wrap_library`]).
+fn wrap(script: &Script) -> Script {
+    match script.kind() {
+        Kind::Script => {
+            let (sha1, source) = wrap_script(script);
+            script.derived(sha1, source, Kind::Script)
+        }
+        Kind::Function { library, loaded } => {
+            let tokened = library.tokened(wrap_library);
+            let loaded = leak(once_name(loaded, library.suffix().map_or(0, str::len)));
+            let kind = Kind::Function {
+                library: tokened,
+                loaded,
+            };
+            script.derived(tokened.sha1(), script.source(), kind)
+        }
+    }
+}
+
 /// The wrapped text of `script` for tokened calls, and its SHA1, leaked once per script
 /// type (`Script::tokened` keeps them for the life of the program).
-fn wrap(script: &Script) -> (&'static str, &'static str) {
+fn wrap_script(script: &Script) -> (&'static str, &'static str) {
     let source = script.source();
     // A `#!lua` line stays first: the server reads the script's flags there.
     let (shebang, body) = match source.find('\n') {
@@ -347,13 +367,8 @@ fn wrap(script: &Script) -> (&'static str, &'static str) {
         None if source.starts_with("#!") => (source, ""),
         _ => ("", source),
     };
-    let reused = format!(
-        "{} evalsha: the token was used for another call (another script, keys or \
-         arguments); nothing ran",
-        ran::TOKEN_REUSED
-    );
     let before = BEFORE
-        .replace("{REUSED}", &reused)
+        .replace("{REUSED}", &reused())
         .replace("{AT}", ran::RAISED_AT);
     let newline = if shebang.is_empty() || shebang.ends_with('\n') {
         ""
@@ -361,11 +376,95 @@ fn wrap(script: &Script) -> (&'static str, &'static str) {
         "\n"
     };
     let text = format!("{shebang}{newline}{before}{body}{AFTER}");
-    let sha1 = sha1_smol::Sha1::from(text.as_bytes()).digest().to_string();
-    (
-        Box::leak(sha1.into_boxed_str()),
-        Box::leak(text.into_boxed_str()),
+    (leak(sha1(&text)), leak(text))
+}
+
+/// The `TOKENREUSED` error reply's text.
+fn reused() -> String {
+    format!(
+        "{} evalsha: the token was used for another call (another script, keys or \
+         arguments); nothing ran",
+        ran::TOKEN_REUSED
     )
+}
+
+/// The name a function's tokened form is registered under: `_once` before the build's
+/// suffix (`push_0123456789ab` → `push_once_0123456789ab`), or after the name.
+fn once_name(loaded: &str, suffix_len: usize) -> String {
+    let (name, suffix) = loaded.split_at(loaded.len() - suffix_len);
+    format!("{name}_once{suffix}")
+}
+
+/// The code a tokened library puts at the start of its second line (no newline): the
+/// same steps as [`BEFORE`] and [`AFTER`], around each function's callback, and
+/// `__once_register`, which every `redis.register_function` of the library becomes: it
+/// registers the callback wrapped under the name [`once_name`] gives. `{SUFFIX}` is the
+/// length of the build's suffix of function names.
+const FUNCTION_BEFORE: &str = "local __once_name = function(n) \
+return n:sub(1, #n - {SUFFIX}) .. '_once' .. n:sub(#n - {SUFFIX} + 1) end; \
+local __once_wrap = function(cb) return function(keys, args) \
+local k, d, ttl = keys[#keys], args[#args - 1], args[#args]; \
+keys[#keys] = nil; args[#args] = nil; args[#args] = nil; \
+local raise = function(e, at) \
+if at then if type(e) == 'table' and type(e.err) == 'string' then e = {err = e.err .. at} \
+elseif type(e) == 'string' then e = e .. at end end; error(e, 0) end; \
+local rec = redis.call('GET', k); \
+if rec then local rd, ok, v, at = cmsgpack.unpack(rec); \
+if rd ~= d then return redis.error_reply('{REUSED}') end; \
+if ok then return v end; raise(v, at) end; \
+local h = function(e) local _, w = pcall(error, '', 3); \
+if w == '' then _, w = pcall(error, '', 4) end; \
+local line = string.match(w, 'user_function:(%d+)'); \
+return {e, line and ('{AT}' .. line .. ']')} end; \
+local ok, v = xpcall(function() return cb(keys, args) end, h); \
+local at; if not ok then at = v[2]; v = v[1] end; \
+redis.call('SET', k, cmsgpack.pack(d, ok, v, at), 'PX', ttl); \
+if ok then return v end; raise(v, at) end end; \
+local __once_register = function(a, b) if a.function_name then \
+return redis.register_function({function_name = __once_name(a.function_name), \
+callback = __once_wrap(a.callback), flags = a.flags, description = a.description}) end; \
+return redis.register_function(__once_name(a), __once_wrap(b)) end; ";
+
+/// `library` rewritten for tokened calls: loaded as `<name>_once` (with the build's
+/// suffix), its `redis.register_function` calls replaced by `__once_register` (see
+/// [`FUNCTION_BEFORE`]), every line where it was.
+fn wrap_library(library: &Library) -> Library {
+    let suffix = library.suffix().unwrap_or("");
+    let name = leak(format!("{}_once", library.name()));
+    let loaded = leak(format!("{name}{suffix}"));
+    let body = library.body();
+    let (first, rest) = body.split_at(body.find('\n').map_or(body.len(), |end| end + 1));
+    let first = first.replacen(
+        &format!("name={}", library.loaded_name()),
+        &format!("name={loaded}"),
+        1,
+    );
+    let before = FUNCTION_BEFORE
+        .replace("{SUFFIX}", &suffix.len().to_string())
+        .replace("{REUSED}", &reused())
+        .replace("{AT}", ran::RAISED_AT_FUNCTION);
+    let rest = rest.replace("redis.register_function", "__once_register");
+    let text = format!("{first}{before}{rest}");
+    Library::__new(
+        library.path(),
+        name,
+        loaded,
+        leak(sha1(&text)),
+        library.source(),
+        leak(text),
+        library.is_versioned(),
+    )
+}
+
+/// The SHA1 of `text` in lowercase hex.
+fn sha1(text: &str) -> String {
+    sha1_smol::Sha1::from(text.as_bytes()).digest().to_string()
+}
+
+/// `text` for the life of the program: what a `Script` or `Library` holds. Called once
+/// per script type or library (see `Script::tokened`, `Library::tokened`).
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
 }
 
 #[cfg(test)]
@@ -383,7 +482,7 @@ mod tests {
 
     #[test]
     fn the_script_keeps_its_line_numbers() {
-        let (sha1, text) = wrap(&S);
+        let (sha1, text) = wrap_script(&S);
         assert_eq!(sha1.len(), 40);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "#!lua");
@@ -414,6 +513,12 @@ mod tests {
         }
         assert_eq!(record_key(Some(b"{u}:a"), "t"), "evalsha:once:{u}:t");
         assert_eq!(record_key(None, "t"), "evalsha:once:t");
+    }
+
+    #[test]
+    fn function_names() {
+        assert_eq!(once_name("push_0123456789ab", 13), "push_once_0123456789ab");
+        assert_eq!(once_name("push", 0), "push_once");
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub(crate) const TOKEN_REUSED: &str = "TOKENREUSED";
 /// [`script_line`] reads this one first.
 pub(crate) const RAISED_AT: &str = " [raised at user_script:";
 
+/// [`RAISED_AT`] for a function of a library, whose lines the server names
+/// `user_function:N`.
+pub(crate) const RAISED_AT_FUNCTION: &str = " [raised at user_function:";
+
 /// `ERR` replies with which the server refuses the command itself (before any script
 /// runs): the text after `ERR ` starts with one of these.
 const REFUSED_ERR: &[&str] = &[
@@ -284,7 +288,8 @@ pub(crate) fn is_script_error(err: &RedisError) -> bool {
 /// Finds the line number in a server message such as
 /// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
 pub(crate) fn script_line(text: &str) -> Option<u32> {
-    let at = std::iter::once(RAISED_AT)
+    let at = [RAISED_AT, RAISED_AT_FUNCTION]
+        .into_iter()
         .chain(LINE_TAGS.iter().copied())
         .find_map(|tag| text.find(tag).map(|at| at + tag.len()))?;
     let digits: String = text[at..]

@@ -183,20 +183,20 @@ impl Script {
         }
     }
 
-    /// This script as calls with a token send it: a script of its own (its own SHA1 and
-    /// load state), whose text and SHA1 `wrap` makes from this one, built once and kept
-    /// for the life of the program. It has this script's name, line map and reload
-    /// policy, so errors read as this script's. See `once`.
-    pub(crate) fn tokened(
-        &'static self,
-        wrap: impl FnOnce(&Script) -> (&'static str, &'static str),
-    ) -> &'static Script {
-        self.tokened.get_or_init(|| {
-            let (sha1, source) = wrap(self);
-            let mut tokened = Script::__new(self.name, sha1, source, false, self.reload);
-            tokened.sources = self.sources;
-            Box::new(tokened)
-        })
+    /// This script as calls with a token send it: a script or function of its own (its
+    /// own SHA1 or function name, and load state) that `build` makes from this one (with
+    /// [`Script::derived`]), built once and kept for the life of the program. See `once`.
+    pub(crate) fn tokened(&'static self, build: impl FnOnce(&Script) -> Script) -> &'static Script {
+        self.tokened.get_or_init(|| Box::new(build(self)))
+    }
+
+    /// A script of `kind` sent as `sha1` with the text `source`, that reads as this one in
+    /// errors: the same name, line map and reload policy. Not read-only: it writes a record.
+    pub(crate) fn derived(&self, sha1: &'static str, source: &'static str, kind: Kind) -> Script {
+        let mut derived = Script::__new(self.name, sha1, source, false, self.reload);
+        derived.sources = self.sources;
+        derived.kind = kind;
+        derived
     }
 
     /// A script or a function of a library.
