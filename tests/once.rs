@@ -409,3 +409,40 @@ fn functions_take_tokens() {
     assert_eq!(first.line(), plain.line(), "{first} / {plain}");
     assert_eq!(first.line(), Some(15), "{first}");
 }
+
+/// Tokened function calls in a pipeline and a transaction (cold: the tokened library's
+/// `FUNCTION LOAD` goes first): a lost reply, then the same pipeline returns the first
+/// replies and each call ran once.
+#[test]
+fn function_calls_in_pipelines_take_tokens() {
+    let server = Server::start();
+    if !evalsha_testkit::requires(&server, 7, "Redis Functions") {
+        return;
+    }
+    let mut admin = server.connection();
+    for atomic in [false, true] {
+        redis::cmd("FUNCTION")
+            .arg("FLUSH")
+            .exec(&mut admin)
+            .unwrap();
+        let (ta, tb) = (Token::new(), Token::new());
+        let (a, b) = (format!("{atomic}:a"), format!("{atomic}:b"));
+        let pipeline = || {
+            let mut p = evalsha::Pipeline::new();
+            if atomic {
+                p.atomic();
+            }
+            p.script(Oncefn.add_call(&a, 2).once(&ta));
+            p.script(Oncefn.add_call(&b, 3).once(&tb));
+            p
+        };
+        let proxy = proxy(&server, tb.as_str().as_bytes());
+        let mut con = proxy.client().get_connection().unwrap();
+        let err = pipeline().query::<(i64, i64), _>(&mut con).unwrap_err();
+        assert_eq!(err.ran(), Ran::Unknown, "{err}");
+        let mut con = proxy.client().get_connection().unwrap();
+        let again: (i64, i64) = pipeline().query(&mut con).unwrap();
+        assert_eq!(again, (2, 3), "atomic={atomic}");
+        assert_eq!((counter(&mut admin, &a), counter(&mut admin, &b)), (2, 3));
+    }
+}
