@@ -14,6 +14,7 @@ use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/keyless_hello.lua");
 evalsha::include_script!("tests/scripts/slow_incr.lua");
+evalsha::include_library!("tests/libraries/once_fn.lua");
 
 fn main() {
     const TESTS: &[ClusterTest] = &[
@@ -28,6 +29,10 @@ fn main() {
         (
             "sync_default_client_resends_a_slow_script_token_runs_it_once",
             sync_default_client_resends_a_slow_script_token_runs_it_once,
+        ),
+        (
+            "function_calls_with_tokens_run_once_on_the_keys_primary",
+            function_calls_with_tokens_run_once_on_the_keys_primary,
         ),
         (
             "a_failover_between_two_sends_keeps_the_record_with_the_effect",
@@ -285,4 +290,34 @@ fn a_failover_between_two_sends_keeps_the_record_with_the_effect(cluster: &mut C
         "the first reply, from the promoted replica's record"
     );
     assert_eq!(cluster.get_on(replica, key), 9, "it ran once");
+}
+
+/// A tokened function call on a cluster: the tokened library is loaded on the primary of
+/// the key's slot, the call runs there once and the second send returns its reply.
+fn function_calls_with_tokens_run_once_on_the_keys_primary(cluster: &mut Cluster) {
+    if cluster.any_server().major_version() < 7 {
+        eprintln!("skipped: Redis Functions need Redis 7+ or Valkey");
+        return;
+    }
+    let mut sync = cluster
+        .builder()
+        .retries(0)
+        .build()
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    for key in ["{fn}:a", "fn-b"] {
+        let token = Token::new();
+        let call = || Oncefn.add_call(key, 4).once(&token);
+        assert_eq!(call().run(&mut sync).unwrap(), 4, "{key}");
+        assert_eq!(
+            call().run(&mut sync).unwrap(),
+            4,
+            "{key}: the recorded reply"
+        );
+        assert_eq!(cluster.get(key), 4, "{key}: ran once");
+        let found = records(cluster, &token);
+        assert_eq!(found.len(), 1, "{key}: {found:?}");
+        assert_eq!(keyslot(cluster, &found[0].1), keyslot(cluster, key));
+    }
 }
