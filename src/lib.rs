@@ -51,7 +51,8 @@ pub use evalsha_runtime::describe_metrics;
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
+    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, Token, loaded,
+    preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};

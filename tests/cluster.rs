@@ -56,6 +56,7 @@ macro_rules! on_each_kind {
             retries_0_slot_migration_evalsha_follows_ask_and_moved,
             retries_0_redirect_loop_is_bounded,
             lost_reply_default_client_resends_retries_0_runs_once,
+            lost_reply_default_client_with_a_token_runs_once,
         );
     };
 }
@@ -747,6 +748,27 @@ fn lost_reply_default_client_resends_retries_0_runs_once(cluster: &mut Cluster, 
                 }
             }
         }
+    });
+}
+
+/// The same lost reply with a token (`Call::once`, see tests/once.rs): redis's default
+/// client sends the call again after the drop, and the resend returns the first run's
+/// recorded reply: the script ran once and the caller sees `Ok`.
+fn lost_reply_default_client_with_a_token_runs_once(cluster: &mut Cluster, kind: Kind) {
+    let key = kind.key("{proxied}:once");
+    through_proxy(cluster, &key, |p| {
+        let mut con = p.connect(kind, None, None);
+        // Warm: the tokened form loaded through the proxy.
+        let before = con
+            .run(IncrBy.call(&key, 1).once(&evalsha::Token::new()))
+            .unwrap();
+        let token = evalsha::Token::new();
+        let dropped = p.proxy.dropped_replies();
+        p.proxy.drop_reply_to(token.as_str().as_bytes());
+        let result = con.run(IncrBy.call(&key, 1).once(&token));
+        assert_eq!(p.proxy.dropped_replies(), dropped + 1, "the reply was lost");
+        assert_eq!(p.count(&key) - before, 1, "ran once: {result:?}");
+        assert_eq!(result.unwrap(), before + 1, "the first run's reply");
     });
 }
 

@@ -5,7 +5,7 @@
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
 //! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
-//! pipelines, allocations, cold, herd, compile, metrics (not in the default run: build
+//! pipelines, allocations, cold, herd, once, compile, metrics (not in the default run: build
 //! it with and without the feature `metrics`, see metrics_cost.rs). Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
@@ -13,6 +13,7 @@ mod alloc;
 mod compile_time;
 mod measure;
 mod metrics_cost;
+mod once;
 mod table;
 
 use std::hint::black_box;
@@ -155,6 +156,9 @@ fn main() {
     }
     if run("herd") {
         herd(&target, &rt);
+    }
+    if run("once") {
+        once::once(&target);
     }
     if only.as_deref() == Some("metrics") {
         metrics_cost::run(&target);

@@ -30,6 +30,10 @@ pub struct Call<T = Value> {
     reload: Reload,
     /// A parameter that produced other than one argument; reported at run time.
     bad_param: Option<(&'static str, usize)>,
+    /// Sent with a token ([`Call::once`]): safe to send again.
+    tokened: bool,
+    /// How many times evalsha sends the call again after no answer ([`Call::retries`]).
+    retries: u32,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -51,6 +55,8 @@ impl<T> Call<T> {
             argc: 0,
             reload: script.reload(),
             bad_param: None,
+            tokened: false,
+            retries: 0,
             reply: PhantomData,
         }
     }
@@ -153,6 +159,60 @@ impl<T> Call<T> {
         self
     }
 
+    /// Sends the call again, up to `n` times, when no answer came ([`Ran::Unknown`]:
+    /// a dropped connection, a timeout), on the same connection: useful on connections
+    /// that reconnect by themselves (`ConnectionManager`, a cluster connection). Only a
+    /// call with a token ([`Call::once`]) or of a read-only script (`#!lua
+    /// flags=no-writes`) may be sent again: any other call with `n > 0` fails before
+    /// anything is sent ([`ErrorKind::Unsupported`], [`Ran::No`]).
+    ///
+    /// [`Ran::Unknown`]: crate::Ran::Unknown
+    /// [`Ran::No`]: crate::Ran::No
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// How many times the call may be sent again after no answer: [`Call::retries`].
+    pub(crate) fn retry_budget(&self) -> u32 {
+        self.retries
+    }
+
+    /// True when the call carries a token ([`Call::once`]).
+    pub(crate) fn is_tokened(&self) -> bool {
+        self.tokened
+    }
+
+    /// The same call sent as `script` (a call's script wrapped for its token), with `key`
+    /// after its keys and `args` after its arguments. The call is packed anew.
+    pub(crate) fn with_token(
+        mut self,
+        script: &'static Script,
+        key: &[u8],
+        args: &[&[u8]],
+    ) -> Self {
+        let values = self.packed_values();
+        let split = resp::bulks(values)
+            .take(self.keys)
+            .map(|key| bulk_len(key.len()))
+            .sum::<usize>();
+        let extra: usize = args.iter().map(|arg| bulk_len(arg.len())).sum();
+        let mut buf = Vec::with_capacity(self.room + values.len() + bulk_len(key.len()) + extra);
+        buf.resize(self.room, 0);
+        buf.extend_from_slice(&values[..split]);
+        resp::push_bulk(&mut buf, key);
+        buf.extend_from_slice(&values[split..]);
+        for arg in args {
+            resp::push_bulk(&mut buf, arg);
+        }
+        spare::give(std::mem::replace(&mut self.buf, buf));
+        self.script = script;
+        self.keys += 1;
+        self.argc += args.len();
+        self.tokened = true;
+        self.__finish()
+    }
+
     /// The script this call runs.
     pub fn script(&self) -> &'static Script {
         self.script
@@ -230,6 +290,8 @@ impl<T> Call<T> {
             argc: self.argc,
             reload: self.reload,
             bad_param: self.bad_param.take(),
+            tokened: self.tokened,
+            retries: self.retries,
             reply: PhantomData,
         }
     }
@@ -310,6 +372,11 @@ impl<T: FromRedisValue> Call<T> {
     }
 }
 
+/// The length of `bytes` as a RESP bulk string: `$<len>\r\n<bytes>\r\n`.
+fn bulk_len(len: usize) -> usize {
+    1 + itoa::Buffer::new().format(len).len() + 2 + len + 2
+}
+
 /// Appends a packed `SCRIPT LOAD <body>`, or `FUNCTION LOAD <body>` for a function.
 pub(crate) fn push_load(out: &mut Vec<u8>, script: &Script) {
     resp::push_command(out, &script.load_command());
@@ -368,6 +435,8 @@ impl<T> std::fmt::Debug for Call<T> {
             .field("keys", &self.keys)
             .field("args", &self.argc)
             .field("reload", &self.reload)
+            .field("tokened", &self.tokened)
+            .field("retries", &self.retries)
             .finish()
     }
 }

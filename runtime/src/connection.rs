@@ -5,17 +5,25 @@
 //! answer.
 //!
 //! Where later features plug in: a connection type of evalsha's own (an auto-pipelining
-//! one) is a new [`Kind`] and an arm below; sending a call again after an unknown outcome
-//! (`retries`) wraps the `invoke` of each arm, here; a span or a metric per call is
+//! one) is a new [`Kind`] and an arm below; a span or a metric per call is
 //! `trace::Observed`, inside `invoke`.
+//!
+//! Sending a call again after an unknown outcome ([`Call::retries`], for calls with a
+//! token) wraps one send (`send_sync`, `send_async`: the `invoke` of the kind's arm) in a
+//! loop whose every decision `once::Resends` takes.
 
 use crate::call::Call;
 use crate::error::Error;
 use crate::invoke::invoke;
+use crate::once::{Next, Resends};
 #[cfg(feature = "aio")]
 use crate::plain::AsyncTransport;
 use crate::plain::{SyncTransport, block_on};
 use crate::slot;
+#[cfg(feature = "aio")]
+use crate::timer;
+#[cfg(feature = "aio")]
+use std::time::Instant;
 
 /// What kind of connection a call is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +99,30 @@ impl<T: redis::FromRedisValue> Call<T> {
     ///
     /// On a Redis Cluster connection the keys must hash to one slot (checked before
     /// anything is sent) and the reload happens on the node that runs the call.
+    ///
+    /// With [`Call::retries`], a call with a token sent again after no answer (see
+    /// [`Call::once`]).
     pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
         let kind = Kind::of_sync(con);
         if kind.is_cluster() {
             slot::check_slots(self)?;
         }
-        let value = match kind {
+        let mut resends = Resends::start(self, kind.is_cluster())?;
+        loop {
+            match resends.next(self, self.send_sync(kind, con)) {
+                Next::Pause(pause) => std::thread::sleep(pause),
+                Next::Return(value) => return self.decode(value?),
+            }
+        }
+    }
+
+    /// One send of the call on a sync connection of `kind`.
+    fn send_sync<C: redis::ConnectionLike + ?Sized>(
+        &self,
+        kind: Kind,
+        con: &mut C,
+    ) -> Result<redis::Value, Error> {
+        match kind {
             #[cfg(feature = "cluster")]
             Kind::Cluster => {
                 // SAFETY: `Kind::of_sync` said `Cluster`.
@@ -111,8 +137,7 @@ impl<T: redis::FromRedisValue> Call<T> {
                 &mut SyncTransport::new(con, kind.is_cluster()),
                 self,
             )),
-        }?;
-        self.decode(value)
+        }
     }
 
     /// Runs the call on an async connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
@@ -121,23 +146,43 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// On `redis::cluster_async::ClusterConnection` (feature `cluster-async`) the keys must
     /// hash to one slot, checked before anything is sent; the reload and the retry go to
     /// the node that runs the call.
+    ///
+    /// With [`Call::retries`], a call with a token sent again after no answer (see
+    /// [`Call::once`]).
     #[cfg(feature = "aio")]
     pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {
         let kind = Kind::of_async::<C>();
-        let value = match kind {
+        if kind.is_cluster() {
+            slot::check_slots(self)?;
+        }
+        let mut resends = Resends::start(self, kind.is_cluster())?;
+        loop {
+            match resends.next(self, self.send_async(kind, con).await) {
+                Next::Pause(pause) => timer::sleep_until(Instant::now() + pause).await,
+                Next::Return(value) => return self.decode(value?),
+            }
+        }
+    }
+
+    /// One send of the call on an async connection of `kind`.
+    #[cfg(feature = "aio")]
+    async fn send_async<C: redis::aio::ConnectionLike + ?Sized>(
+        &self,
+        kind: Kind,
+        con: &mut C,
+    ) -> Result<redis::Value, Error> {
+        match kind {
             #[cfg(feature = "cluster-async")]
             Kind::Cluster => {
-                slot::check_slots(self)?;
                 // SAFETY: `Kind::of_async` said `Cluster`.
                 let con = unsafe { as_cluster::<C, redis::cluster_async::ClusterConnection>(con) };
                 let link = crate::cluster::AsyncLink(con);
                 invoke(&mut crate::cluster::ClusterTransport::new(link), self).await
             }
             _ => invoke(&mut AsyncTransport::new(con, kind.is_cluster()), self).await,
-        }?;
-        self.decode(value)
+        }
     }
 }

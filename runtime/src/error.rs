@@ -85,6 +85,10 @@ pub enum ErrorKind {
     /// `EVALSHA` meets `NOSCRIPT` first). Nothing ran. Restart the server with its Lua
     /// engine.
     NoLua,
+    /// The call's [`Token`](crate::Token) was used before for another call (another
+    /// script, other keys or other arguments) whose record is still on the server (see
+    /// [`Call::once`](crate::Call::once)). Nothing ran. Use a new token for a new call.
+    TokenReused,
     /// Anything else the connection or the server reported (I/O, `BUSY`, `OOM`, `READONLY`,
     /// a script that does not compile on the server, ...). Never retried by evalsha; see
     /// [`Error::ran`] for whether the script ran.
@@ -100,6 +104,20 @@ pub struct Error {
     kind: ErrorKind,
     ran: Ran,
     source: Option<RedisError>,
+    resent: Resent,
+}
+
+/// Who may have sent a call again after no answer came: what an [`Ran::Unknown`] error
+/// says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resent {
+    /// Nobody: evalsha sent it once, on a connection that does not resend by itself.
+    No,
+    /// redis's cluster connection, which resends after a connection error unless built
+    /// with `ClusterClientBuilder::retries(0)`; evalsha cannot see that setting.
+    MaybeByRedis,
+    /// evalsha, this many times in all, with the call's token ([`Call::retries`](crate::Call::retries)).
+    WithToken(u32),
 }
 
 impl Error {
@@ -120,6 +138,7 @@ impl Error {
             | ErrorKind::LibraryConflict
             | ErrorKind::FunctionsUnsupported
             | ErrorKind::NoLua
+            | ErrorKind::TokenReused
             | ErrorKind::Unsupported { .. } => Ran::No,
             ErrorKind::Redis => source.as_ref().map_or(Ran::Unknown, ran::classify),
         };
@@ -128,7 +147,14 @@ impl Error {
             kind,
             ran,
             source,
+            resent: Resent::No,
         }
+    }
+
+    /// The same error, saying who may have sent the call again (see [`Resent`]).
+    pub(crate) fn resent(mut self, resent: Resent) -> Self {
+        self.resent = resent;
+        self
     }
 
     /// The same error with `ran` as the answer to "did it run?", where the caller knows
@@ -154,6 +180,7 @@ impl Error {
         let script = subject.name();
         let kind = match err.kind() {
             _ if ran::is_function_not_found(&err) => ErrorKind::NoScript,
+            _ if ran::is_token_reused(&err) => ErrorKind::TokenReused,
             _ if ran::no_lua_engine(&err) => ErrorKind::NoLua,
             _ if ran::lacks_functions(&err) => ErrorKind::FunctionsUnsupported,
             _ if ran::is_servers_noscript(&err) => ErrorKind::NoScript,
@@ -372,11 +399,31 @@ impl fmt::Display for Error {
                 ": the server has no Lua engine (Valkey 9+ without its `lua` module), so it \
                  cannot run scripts; nothing ran",
             )?,
-            ErrorKind::Redis => f.write_str(match self.ran {
-                Ran::No => ": refused by the server, the script did not run",
-                Ran::Unknown => ": no answer, the script may or may not have run (not retried)",
-                Ran::Yes => ": redis error",
-            })?,
+            ErrorKind::TokenReused => f.write_str(
+                ": the token was used before for another call (another script, keys or \
+                 arguments) whose record is still on the server; nothing ran",
+            )?,
+            ErrorKind::Redis => match (self.ran, self.resent) {
+                (Ran::No, _) => f.write_str(": refused by the server, the script did not run")?,
+                (Ran::Unknown, Resent::No) => {
+                    f.write_str(": no answer, the script may or may not have run (not retried)")?
+                }
+                (Ran::Unknown, Resent::MaybeByRedis) => f.write_str(
+                    ": no answer, the script may or may not have run, and may have run more \
+                     than once: evalsha did not send it again, but redis's cluster connection \
+                     resends after a connection error unless built with retries(0)",
+                )?,
+                (Ran::Unknown, Resent::WithToken(sends)) => {
+                    let times = if sends == 1 { "" } else { "s" };
+                    write!(
+                        f,
+                        ": no answer after {sends} send{times} with the call's token: the \
+                         script ran at most once; send it again with the same token to learn \
+                         its reply"
+                    )?
+                }
+                (Ran::Yes, _) => f.write_str(": redis error")?,
+            },
         }
         if let Some(source) = &self.source {
             match (source.code(), source.detail()) {
@@ -397,6 +444,7 @@ impl fmt::Debug for Error {
             .field("kind", &self.kind)
             .field("ran", &self.ran)
             .field("source", &self.source)
+            .field("resent", &self.resent)
             .finish()
     }
 }

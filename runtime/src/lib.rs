@@ -27,22 +27,25 @@
 //! | `error` | [`Error`], [`ErrorKind`], [`PIPELINE`], what an error is about | `ran`, `script` |
 //! | `call` | [`Call`]: a call packed once, in every form it is sent | `error`, `resp`, `script` |
 //! | `slot` | hash slots, the cross-slot check, the probe that routes a sync cluster load | `call`, `error`, `resp` |
+//! | `once` | [`Token`], [`Call::once`]: the script wrapped to record its reply, the record's key; what [`Call::retries`] decides after a send | `call`, `error`, `library`, `ran`, `script`, `slot` |
 //! | `trace` | a span per call and an event per load (feature `tracing`), the metrics per call, load and batch (feature `metrics`): recorded here only | `error`, `ran`, `script` |
 //! | `transport` | what the flow needs of a connection: `Transport::send(Step)`, and `Commands` for bulk operations | `call` |
 //! | `plain` | the plain sync and async transports, and `block_on` for sync connections | `call`, `slot`, `transport` |
 //! | `invoke` | the call flow: call, on "not loaded" only reload (single flight) and retry once | `call`, `error`, `flight`, `ran`, `script`, `trace`, `transport` |
 //! | `cluster` | the cluster transport: a decorator over the plain one that follows `MOVED`/`ASK` | `call`, `plain`, `ran`, `slot`, `timer`, `transport` |
-//! | `connection` | the connection's kind, decided once by type, and [`Call::run`], [`Call::run_async`] | `call`, `cluster`, `error`, `invoke`, `plain`, `slot` |
+//! | `connection` | the connection's kind, decided once by type, and [`Call::run`], [`Call::run_async`] | `call`, `cluster`, `error`, `invoke`, `once`, `plain`, `slot`, `timer` |
 //! | `bulk` | [`preload`], [`loaded`], `functions::load`, `functions::prune`, sync and async, each written once | `compat`, `connection`, `error`, `library`, `plain`, `ran`, `resp`, `script`, `trace`, `transport` |
 //! | `pipeline` | [`Pipeline`]: calls and commands in one round trip, `MULTI`/`EXEC` | `call`, `compat`, `connection`, `error`, `library`, `ran`, `resp`, `script`, `trace` |
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
-//! is a new kind in `connection` (and a transport if it needs one); sending a tokened
-//! call again after an unknown outcome wraps `invoke` in `connection`, and what a
-//! tokened call sends is the script's kind in `script`; a metric or span per call and
-//! per load is `trace`, called from `invoke` around the call and at the load (an
+//! is a new kind in `connection` (and a transport if it needs one); a metric or span per
+//! call and per load is `trace`, called from `invoke` around the call and at the load (an
 //! auto-pipelining connection reports each batch it writes with `trace::batch`).
+//! Exactly once (`once`) changes no step of the flow: a tokened call is an ordinary call
+//! of another script (the script wrapped to record its reply, `Script::tokened`) with one
+//! key and two arguments more, and `connection` sends it again after an unknown outcome
+//! as `once::Resends` decides.
 
 #![warn(missing_docs)]
 
@@ -75,6 +78,7 @@ mod flight;
 pub mod functions;
 mod invoke;
 mod library;
+mod once;
 mod pipeline;
 mod plain;
 mod ran;
@@ -91,6 +95,7 @@ pub use bulk::{loaded_async, preload_async};
 pub use call::Call;
 pub use error::{Error, ErrorKind, PIPELINE};
 pub use library::Library;
+pub use once::Token;
 pub use pipeline::Pipeline;
 pub use ran::Ran;
 pub use script::{Reload, Script};
@@ -136,6 +141,7 @@ mod layers {
             ("ErrorKind", "error"),
             ("PIPELINE", "error"),
             ("Library", "library"),
+            ("Token", "once"),
             ("Pipeline", "pipeline"),
             ("Ran", "ran"),
             ("Reload", "script"),

@@ -18,6 +18,8 @@
 //!
 //! `include_library!(.., versioned = false)` loads the file as it is, under its own names.
 
+use std::sync::OnceLock;
+
 use crate::flight::Flight;
 
 /// A Redis Functions library embedded at compile time. `include_library!` creates one
@@ -32,6 +34,8 @@ pub struct Library {
     versioned: bool,
     /// Shared by every function of the library: they are loaded together.
     pub(crate) flight: Flight,
+    /// The library rewritten for calls with a token (see `once`), built on first use.
+    tokened: OnceLock<Box<Library>>,
 }
 
 impl Library {
@@ -56,6 +60,7 @@ impl Library {
             body,
             versioned,
             flight: Flight::new(),
+            tokened: OnceLock::new(),
         }
     }
 
@@ -108,6 +113,16 @@ impl Library {
     }
 
     /// `FUNCTION LOAD <body>`, without `REPLACE` (see the crate docs).
+    /// This library as calls with a token load it: a library of its own (its own name,
+    /// body and load state) that `build` makes from this one, built once and kept for the
+    /// life of the program. See `once`.
+    pub(crate) fn tokened(
+        &'static self,
+        build: impl FnOnce(&Library) -> Library,
+    ) -> &'static Library {
+        self.tokened.get_or_init(|| Box::new(build(self)))
+    }
+
     pub(crate) fn load_command(&self) -> [&'static [u8]; 3] {
         [b"FUNCTION", b"LOAD", self.body.as_bytes()]
     }

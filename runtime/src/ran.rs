@@ -93,7 +93,24 @@ pub(crate) const CODES: &[(&str, Code)] = &[
     // Valkey 8+: `REDIRECT host:port` from a replica (or a primary handing over in a
     // failover) to a client that sent `CLIENT CAPA redirect`, instead of running the call.
     ("REDIRECT", Code::Refused),
+    // evalsha's own, from a tokened call's wrapper (`once`): the token's record holds
+    // another call, so the wrapper ran nothing of the script.
+    (TOKEN_REUSED, Code::Refused),
 ];
+
+/// The error code of the reply a tokened call's wrapper gives when the token's record
+/// holds a call of another script, keys or arguments (see `once`): nothing ran.
+pub(crate) const TOKEN_REUSED: &str = "TOKENREUSED";
+
+/// What a tokened call's wrapper appends to an error the script raised (see `once`): the
+/// line where it was raised, read at that moment by the wrapper's error handler, since the
+/// server's own position in the message names the wrapper's line that raises it again.
+/// [`script_line`] reads this one first.
+pub(crate) const RAISED_AT: &str = " [raised at user_script:";
+
+/// [`RAISED_AT`] for a function of a library, whose lines the server names
+/// `user_function:N`.
+pub(crate) const RAISED_AT_FUNCTION: &str = " [raised at user_function:";
 
 /// `ERR` replies with which the server refuses the command itself (before any script
 /// runs): the text after `ERR ` starts with one of these.
@@ -260,6 +277,12 @@ pub(crate) fn is_exec_abort(err: &RedisError) -> bool {
     err.kind() == redis::ErrorKind::Server(ServerErrorKind::ExecAbort)
 }
 
+/// True for a tokened call's reply saying the token's record holds another call
+/// ([`TOKEN_REUSED`]): nothing ran.
+pub(crate) fn is_token_reused(err: &RedisError) -> bool {
+    err.code() == Some(TOKEN_REUSED)
+}
+
 /// An error raised by the script itself (`error()`, `redis.error_reply`, a failing
 /// `redis.call`, a compile error on the server) rather than by the transport or the
 /// server's state.
@@ -274,8 +297,9 @@ pub(crate) fn is_script_error(err: &RedisError) -> bool {
 /// Finds the line number in a server message such as
 /// `ERR user_script:3: Script attempted to access nonexistent global variable 'x' script: ..., on @user_script:3.`
 pub(crate) fn script_line(text: &str) -> Option<u32> {
-    let at = LINE_TAGS
-        .iter()
+    let at = [RAISED_AT, RAISED_AT_FUNCTION]
+        .into_iter()
+        .chain(LINE_TAGS.iter().copied())
         .find_map(|tag| text.find(tag).map(|at| at + tag.len()))?;
     let digits: String = text[at..]
         .chars()
@@ -364,6 +388,14 @@ mod tests {
             Some(12)
         );
         assert_eq!(script_line("MY custom error"), None);
+        // A tokened call's error names the line it was raised at, before the server's
+        // position of the wrapper's line that raised it again.
+        assert_eq!(
+            script_line(
+                "ERR Error running script (call to f_abc): @user_script:1: ERR no [raised at user_script:7]"
+            ),
+            Some(7)
+        );
     }
 
     #[test]

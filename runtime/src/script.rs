@@ -9,6 +9,8 @@
 //! `FUNCTION LOAD`) and where (any node, or a slot's primary), and whose load state it
 //! shares.
 
+use std::sync::OnceLock;
+
 use redis::RedisError;
 
 use crate::flight::Flight;
@@ -55,6 +57,8 @@ pub struct Script {
     /// The metric's key over those labels, made (and hashed) once, at the first call.
     #[cfg(feature = "metrics")]
     metric_key: std::sync::OnceLock<metrics::Key>,
+    /// The script wrapped for calls with a token (see `once`), built on first use.
+    tokened: OnceLock<Box<Script>>,
 }
 
 /// What a [`Script`] is on the server.
@@ -107,6 +111,7 @@ impl Script {
             metric_labels: metric_labels(Kind::Script, read_only, name),
             #[cfg(feature = "metrics")]
             metric_key: std::sync::OnceLock::new(),
+            tokened: OnceLock::new(),
         }
     }
 
@@ -223,6 +228,24 @@ impl Script {
             Kind::Function { library, .. } => Some(library),
             Kind::Script => None,
         }
+    }
+
+    /// This script as calls with a token send it: a script or function of its own (its
+    /// own SHA1 or function name, and load state) that `build` makes from this one (with
+    /// [`Script::derived`]), built once and kept for the life of the program. See `once`.
+    pub(crate) fn tokened(&'static self, build: impl FnOnce(&Script) -> Script) -> &'static Script {
+        self.tokened.get_or_init(|| Box::new(build(self)))
+    }
+
+    /// A script of `kind` sent as `sha1` with the text `source`, that reads as this one in
+    /// errors, spans and metrics: the same name, label, line map and reload policy. Not
+    /// read-only: it writes a record.
+    pub(crate) fn derived(&self, sha1: &'static str, source: &'static str, kind: Kind) -> Script {
+        let mut derived = Script::__new(self.name, sha1, source, false, self.reload);
+        derived.sources = self.sources;
+        derived.kind = kind;
+        // Spans and metrics name it as the script it wraps.
+        derived.__labeled(self.label)
     }
 
     /// A script or a function of a library.

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 use crate::resp;
 
 /// Number of hash slots in Redis Cluster.
-const SLOTS: u16 = 16384;
+pub(crate) const SLOTS: u16 = 16384;
 
 /// The hash slot of `key`, as Redis computes it: CRC16 (XMODEM) of the key, or of the
 /// part between the first `{` and the next `}` when that part is not empty, mod 16384.
@@ -25,7 +25,8 @@ pub fn slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key).unwrap_or(key)) % SLOTS
 }
 
-fn hash_tag(key: &[u8]) -> Option<&[u8]> {
+/// The part of `key` between its first `{` and the next `}`, when not empty.
+pub(crate) fn hash_tag(key: &[u8]) -> Option<&[u8]> {
     let open = key.iter().position(|&b| b == b'{')?;
     let close = key[open + 1..].iter().position(|&b| b == b'}')?;
     let tag = &key[open + 1..open + 1 + close];

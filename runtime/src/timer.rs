@@ -72,18 +72,18 @@ fn run(timer: &Timer) {
 }
 
 /// Sleeps until `deadline` on the timer thread, whatever runtime (or `block_on`) polls it.
-#[cfg(feature = "cluster")]
+#[cfg(any(feature = "cluster", feature = "aio"))]
 pub(crate) fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline }
 }
 
 /// The future of [`sleep_until`].
-#[cfg(feature = "cluster")]
+#[cfg(any(feature = "cluster", feature = "aio"))]
 pub(crate) struct Sleep {
     deadline: Instant,
 }
 
-#[cfg(feature = "cluster")]
+#[cfg(any(feature = "cluster", feature = "aio"))]
 impl std::future::Future for Sleep {
     type Output = ();
 

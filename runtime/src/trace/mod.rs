@@ -97,6 +97,7 @@ fn error_type(err: &Error) -> &'static str {
         ErrorKind::LibraryConflict => "library_conflict",
         ErrorKind::FunctionsUnsupported => "functions_unsupported",
         ErrorKind::NoLua => "no_lua",
+        ErrorKind::TokenReused => "token_reused",
         ErrorKind::Redis => match err.redis_error() {
             Some(e) if e.is_timeout() => "timeout",
             Some(e) => {
