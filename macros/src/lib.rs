@@ -49,6 +49,10 @@ mod compose;
 #[cfg(test)]
 mod corpus;
 mod diagnostic;
+#[cfg(test)]
+mod differential;
+#[cfg(test)]
+mod edges;
 mod env;
 mod expand;
 mod file;
@@ -56,6 +60,7 @@ mod header;
 mod input;
 mod library;
 mod lua;
+mod lua51;
 mod names;
 mod problem;
 mod script;

@@ -7,6 +7,7 @@ use full_moon::ast::{self, Expression, Index, Prefix, Suffix, Var};
 use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
+use crate::lua51;
 use crate::problem::Problem;
 use crate::shebang::Shebang;
 
@@ -51,13 +52,38 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
     parse(text).map(|ast| usage(&ast))
 }
 
-/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers): first
+/// through the servers' own front end ([`reference`]), whose refusals are the servers'
+/// wording and line, then, when it accepts, through `full_moon` for the syntax tree.
+///
+/// Safe on any input: the reference bounds nesting (200 syntax levels, as the servers) before
+/// `full_moon` sees the text. What it leaves unbounded is the length of an operator chain
+/// (`1 + 1 + ... + 1`, a left-leaning tree as deep as the chain is long, which every walk
+/// over the tree recurses through): on [`on_large_stack`] any length the stack was sized
+/// for is parsed; elsewhere (`include_library!`, whose reading keeps the syntax tree
+/// beside the macro's own types) chains over [`MAX_CHAIN_ON_CALLER`] are refused.
 pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
+    let shape = reference(text, false)?;
+    let allowed = STACK_CHAIN.with(|c| c.get()).max(MAX_CHAIN_ON_CALLER);
+    if shape.longest_chain > allowed {
+        return Err(vec![Problem {
+            line: 1,
+            col: 1,
+            message: format!(
+                "an expression chains {} binary operators in a row, more than evalsha \
+                 analyses here ({allowed}); the servers accept it: split it with \
+                 parentheses or locals",
+                shape.longest_chain
+            ),
+        }]);
+    }
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
         // The first error only, as Lua reports it: the parser's later ones follow from it
-        // (one missing `end` also leaves the enclosing function unclosed).
+        // (one missing `end` also leaves the enclosing function unclosed). The reference
+        // accepted the script, so this is a script the servers load and `full_moon` does
+        // not (none known: `tests/differential.rs` hunts for them).
         return Err(ast
             .errors()
             .iter()
@@ -79,6 +105,80 @@ pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
             .collect());
     }
     Ok(ast.into_ast())
+}
+
+/// Whether the servers' Lua compiles `text` (a leading `#!lua` line blanked): as a chunk
+/// (Redis 7.0+, Valkey, `FUNCTION LOAD`), and also, with `wrapped`, as the body of a
+/// function (Redis 6.2's `EVAL`). A refusal reads as the server's (`Lua syntax error:
+/// chunk has too many syntax levels`) at the line it names.
+pub(crate) fn reference(text: &str, wrapped: bool) -> Result<lua51::Shape, Vec<Problem>> {
+    let code = blank_shebang(text);
+    let refused = |refusal: lua51::Refusal, note: &str| {
+        let source = code.split('\n').nth(refusal.line.max(1) - 1).unwrap_or("");
+        // A limit is no template's doing (`{{` opens nested tables too).
+        let limit = ["syntax levels", "has more than", "too many"]
+            .iter()
+            .any(|m| refusal.message.contains(m));
+        let hint = if limit { "" } else { template_hint(source) };
+        vec![Problem {
+            line: refusal.line.max(1),
+            col: refusal.col,
+            message: format!("Lua syntax error: {}{note}{hint}", refusal.message,),
+        }]
+    };
+    let shape = lua51::check(&code).map_err(|r| refused(r, ""))?;
+    if wrapped {
+        lua51::check_wrapped(&code).map_err(|r| {
+            refused(
+                r,
+                " (on Redis 6.2, which compiles a script as the body of a function)",
+            )
+        })?;
+    }
+    Ok(shape)
+}
+
+/// The longest operator chain [`parse`] accepts off [`on_large_stack`]; the walks over
+/// such a tree take well under 1 MiB of stack.
+pub(crate) const MAX_CHAIN_ON_CALLER: usize = 1_000;
+
+/// Stack per link of an operator chain that the parse, the walks over the tree and its
+/// drop take together (unoptimized, as proc macros are built; measured ~1.3 KiB).
+const STACK_PER_LINK: usize = 4 << 10;
+
+/// The largest stack [`on_large_stack`] asks for (reserved, not touched).
+const MAX_STACK: usize = 4 << 30;
+
+thread_local! {
+    /// On a thread of [`on_large_stack`]: the chain length its stack was sized for.
+    static STACK_CHAIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `work` (the parse and the walks over the tree of a script [`reference`] accepted
+/// with `shape`) on a thread whose stack holds a tree of that shape, and waits for it. A
+/// chain too long for [`MAX_STACK`] (a ~1M-operator expression), or a thread the system
+/// refuses, leaves [`parse`] to refuse it: never a crash.
+pub(crate) fn on_large_stack<R: Send>(shape: lua51::Shape, work: impl FnOnce() -> R + Send) -> R {
+    let chain = shape.longest_chain.min(MAX_STACK / STACK_PER_LINK);
+    let size = (64 << 20) + chain * STACK_PER_LINK;
+    let mut work = Some(work);
+    let ran = std::thread::scope(|scope| {
+        let work = &mut work;
+        let spawned = std::thread::Builder::new()
+            .name("evalsha-lua".into())
+            .stack_size(size)
+            .spawn_scoped(scope, move || {
+                STACK_CHAIN.with(|c| c.set(chain));
+                work.take().map(|w| w())
+            });
+        spawned.ok().map(|handle| handle.join())
+    });
+    match ran {
+        Some(Ok(Some(result))) => result,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread: the work runs here, where `parse` bounds chains by itself.
+        _ => (work.take().expect("the work did not run"))(),
+    }
 }
 
 /// Scripts kept as templates (ERB `<%= include_partial .. %>`, Jinja/Mustache `{{ }}`,
@@ -298,7 +398,8 @@ mod tests {
     fn unrendered_templates_are_named() {
         let errs = parse("local a = 1\n<%= include_partial \"shared/_common.lua\" %>\nreturn a")
             .unwrap_err();
-        assert_eq!((errs[0].line, errs[0].col), (2, 1));
+        // `1 < %`: Lua reads `<` as an operator and stops at `%`.
+        assert_eq!((errs[0].line, errs[0].col), (2, 2));
         assert!(
             errs[0].message.contains("template markup"),
             "{}",
