@@ -86,12 +86,11 @@ fn connect(server: &Server) -> Con {
 
 /// The macro's verdict on `code` for a server that wraps scripts (`wrapped`) or not.
 fn analysis(code: &str, wrapped: bool) -> Verdict {
-    let result = lua::reference(code, wrapped).and_then(|shape| {
-        lua::on_large_stack(shape, || {
-            lua::parse(code).map(|ast| {
-                let _ = lua::usage(&ast);
-                let _ = crate::check::scope::analyse(ast.nodes());
-            })
+    let result = lua::on_large_stack(code, || {
+        lua::reference(code, wrapped)?;
+        lua::parse(code).map(|ast| {
+            let _ = lua::usage(&ast);
+            let _ = crate::check::scope::analyse(ast.nodes());
         })
     });
     result.map_err(|problems| {

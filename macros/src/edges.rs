@@ -8,12 +8,16 @@ use std::path::PathBuf;
 
 /// Expands `include_script!` of a file holding `code`; the compile errors' texts.
 fn errors(name: &str, code: &str) -> Vec<String> {
+    errors_of::<crate::script::IncludeScript>(name, code)
+}
+
+/// Expands macro `M` on a file holding `code`; the compile errors' texts.
+fn errors_of<M: crate::expand::Macro>(name: &str, code: &str) -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/edges");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.lua")), code).unwrap();
     let rel = format!("../target/edges/{name}.lua");
-    let out =
-        crate::expand::expand::<crate::script::IncludeScript>(quote::quote!(#rel)).to_string();
+    let out = crate::expand::expand::<M>(quote::quote!(#rel)).to_string();
     out.split("compile_error")
         .skip(1)
         .map(|piece| piece.split("\\n").next().unwrap_or(piece).to_owned())
@@ -106,6 +110,45 @@ fn what_the_servers_refuse_is_their_error() {
     let e = errors("upvalues_70", &upvalues);
     assert!(
         e[0].contains(":72:364: Lua syntax error: function at line 71 has more than 60 upvalues"),
+        "{e:?}"
+    );
+}
+
+/// `include_library!` walks the syntax tree on the macro's own thread (rustc's, 8 MiB;
+/// this test gives it half of that): the deepest nesting the servers load, and operator
+/// chains up to `lua::MAX_CHAIN_ON_CALLER`, fit; a longer chain is refused, not a crash.
+#[test]
+fn libraries_are_bounded_on_the_callers_stack() {
+    std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(libraries_on_4_mib)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn libraries_on_4_mib() {
+    type Library = crate::library::emit::IncludeLibrary;
+    let deep = format!(
+        "#!lua name=deep\nlocal function f(keys, args)\n  local x = 1\n{}  return {}1{} + 1{}\n{}end\n\
+         redis.register_function('f', f)\n",
+        "if x then\n".repeat(150),
+        "(".repeat(40),
+        ")".repeat(40),
+        " + 1".repeat(crate::lua::MAX_CHAIN_ON_CALLER - 1),
+        "end\n".repeat(150),
+    );
+    assert_eq!(
+        errors_of::<Library>("library_deep", &deep),
+        Vec::<String>::new()
+    );
+    let long = format!(
+        "#!lua name=long\nredis.register_function('f', function() return 1{} end)\n",
+        " + 1".repeat(5_000)
+    );
+    let e = errors_of::<Library>("library_long", &long);
+    assert!(
+        e.len() == 1 && e[0].contains("chains 5000 binary operators in a row"),
         "{e:?}"
     );
 }

@@ -56,26 +56,48 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
 /// through the servers' own front end ([`reference`]), whose refusals are the servers'
 /// wording and line, then, when it accepts, through `full_moon` for the syntax tree.
 ///
-/// Safe on any input: the reference bounds nesting (200 syntax levels, as the servers) before
-/// `full_moon` sees the text. What it leaves unbounded is the length of an operator chain
-/// (`1 + 1 + ... + 1`, a left-leaning tree as deep as the chain is long, which every walk
-/// over the tree recurses through): on [`on_large_stack`] any length the stack was sized
-/// for is parsed; elsewhere (`include_library!`, whose reading keeps the syntax tree
-/// beside the macro's own types) chains over [`MAX_CHAIN_ON_CALLER`] are refused.
+/// Safe on any input. The reference bounds nesting (200 syntax levels, as the servers)
+/// before `full_moon` sees the text, and `full_moon` runs on [`on_large_stack`] (its
+/// parse takes up to ~58 KiB of stack per level, unoptimized as proc macros are built:
+/// 150 nested `if`s overflowed rustc's 8 MiB). The tree comes back to the caller, whose
+/// walks over it take ~2.5 KiB per level at most (~0.5 MiB for 200 levels). What the
+/// reference leaves unbounded is the length of an operator chain (`1 + 1 + ... + 1`, a
+/// left-leaning tree as deep as the chain is long, ~1 KiB of stack per link for a walk):
+/// on a thread of [`on_large_stack`] (`include_script!` walks there) any length its
+/// stack was sized for is parsed; elsewhere (`include_library!`, whose reading keeps the
+/// tree beside the macro's own types, which cannot leave the macro's thread) chains over
+/// [`MAX_CHAIN_ON_CALLER`] are refused.
 pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
+    let on_large = STACK_CHAIN.with(|c| c.get());
+    let (ast, shape) = if on_large > 0 {
+        parse_here(text, on_large)?
+    } else {
+        on_large_stack(text, || parse_here(text, STACK_CHAIN.with(|c| c.get())))?
+    };
+    if on_large == 0 && shape.longest_chain > MAX_CHAIN_ON_CALLER {
+        return Err(chain_too_long(shape, MAX_CHAIN_ON_CALLER));
+    }
+    Ok(ast)
+}
+
+fn chain_too_long(shape: lua51::Shape, allowed: usize) -> Vec<Problem> {
+    vec![Problem {
+        line: 1,
+        col: 1,
+        message: format!(
+            "an expression chains {} binary operators in a row, more than evalsha \
+             analyses here ({allowed}); the servers accept it: split it with parentheses \
+             or locals",
+            shape.longest_chain
+        ),
+    }]
+}
+
+/// [`parse`] on this thread, whose stack holds chains of `allowed` links.
+fn parse_here(text: &str, allowed: usize) -> Result<(ast::Ast, lua51::Shape), Vec<Problem>> {
     let shape = reference(text, false)?;
-    let allowed = STACK_CHAIN.with(|c| c.get()).max(MAX_CHAIN_ON_CALLER);
     if shape.longest_chain > allowed {
-        return Err(vec![Problem {
-            line: 1,
-            col: 1,
-            message: format!(
-                "an expression chains {} binary operators in a row, more than evalsha \
-                 analyses here ({allowed}); the servers accept it: split it with \
-                 parentheses or locals",
-                shape.longest_chain
-            ),
-        }]);
+        return Err(chain_too_long(shape, allowed));
     }
     let code = blank_shebang(text);
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
@@ -83,7 +105,7 @@ pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
         // The first error only, as Lua reports it: the parser's later ones follow from it
         // (one missing `end` also leaves the enclosing function unclosed). The reference
         // accepted the script, so this is a script the servers load and `full_moon` does
-        // not (none known: `tests/differential.rs` hunts for them).
+        // not (`differential::generated_scripts_agree_with_every_server` hunts for them).
         return Err(ast
             .errors()
             .iter()
@@ -104,7 +126,7 @@ pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
             })
             .collect());
     }
-    Ok(ast.into_ast())
+    Ok((ast.into_ast(), shape))
 }
 
 /// Whether the servers' Lua compiles `text` (a leading `#!lua` line blanked): as a chunk
@@ -139,12 +161,16 @@ pub(crate) fn reference(text: &str, wrapped: bool) -> Result<lua51::Shape, Vec<P
 }
 
 /// The longest operator chain [`parse`] accepts off [`on_large_stack`]; the walks over
-/// such a tree take well under 1 MiB of stack.
+/// such a tree take about 1 MiB of stack.
 pub(crate) const MAX_CHAIN_ON_CALLER: usize = 1_000;
 
-/// Stack per link of an operator chain that the parse, the walks over the tree and its
-/// drop take together (unoptimized, as proc macros are built; measured ~1.3 KiB).
-const STACK_PER_LINK: usize = 4 << 10;
+/// Stack per link of an operator chain that the parse or a walk over the tree takes
+/// (unoptimized, as proc macros are built; measured ~0.9 KiB), with a margin.
+const STACK_PER_LINK: usize = 2 << 10;
+
+/// Stack for everything but chains: 200 levels of the reference (~8 KiB per level),
+/// `full_moon`'s parse (up to ~58 KiB per level) and the walks (~2.5 KiB), with a margin.
+const STACK_BASE: usize = 64 << 20;
 
 /// The largest stack [`on_large_stack`] asks for (reserved, not touched).
 const MAX_STACK: usize = 4 << 30;
@@ -154,13 +180,15 @@ thread_local! {
     static STACK_CHAIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Runs `work` (the parse and the walks over the tree of a script [`reference`] accepted
-/// with `shape`) on a thread whose stack holds a tree of that shape, and waits for it. A
-/// chain too long for [`MAX_STACK`] (a ~1M-operator expression), or a thread the system
-/// refuses, leaves [`parse`] to refuse it: never a crash.
-pub(crate) fn on_large_stack<R: Send>(shape: lua51::Shape, work: impl FnOnce() -> R + Send) -> R {
-    let chain = shape.longest_chain.min(MAX_STACK / STACK_PER_LINK);
-    let size = (64 << 20) + chain * STACK_PER_LINK;
+/// Runs `work` (the reference, the parse, and maybe the walks over the tree of `text`) on
+/// a thread whose stack holds any nesting the servers load and any operator chain `text`
+/// can hold (a link takes at least two bytes: `+1`), and waits for it. Its stack is
+/// reserved, not touched: a 1 MB script reserves ~0.6 GiB and uses what its shape needs.
+/// Past [`MAX_STACK`], or when the system refuses the thread, the work runs here, where
+/// [`parse`] bounds chains by itself: never a crash.
+pub(crate) fn on_large_stack<R: Send>(text: &str, work: impl FnOnce() -> R + Send) -> R {
+    let chain = (text.len() / 2).min((MAX_STACK - STACK_BASE) / STACK_PER_LINK);
+    let size = STACK_BASE + chain * STACK_PER_LINK;
     let mut work = Some(work);
     let ran = std::thread::scope(|scope| {
         let work = &mut work;
@@ -168,7 +196,7 @@ pub(crate) fn on_large_stack<R: Send>(shape: lua51::Shape, work: impl FnOnce() -
             .name("evalsha-lua".into())
             .stack_size(size)
             .spawn_scoped(scope, move || {
-                STACK_CHAIN.with(|c| c.set(chain));
+                STACK_CHAIN.with(|c| c.set(chain.max(1)));
                 work.take().map(|w| w())
             });
         spawned.ok().map(|handle| handle.join())
@@ -176,7 +204,7 @@ pub(crate) fn on_large_stack<R: Send>(shape: lua51::Shape, work: impl FnOnce() -
     match ran {
         Some(Ok(Some(result))) => result,
         Some(Err(panic)) => std::panic::resume_unwind(panic),
-        // No thread: the work runs here, where `parse` bounds chains by itself.
+        // No thread: the work runs here.
         _ => (work.take().expect("the work did not run"))(),
     }
 }

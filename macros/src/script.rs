@@ -55,13 +55,12 @@ impl Macro for IncludeScript {
         // checks answer for, it refuses some scripts the others load.
         let targets = targets::read();
         let wrapped = targets.servers.iter().any(|s| s.id == "redis-6.2");
-        // The reference first (bounded, on this thread); the syntax tree and the walks
-        // over it on a stack sized for the tree the reference saw.
-        let parsed = lua::reference(&composed.text, wrapped).and_then(|shape| {
-            lua::on_large_stack(shape, || {
-                lua::parse(&composed.text)
-                    .map(|ast| (lua::usage(&ast), check::scope::analyse(ast.nodes())))
-            })
+        // The reference, the syntax tree and the walks over it, on a stack sized for any
+        // tree the text can hold (the facts found are plain data).
+        let parsed = lua::on_large_stack(&composed.text, || {
+            lua::reference(&composed.text, wrapped)?;
+            lua::parse(&composed.text)
+                .map(|ast| (lua::usage(&ast), check::scope::analyse(ast.nodes())))
         });
         match parsed {
             Ok((found, facts)) => {

@@ -20,9 +20,10 @@
 //!
 //! **No input crashes it.** The lexer is a loop; the parser recurses only through
 //! `chunk`/`subexpr`, which count levels and refuse at 201 as Lua does, so its depth is
-//! bounded whatever the input (see [`parse`]). [`Shape`] tells the caller how deep the
-//! syntax tree of an accepted script can be, so `full_moon` and the walks over its tree
-//! run on a stack sized for it ([`crate::lua::on_large_stack`]).
+//! bounded whatever the input (see [`parse`]); it runs, with `full_moon` and the walks
+//! over its tree, on the stack [`crate::lua::on_large_stack`] sizes. [`Shape`] tells the
+//! caller how long the operator chains of an accepted script are: the one dimension the
+//! servers leave unbounded, and the depth of the trees `full_moon` builds for them.
 
 mod lex;
 mod number;
@@ -42,9 +43,9 @@ pub(crate) struct Refusal {
 pub(crate) struct Shape {
     /// The most syntax levels open at once (at most 200).
     pub(crate) levels: usize,
-    /// The most binary operators read by the `subexpr` loops open at once (`1 + 1 + ...
-    /// + 1` has as many as it has `+`): how deep the left-leaning trees a parser builds
-    /// for them nest along one path.
+    /// The most binary operators read by the `subexpr` loops open at once (`1 + 1 + 1`
+    /// has 2): how deep the left-leaning trees a parser builds for them nest along one
+    /// path.
     pub(crate) longest_chain: usize,
 }
 
