@@ -112,14 +112,7 @@ fn is_newline(c: Option<u8>) -> bool {
     matches!(c, Some(b'\n' | b'\r'))
 }
 
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// C's `isspace` in the "C" locale.
-pub(crate) fn is_space_pub(c: u8) -> bool {
-    is_space(c)
-}
+use super::number::is_space;
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str) -> Self {

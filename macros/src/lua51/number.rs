@@ -2,6 +2,11 @@
 //! C's `strtod` (glibc: decimal and hexadecimal, `0x1p4` included) and, when `strtod`
 //! stops at an `x`, `strtoul(.., 16)`. Only full consumption counts.
 
+/// C's `isspace` in the "C" locale.
+pub(crate) fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
 /// How many bytes of `s` C's `strtod` consumes (for `s` starting with a digit or `.`).
 fn strtod_len(s: &[u8]) -> usize {
     let hex = |c: &u8| c.is_ascii_hexdigit();
@@ -70,7 +75,7 @@ pub(crate) fn str2d(s: &[u8]) -> bool {
     if matches!(s.get(end), Some(b'x' | b'X')) {
         end = strtoul16_len(s);
     }
-    s[end..].iter().all(|&c| super::lex::is_space_pub(c))
+    s[end..].iter().all(|&c| is_space(c))
 }
 
 #[cfg(test)]
