@@ -100,6 +100,13 @@ fn parse_here(text: &str, allowed: usize) -> Result<(ast::Ast, lua51::Shape), Ve
         return Err(chain_too_long(shape, allowed));
     }
     let code = blank_shebang(text);
+    // Lua's whitespace includes vertical tab and form feed, `full_moon`'s does not: they
+    // become spaces for it (one byte each, so every position stays).
+    let code = if code.contains(['\x0b', '\x0c']) {
+        std::borrow::Cow::Owned(code.replace(['\x0b', '\x0c'], " "))
+    } else {
+        code
+    };
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
         // The first error only, as Lua reports it: the parser's later ones follow from it
@@ -129,11 +136,11 @@ fn parse_here(text: &str, allowed: usize) -> Result<(ast::Ast, lua51::Shape), Ve
     Ok((ast.into_ast(), shape))
 }
 
-/// Whether the servers' Lua compiles `text` (a leading `#!lua` line blanked): as a chunk
-/// (Redis 7.0+, Valkey, `FUNCTION LOAD`), and also, with `wrapped`, as the body of a
-/// function (Redis 6.2's `EVAL`). A refusal reads as the server's (`Lua syntax error:
-/// chunk has too many syntax levels`) at the line it names.
-pub(crate) fn reference(text: &str, wrapped: bool) -> Result<lua51::Shape, Vec<Problem>> {
+/// Whether the servers' Lua compiles `text` (a leading `#!lua` line blanked), Redis 6.2's
+/// too with `redis62` (it refuses a nested `[[` that later servers read as text). A
+/// refusal reads as the server's (`Lua syntax error: chunk has too many syntax levels`)
+/// at the line it names.
+pub(crate) fn reference(text: &str, redis62: bool) -> Result<lua51::Shape, Vec<Problem>> {
     let code = blank_shebang(text);
     let refused = |refusal: lua51::Refusal, note: &str| {
         let source = code.split('\n').nth(refusal.line.max(1) - 1).unwrap_or("");
@@ -145,20 +152,26 @@ pub(crate) fn reference(text: &str, wrapped: bool) -> Result<lua51::Shape, Vec<P
         vec![Problem {
             line: refusal.line.max(1),
             col: refusal.col,
-            message: format!("Lua syntax error: {}{note}{hint}", refusal.message,),
+            message: format!("Lua syntax error: {}{note}{hint}", refusal.message),
         }]
     };
-    let shape = lua51::check(&code).map_err(|r| refused(r, ""))?;
-    if wrapped {
-        lua51::check_wrapped(&code).map_err(|r| {
-            refused(
-                r,
-                " (on Redis 6.2, which compiles a script as the body of a function)",
-            )
-        })?;
+    let later = lua51::check(&code);
+    if redis62 && let Err(nested) = lua51::check_redis62(&code) {
+        // Redis 6.2 reads the same tokens up to a nested `[[`: its refusal differs only
+        // when it comes first.
+        let first = match &later {
+            Err(refusal) => nested.line <= refusal.line && nested.message != refusal.message,
+            Ok(_) => true,
+        };
+        if first {
+            return Err(refused(nested, REDIS62_NOTE));
+        }
     }
-    Ok(shape)
+    later.map_err(|r| refused(r, ""))
 }
+
+/// What a refusal only Redis 6.2 makes adds to the server's message.
+pub(crate) const REDIS62_NOTE: &str = " (on Redis 6.2; Redis 7.0 and later and Valkey load it)";
 
 /// The longest operator chain [`parse`] accepts off [`on_large_stack`]; the walks over
 /// such a tree take about 1 MiB of stack.

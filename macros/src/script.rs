@@ -51,14 +51,12 @@ impl Macro for IncludeScript {
         }));
         problems.extend(header::tags_in_included(composed));
         let mut usage = Usage::default();
-        // Redis 6.2 compiles a script as the body of a function: among the servers the
-        // checks answer for, it refuses some scripts the others load.
         let targets = targets::read();
-        let wrapped = targets.servers.iter().any(|s| s.id == "redis-6.2");
         // The reference, the syntax tree and the walks over it, on a stack sized for any
         // tree the text can hold (the facts found are plain data).
+        let redis62 = targets.servers.iter().any(|s| s.id == "redis-6.2");
         let parsed = lua::on_large_stack(&composed.text, || {
-            lua::reference(&composed.text, wrapped)?;
+            lua::reference(&composed.text, redis62)?;
             lua::parse(&composed.text)
                 .map(|ast| (lua::usage(&ast), check::scope::analyse(ast.nodes())))
         });

@@ -3,6 +3,7 @@
 //! Iterative: no input makes it recurse.
 
 use super::Refusal;
+use super::number::is_space;
 
 /// A token, as `llex.c` numbers them: single characters and the reserved words and
 /// multi-character symbols of `luaX_tokens`.
@@ -106,13 +107,16 @@ pub(crate) struct Lexer<'a> {
     pub(crate) line: usize,
     /// Byte offset where `line` starts, for columns.
     line_start: usize,
+    /// `ls->buff`: the text of the last name, number or string read, as `near '..'`
+    /// shows it (a short string with its escapes already turned into what they stand for).
+    pub(crate) buf: Vec<u8>,
+    /// Whether a nested `[[` is refused, as Redis 6.2 does.
+    pub(crate) nesting_refused: bool,
 }
 
 fn is_newline(c: Option<u8>) -> bool {
     matches!(c, Some(b'\n' | b'\r'))
 }
-
-use super::number::is_space;
 
 impl<'a> Lexer<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
@@ -121,6 +125,8 @@ impl<'a> Lexer<'a> {
             pos: 0,
             line: 1,
             line_start: 0,
+            buf: Vec::new(),
+            nesting_refused: false,
         }
     }
 
@@ -144,6 +150,11 @@ impl<'a> Lexer<'a> {
     /// The text of a token, lossy (for `near '..'`).
     pub(crate) fn text(&self, token: &Token) -> String {
         String::from_utf8_lossy(&self.src[token.start..token.end]).into_owned()
+    }
+
+    /// The buffer as `near '..'` shows it (the server's error reply has no line breaks).
+    pub(crate) fn buffer(&self) -> String {
+        String::from_utf8_lossy(&self.buf).replace(['\n', '\r'], " ")
     }
 
     /// `luaX_lexerror`: a refusal at the current line, `near` the token text given.
@@ -184,7 +195,10 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn long_string(&mut self, start: usize, sep: i64, comment: bool) -> Result<(), Refusal> {
+    /// `read_long_string`. A nested `[[` in a level-0 long string or comment is refused
+    /// ("nesting of [[...]] is deprecated", `LUA_COMPAT_LSTR` 1) only by Redis 6.2
+    /// ([`Lexer::nesting_refused`]); Redis 7.0+ and Valkey read it as text (measured).
+    fn long_string(&mut self, sep: i64, comment: bool) -> Result<(), Refusal> {
         self.pos += 1; // the second `[`
         if is_newline(self.current()) {
             self.inclinenumber();
@@ -199,15 +213,15 @@ impl<'a> Lexer<'a> {
                     };
                     return Err(self.error(what, Some("<eof>".into()), self.pos));
                 }
-                // LUA_COMPAT_LSTR == 1 (luaconf.h of every server of the matrix).
-                Some(b'[') => {
+                Some(b'[') if self.nesting_refused => {
+                    let at = self.pos;
                     if self.skip_sep() == sep {
                         self.pos += 1;
                         if sep == 0 {
                             return Err(self.error(
                                 "nesting of [[...]] is deprecated",
                                 Some("[".into()),
-                                start,
+                                at,
                             ));
                         }
                     }
@@ -225,44 +239,64 @@ impl<'a> Lexer<'a> {
     }
 
     fn string(&mut self, start: usize, del: u8) -> Result<(), Refusal> {
+        self.buf.clear();
+        self.buf.push(del);
         self.pos += 1;
         while self.current() != Some(del) {
             match self.current() {
                 None => return Err(self.error("unfinished string", Some("<eof>".into()), start)),
                 Some(b'\n' | b'\r') => {
-                    let near = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-                    return Err(self.error("unfinished string", Some(near), start));
+                    return Err(self.error("unfinished string", Some(self.buffer()), start));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    match self.current() {
-                        Some(b'\n' | b'\r') => self.inclinenumber(),
-                        None => {}
+                    let c = match self.current() {
+                        Some(b'a') => 7,
+                        Some(b'b') => 8,
+                        Some(b'f') => 12,
+                        Some(b'n') => b'\n',
+                        Some(b'r') => b'\r',
+                        Some(b't') => b'\t',
+                        Some(b'v') => 11,
+                        Some(b'\n' | b'\r') => {
+                            self.buf.push(b'\n');
+                            self.inclinenumber();
+                            continue;
+                        }
+                        None => continue,
                         Some(c) if c.is_ascii_digit() => {
                             let mut value = 0u32;
                             let mut i = 0;
-                            while i < 3 && self.current().is_some_and(|c| c.is_ascii_digit()) {
-                                value =
-                                    value * 10 + u32::from(self.current().unwrap_or(b'0') - b'0');
+                            while i < 3 {
+                                let Some(d) = self.current().filter(u8::is_ascii_digit) else {
+                                    break;
+                                };
+                                value = value * 10 + u32::from(d - b'0');
                                 self.pos += 1;
                                 i += 1;
                             }
-                            if value > 255 {
-                                let near = String::from_utf8_lossy(&self.src[start..self.pos])
-                                    .into_owned();
+                            let Ok(byte) = u8::try_from(value) else {
                                 return Err(self.error(
                                     "escape sequence too large",
-                                    Some(near),
+                                    Some(self.buffer()),
                                     start,
                                 ));
-                            }
+                            };
+                            self.buf.push(byte);
+                            continue;
                         }
-                        Some(_) => self.pos += 1,
-                    }
+                        Some(c) => c,
+                    };
+                    self.buf.push(c);
+                    self.pos += 1;
                 }
-                Some(_) => self.pos += 1,
+                Some(c) => {
+                    self.buf.push(c);
+                    self.pos += 1;
+                }
             }
         }
+        self.buf.push(del);
         self.pos += 1;
         Ok(())
     }
@@ -287,6 +321,7 @@ impl<'a> Lexer<'a> {
             self.pos += 1;
         }
         let text = &self.src[start..self.pos];
+        self.buf = text.to_vec();
         if super::number::str2d(text) {
             Ok(())
         } else {
@@ -312,7 +347,7 @@ impl<'a> Lexer<'a> {
                     if self.current() == Some(b'[') {
                         let sep = self.skip_sep();
                         if sep >= 0 {
-                            self.long_string(start, sep, true)?;
+                            self.long_string(sep, true)?;
                             continue;
                         }
                     }
@@ -323,7 +358,8 @@ impl<'a> Lexer<'a> {
                 Some(b'[') => {
                     let sep = self.skip_sep();
                     if sep >= 0 {
-                        self.long_string(start, sep, false)?;
+                        self.long_string(sep, false)?;
+                        self.buf = self.src[start..self.pos].to_vec();
                         return Ok(token(T::Str, self.pos));
                     } else if sep == -1 {
                         return Ok(token(T::Ch(b'['), start + 1));
@@ -378,6 +414,7 @@ impl<'a> Lexer<'a> {
                         self.pos += 1;
                     }
                     let word = &self.src[start..self.pos];
+                    self.buf = word.to_vec();
                     let t = RESERVED
                         .iter()
                         .find(|(r, _)| r.as_bytes() == word)

@@ -1,8 +1,8 @@
 //! The servers' own Lua 5.1 front end, ported: what `SCRIPT LOAD` and `FUNCTION LOAD`
 //! refuse, with their wording and the line they name. Every server of the matrix embeds
 //! Lua 5.1.5 (Redis and Valkey vendor it under `deps/lua`, Valkey 9 as its Lua engine
-//! module), built with `LUAI_MAXCCALLS` 200, `LUAI_MAXVARS` 200, `LUAI_MAXUPVALUES` 60 and
-//! `LUA_COMPAT_LSTR` 1. This module is the reference [`crate::lua::parse`] asks first: a
+//! module), built with `LUAI_MAXCCALLS` 200, `LUAI_MAXVARS` 200 and `LUAI_MAXUPVALUES` 60;
+//! none refuses a nested `[[` in a long string, whatever `luaconf.h` says (measured). This module is the reference [`crate::lua::parse`] asks first: a
 //! script it refuses never reaches `full_moon`, and one it accepts the server accepts.
 //!
 //! What it checks, in `llex.c`/`lparser.c` order, each refusal as the server words it:
@@ -12,8 +12,7 @@
 //! function (60), targets of one assignment ("... more than N variables in assignment",
 //! N = 200 minus the levels open), local declarations per function (32767, "too many
 //! local variables"), every syntax error of the grammar, and the lexer's ("malformed
-//! number", "unfinished string", "nesting of [[...]] is deprecated", "escape sequence
-//! too large", ...). Not checked: the code generator's limits (250 registers, "function
+//! number", "unfinished string", "escape sequence too large", ...). Not checked: the code generator's limits (250 registers, "function
 //! or expression too complex"; 262143 constants per function; jumps over 131071
 //! instructions, "control structure too long"), which only the server's code generator
 //! knows.
@@ -50,31 +49,19 @@ pub(crate) struct Shape {
 }
 
 /// Whether the server compiles `code` (the text after a `#!lua` line, which the caller
-/// blanks keeping the line count, as Redis 7+ does) as a chunk: Redis 7.0 and later,
-/// Valkey, and every `FUNCTION LOAD`.
+/// blanks keeping the line count, as Redis 7+ does). Every server of the matrix compiles
+/// a script as a chunk of its own (`luaL_loadbuffer(body)`, Redis 6.2.14's
+/// `luaCreateFunction` included; Redis before 6.2 wrapped it in a function), and
+/// `FUNCTION LOAD` a library likewise.
 pub(crate) fn check(code: &str) -> Result<Shape, Refusal> {
-    parse::Parser::chunk_of(code, parse::MAX_LEVELS)
+    parse::Parser::chunk_of(code, parse::MAX_LEVELS, false)
 }
 
-/// The prefix Redis 6.2 puts before a script's body (`luaCreateFunction`: `function
-/// f_<sha1>() ` + body + `\nend`); on the same line, so line numbers stay.
-const WRAP: &str = "function f_0000000000000000000000000000000000000000() ";
-
-/// Whether Redis 6.2 compiles `code`: it wraps the body into a function, so its locals are
-/// that function's ("function at line 1 has more than 200 local variables") and `...` is
-/// outside a vararg function. Its body nests one level deeper than a chunk, yet Redis 6.2
-/// allows it the same depth as Redis 7.0 allows a chunk (200 levels inside the body, 199
-/// targets in one top-level assignment): measured on the server
-/// (`differential::limits_agree_with_every_server`), so the wrapped text is read with one
-/// level more.
-pub(crate) fn check_wrapped(code: &str) -> Result<Shape, Refusal> {
-    let wrapped = format!("{WRAP}{code}\nend");
-    parse::Parser::chunk_of(&wrapped, parse::MAX_LEVELS + 1).map_err(|mut refusal| {
-        if refusal.line == 1 {
-            refusal.col = refusal.col.saturating_sub(WRAP.len()).max(1);
-        }
-        refusal
-    })
+/// [`check`] as Redis 6.2 compiles: the same, and a nested `[[` in a level-0 long string
+/// or comment is refused ("nesting of [[...]] is deprecated", `LUA_COMPAT_LSTR` 1), which
+/// Redis 7.0 and later, and Valkey, read as text.
+pub(crate) fn check_redis62(code: &str) -> Result<Shape, Refusal> {
+    parse::Parser::chunk_of(code, parse::MAX_LEVELS, true)
 }
 
 #[cfg(test)]
@@ -135,10 +122,6 @@ mod tests {
             )
         );
         assert_eq!(
-            refused("return [[ [[ ]]"),
-            (1, "nesting of [[...]] is deprecated near '['".into())
-        );
-        assert_eq!(
             refused("return 1e"),
             (1, "malformed number near '1e'".into())
         );
@@ -171,12 +154,6 @@ mod tests {
                 201,
                 "main function has more than 200 local variables".into()
             )
-        );
-        assert!(check_wrapped(&locals(200)).is_ok());
-        let wrapped = check_wrapped(&locals(201)).unwrap_err();
-        assert_eq!(
-            (wrapped.line, wrapped.message.as_str()),
-            (201, "function at line 1 has more than 200 local variables")
         );
         let upvalues = |n: usize| {
             let mut s = locals(n);

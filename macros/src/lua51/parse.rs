@@ -109,8 +109,9 @@ fn binop(t: T) -> Option<(u8, u8)> {
 
 impl<'a> Parser<'a> {
     /// `luaY_parser`: the whole chunk.
-    pub(crate) fn chunk_of(text: &'a str, max_levels: usize) -> R<Shape> {
+    pub(crate) fn chunk_of(text: &'a str, max_levels: usize, redis62: bool) -> R<Shape> {
         let mut lx = Lexer::new(text);
+        lx.nesting_refused = redis62;
         let first = lx.next()?;
         let mut p = Parser {
             lx,
@@ -137,7 +138,7 @@ impl<'a> Parser<'a> {
 
     fn near(&self) -> String {
         match self.t.t {
-            T::Name | T::Str | T::Number => self.lx.text(&self.t),
+            T::Name | T::Str | T::Number => self.lx.buffer(),
             t => token2str(t),
         }
     }
