@@ -152,3 +152,43 @@ fn libraries_on_4_mib() {
         "{e:?}"
     );
 }
+
+/// Expansion time of large and deep scripts (a measurement, not a timed test):
+/// `cargo test -p evalsha-macros --lib -- --ignored --nocapture expansion_time`.
+#[test]
+#[ignore]
+fn expansion_time() {
+    let block = "do\n  local n = redis.call('INCR', KEYS[1])\n  if n > tonumber(ARGV[1]) then\n    \
+                 redis.call('SET', KEYS[1], 0)\n  end\nend\n";
+    let mut code = String::new();
+    while code.len() < 1 << 20 {
+        code.push_str(block);
+    }
+    code.push_str("return 1\n");
+    let sum = format!("return 1{}", " + 1".repeat((1 << 20) / 4));
+    let ifs = format!(
+        "local x = 1\n{}x = 2\n{}return x\n",
+        "if x then\n".repeat(198),
+        "end\n".repeat(198)
+    );
+    let parens = format!("return {}1{}", "(".repeat(198), ")".repeat(198));
+    for (name, code) in [
+        ("1 MiB of statements", code),
+        ("1 MiB sum", sum),
+        ("198 nested ifs", ifs),
+        ("198 nested parentheses", parens),
+    ] {
+        let start = std::time::Instant::now();
+        let _ = crate::lua::on_large_stack(&code, || crate::lua51::check(&code).is_ok());
+        let reference = start.elapsed();
+        let start = std::time::Instant::now();
+        let e = errors(&name.replace(' ', "_"), &code);
+        eprintln!(
+            "{name} ({} bytes): expansion {:?} (of which the reference front end ~{:?}), {} errors",
+            code.len(),
+            start.elapsed(),
+            reference,
+            e.len()
+        );
+    }
+}
