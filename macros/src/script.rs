@@ -78,7 +78,11 @@ impl Macro for IncludeScript {
                 problems.extend(
                     syntax
                         .into_iter()
-                        .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+                        .filter(|p| !shebang.iter().any(|s| s.line == p.line))
+                        .map(|p| Problem {
+                            message: lines_named(composed, &p.message),
+                            ..p
+                        }),
                 );
                 problems.extend(shebang);
             }
@@ -165,4 +169,31 @@ fn type_doc(m: &Item, header: &Header) -> String {
         },
     ));
     doc
+}
+
+/// The server's message names lines of the text it compiled (`'end' expected (to close
+/// 'if' at line 4)`, `function at line 12 has more than 60 upvalues`): in a composed
+/// script, lines of the composed text, which become `file:line` where that code was
+/// written.
+fn lines_named(composed: &Composed, message: &str) -> String {
+    if !composed.has_includes() {
+        return message.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("at line ") {
+        let (before, after) = rest.split_at(at + "at line ".len());
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(line) => {
+                let origin = composed.origin(line);
+                out.push_str(&before[..before.len() - "line ".len()]);
+                out.push_str(&format!("{}:{}", origin.file, origin.line));
+            }
+            Err(_) => out.push_str(before),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
