@@ -51,15 +51,13 @@ struct Con(BufReader<TcpStream>);
 
 impl Con {
     fn script_load(&mut self, code: &str) -> Verdict {
-        let mut request = Vec::new();
+        let mut request = b"*3\r\n".to_vec();
         for part in [b"SCRIPT".as_slice(), b"LOAD", code.as_bytes()] {
             request.extend_from_slice(format!("${}\r\n", part.len()).as_bytes());
             request.extend_from_slice(part);
             request.extend_from_slice(b"\r\n");
         }
-        let stream = self.0.get_mut();
-        stream.write_all(b"*3\r\n").unwrap();
-        stream.write_all(&request).unwrap();
+        self.0.get_mut().write_all(&request).unwrap();
         let mut line = String::new();
         self.0.read_line(&mut line).unwrap();
         if line.starts_with('$') {
@@ -78,9 +76,9 @@ impl Con {
 }
 
 fn connect(server: &Server) -> Con {
-    Con(BufReader::new(
-        TcpStream::connect(("127.0.0.1", server.port())).unwrap(),
-    ))
+    let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream.set_nodelay(true).unwrap();
+    Con(BufReader::new(stream))
 }
 
 /// The macro's verdict on `code`, for Redis 6.2 or a later server.
