@@ -58,11 +58,13 @@ impl Con {
             request.extend_from_slice(b"\r\n");
         }
         self.0.get_mut().write_all(&request).unwrap();
-        let mut line = String::new();
-        self.0.read_line(&mut line).unwrap();
+        // An error may hold bytes of the script that are not UTF-8 (`near '\200'`).
+        let mut raw = Vec::new();
+        self.0.read_until(b'\n', &mut raw).unwrap();
+        let line = String::from_utf8_lossy(&raw).into_owned();
         if line.starts_with('$') {
-            let mut sha = String::new();
-            self.0.read_line(&mut sha).unwrap();
+            raw.clear();
+            self.0.read_until(b'\n', &mut raw).unwrap();
             return Ok(());
         }
         // `-ERR Error compiling script (new function): user_script:3: message`
@@ -97,6 +99,7 @@ fn analysis(code: &str, redis62: bool) -> Verdict {
             .trim_start_matches("Lua syntax error: ")
             .split(REDIS62_NOTE)
             .next()
+            .and_then(|m| m.split("; this line is template markup").next())
             .unwrap_or("")
             .to_owned();
         (p.line, message)
