@@ -114,6 +114,10 @@ pub(crate) fn compose(display: &str, absolute: PathBuf, text: String) -> (Compos
     (composer.out, composer.problems)
 }
 
+/// How deep `@include`s may nest: [`Composer::splice`] recurses once per level, so the depth
+/// is bounded (real chains are a few files deep; BullMQ's deepest is 3).
+const MAX_DEPTH: usize = 100;
+
 struct Composer {
     out: Composed,
     problems: Vec<Problem>,
@@ -185,6 +189,16 @@ impl Composer {
                             Ok(text) => ready.push((display, absolute, canonical, text)),
                             Err(message) => problems.push(message),
                         }
+                    }
+                    if !ready.is_empty() && chain.len() >= MAX_DEPTH {
+                        problems.push(with_chain(
+                            &format!(
+                                "`@include \"{target}\"` nests includes more than {MAX_DEPTH} \
+                                 files deep"
+                            ),
+                            &self.out,
+                            chain,
+                        ));
                     }
                     let any = !ready.is_empty() && problems.is_empty();
                     for message in problems {
@@ -522,6 +536,34 @@ mod tests {
                 "s/b.lua:2:5: `@include \"a\"` makes a cycle: s/a.lua:2 includes s/b.lua:2 includes s/a.lua",
                 "s/top.lua:2:4: `@include \"/etc/x.lua\"`: absolute paths are not allowed; write the path relative to the including file",
             ]
+        );
+    }
+
+    #[test]
+    fn include_chains_are_bounded() {
+        let files: Vec<(String, String)> = (0..=MAX_DEPTH + 1)
+            .map(|i| {
+                let include = if i <= MAX_DEPTH {
+                    format!("---@include \"f{}\"\n", i + 1)
+                } else {
+                    String::new()
+                };
+                (format!("f{i}.lua"), format!("{include}local x{i} = 1\n"))
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let dir = scratch(&refs);
+        let (_, problems) = run(&dir, "f0.lua");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("nests includes more than 100 files deep"),
+            "{}",
+            problems[0].message
         );
     }
 

@@ -27,8 +27,11 @@
 //! - `header`: the `---` annotation header; uses `compose`, `names`, `problem`,
 //!   `shebang`, `types`.
 //! - `env`: the servers' globals, commands, arities and flags, as data; uses `header`.
-//! - `lua`: the Lua 5.1 parse, `KEYS`/`ARGV` uses and their check against the header;
-//!   uses `header`, `problem`, `shebang`.
+//! - `lua51`: the servers' own Lua 5.1 front end (`llex.c`, `lparser.c`), ported: what
+//!   `SCRIPT LOAD` refuses, in its words, limits included; uses nothing.
+//! - `lua`: the Lua 5.1 parse (`lua51` first, then `full_moon`, on a large stack),
+//!   `KEYS`/`ARGV` uses and their check against the header; uses `header`, `lua51`,
+//!   `problem`, `shebang`.
 //! - `check`: the checks beyond syntax, one module per check over one scope analysis;
 //!   uses `env`, `header`, `lua`, `problem`, `shebang`.
 //! - `codegen`: the one emitter: the type's skeleton and the typed methods; uses
@@ -42,6 +45,9 @@
 //!   `names`, `problem`, `shebang`.
 //! - `corpus` (tests only): the checks over real projects' scripts; uses `expand`,
 //!   `script`.
+//! - `edges`, `differential` (tests only): scripts at Lua's limits through the expansion,
+//!   and the Lua analysis against `SCRIPT LOAD` on the servers; use `check`, `expand`,
+//!   `library`, `lua`, `script`.
 
 mod check;
 mod codegen;
@@ -49,6 +55,10 @@ mod compose;
 #[cfg(test)]
 mod corpus;
 mod diagnostic;
+#[cfg(test)]
+mod differential;
+#[cfg(test)]
+mod edges;
 mod env;
 mod expand;
 mod file;
@@ -56,6 +66,7 @@ mod header;
 mod input;
 mod library;
 mod lua;
+mod lua51;
 mod names;
 mod problem;
 mod script;

@@ -7,6 +7,7 @@ use full_moon::ast::{self, Expression, Index, Prefix, Suffix, Var};
 use full_moon::tokenizer::{TokenReference, TokenType};
 use full_moon::visitors::Visitor;
 
+use crate::lua51;
 use crate::problem::Problem;
 use crate::shebang::Shebang;
 
@@ -51,13 +52,67 @@ pub(crate) fn analyse(text: &str) -> Result<Usage, Vec<Problem>> {
     parse(text).map(|ast| usage(&ast))
 }
 
-/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers).
+/// Parses `text` as Lua 5.1 (a leading `#!lua` line blanked, keeping line numbers): first
+/// through the servers' own front end ([`reference`]), whose refusals are the servers'
+/// wording and line, then, when it accepts, through `full_moon` for the syntax tree.
+///
+/// Safe on any input. The reference bounds nesting (200 syntax levels, as the servers)
+/// before `full_moon` sees the text, and `full_moon` runs on [`on_large_stack`] (its
+/// parse takes up to ~58 KiB of stack per level, unoptimized as proc macros are built:
+/// 150 nested `if`s overflowed rustc's 8 MiB). The tree comes back to the caller, whose
+/// walks over it take ~2.5 KiB per level at most (~0.5 MiB for 200 levels). What the
+/// reference leaves unbounded is the length of an operator chain (`1 + 1 + ... + 1`, a
+/// left-leaning tree as deep as the chain is long, ~1 KiB of stack per link for a walk):
+/// on a thread of [`on_large_stack`] (`include_script!` walks there) any length its
+/// stack was sized for is parsed; elsewhere (`include_library!`, whose reading keeps the
+/// tree beside the macro's own types, which cannot leave the macro's thread) chains over
+/// [`MAX_CHAIN_ON_CALLER`] are refused.
 pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
+    let on_large = STACK_CHAIN.with(|c| c.get());
+    let (ast, shape) = if on_large > 0 {
+        parse_here(text, on_large)?
+    } else {
+        on_large_stack(text, || parse_here(text, STACK_CHAIN.with(|c| c.get())))?
+    };
+    if on_large == 0 && shape.longest_chain > MAX_CHAIN_ON_CALLER {
+        return Err(chain_too_long(shape, MAX_CHAIN_ON_CALLER));
+    }
+    Ok(ast)
+}
+
+fn chain_too_long(shape: lua51::Shape, allowed: usize) -> Vec<Problem> {
+    vec![Problem {
+        line: 1,
+        col: 1,
+        message: format!(
+            "an expression chains {} binary operators in a row, more than evalsha \
+             analyses here ({allowed}); the servers accept it: split it with parentheses \
+             or locals",
+            shape.longest_chain
+        ),
+    }]
+}
+
+/// [`parse`] on this thread, whose stack holds chains of `allowed` links.
+fn parse_here(text: &str, allowed: usize) -> Result<(ast::Ast, lua51::Shape), Vec<Problem>> {
+    let shape = reference(text, false)?;
+    if shape.longest_chain > allowed {
+        return Err(chain_too_long(shape, allowed));
+    }
     let code = blank_shebang(text);
+    // Lua's whitespace includes vertical tab and form feed, `full_moon`'s does not: they
+    // become spaces for it (one byte each, so every position stays).
+    let code = if code.contains(['\x0b', '\x0c']) {
+        std::borrow::Cow::Owned(code.replace(['\x0b', '\x0c'], " "))
+    } else {
+        code
+    };
     let ast = full_moon::parse_fallible(&code, full_moon::LuaVersion::lua51());
     if !ast.errors().is_empty() {
         // The first error only, as Lua reports it: the parser's later ones follow from it
-        // (one missing `end` also leaves the enclosing function unclosed).
+        // (one missing `end` also leaves the enclosing function unclosed). The reference
+        // accepted the script, so this is a script the servers load and `full_moon` does
+        // not (`differential::generated_scripts_agree_with_every_server` hunts for them).
         return Err(ast
             .errors()
             .iter()
@@ -78,7 +133,93 @@ pub(crate) fn parse(text: &str) -> Result<ast::Ast, Vec<Problem>> {
             })
             .collect());
     }
-    Ok(ast.into_ast())
+    Ok((ast.into_ast(), shape))
+}
+
+/// Whether the servers' Lua compiles `text` (a leading `#!lua` line blanked), Redis 6.2's
+/// too with `redis62` (it refuses a nested `[[` that later servers read as text). A
+/// refusal reads as the server's (`Lua syntax error: chunk has too many syntax levels`)
+/// at the line it names.
+pub(crate) fn reference(text: &str, redis62: bool) -> Result<lua51::Shape, Vec<Problem>> {
+    let code = blank_shebang(text);
+    let refused = |refusal: lua51::Refusal, note: &str| {
+        let source = code.split('\n').nth(refusal.line.max(1) - 1).unwrap_or("");
+        // A limit is no template's doing (`{{` opens nested tables too).
+        let limit = ["syntax levels", "has more than", "too many"]
+            .iter()
+            .any(|m| refusal.message.contains(m));
+        let hint = if limit { "" } else { template_hint(source) };
+        vec![Problem {
+            line: refusal.line.max(1),
+            col: refusal.col,
+            message: format!("Lua syntax error: {}{note}{hint}", refusal.message),
+        }]
+    };
+    let later = lua51::check(&code);
+    if redis62 && let Err(nested) = lua51::check_redis62(&code) {
+        // Redis 6.2 reads the same tokens up to a nested `[[`: its refusal differs only
+        // when it comes first.
+        let first = match &later {
+            Err(refusal) => nested.line <= refusal.line && nested.message != refusal.message,
+            Ok(_) => true,
+        };
+        if first {
+            return Err(refused(nested, REDIS62_NOTE));
+        }
+    }
+    later.map_err(|r| refused(r, ""))
+}
+
+/// What a refusal only Redis 6.2 makes adds to the server's message.
+pub(crate) const REDIS62_NOTE: &str = " (on Redis 6.2; Redis 7.0 and later and Valkey load it)";
+
+/// The longest operator chain [`parse`] accepts off [`on_large_stack`]; the walks over
+/// such a tree take about 1 MiB of stack.
+pub(crate) const MAX_CHAIN_ON_CALLER: usize = 1_000;
+
+/// Stack per link of an operator chain that the parse or a walk over the tree takes
+/// (unoptimized, as proc macros are built; measured ~0.9 KiB), with a margin.
+const STACK_PER_LINK: usize = 2 << 10;
+
+/// Stack for everything but chains: 200 levels of the reference (~8 KiB per level),
+/// `full_moon`'s parse (up to ~58 KiB per level) and the walks (~2.5 KiB), with a margin.
+const STACK_BASE: usize = 64 << 20;
+
+/// The largest stack [`on_large_stack`] asks for (reserved, not touched).
+const MAX_STACK: usize = 4 << 30;
+
+thread_local! {
+    /// On a thread of [`on_large_stack`]: the chain length its stack was sized for.
+    static STACK_CHAIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `work` (the reference, the parse, and maybe the walks over the tree of `text`) on
+/// a thread whose stack holds any nesting the servers load and any operator chain `text`
+/// can hold (a link takes at least two bytes: `+1`), and waits for it. Its stack is
+/// reserved, not touched: a 1 MB script reserves ~0.6 GiB and uses what its shape needs.
+/// Past [`MAX_STACK`], or when the system refuses the thread, the work runs here, where
+/// [`parse`] bounds chains by itself: never a crash.
+pub(crate) fn on_large_stack<R: Send>(text: &str, work: impl FnOnce() -> R + Send) -> R {
+    let chain = (text.len() / 2).min((MAX_STACK - STACK_BASE) / STACK_PER_LINK);
+    let size = STACK_BASE + chain * STACK_PER_LINK;
+    let mut work = Some(work);
+    let ran = std::thread::scope(|scope| {
+        let work = &mut work;
+        let spawned = std::thread::Builder::new()
+            .name("evalsha-lua".into())
+            .stack_size(size)
+            .spawn_scoped(scope, move || {
+                STACK_CHAIN.with(|c| c.set(chain.max(1)));
+                work.take().map(|w| w())
+            });
+        spawned.ok().map(|handle| handle.join())
+    });
+    match ran {
+        Some(Ok(Some(result))) => result,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread: the work runs here.
+        _ => (work.take().expect("the work did not run"))(),
+    }
 }
 
 /// Scripts kept as templates (ERB `<%= include_partial .. %>`, Jinja/Mustache `{{ }}`,
@@ -298,7 +439,8 @@ mod tests {
     fn unrendered_templates_are_named() {
         let errs = parse("local a = 1\n<%= include_partial \"shared/_common.lua\" %>\nreturn a")
             .unwrap_err();
-        assert_eq!((errs[0].line, errs[0].col), (2, 1));
+        // `1 < %`: Lua reads `<` as an operator and stops at `%`.
+        assert_eq!((errs[0].line, errs[0].col), (2, 2));
         assert!(
             errs[0].message.contains("template markup"),
             "{}",

@@ -14,6 +14,7 @@ use crate::header::{self, Header};
 use crate::input::Input;
 use crate::lua::{self, Usage};
 use crate::problem::Problem;
+use crate::targets;
 
 /// `include_script!`.
 pub(crate) struct IncludeScript;
@@ -50,11 +51,25 @@ impl Macro for IncludeScript {
         }));
         problems.extend(header::tags_in_included(composed));
         let mut usage = Usage::default();
-        match lua::parse(&composed.text) {
-            Ok(ast) => {
-                let found = lua::usage(&ast);
+        let targets = targets::read();
+        // The reference, the syntax tree and the walks over it, on a stack sized for any
+        // tree the text can hold (the facts found are plain data).
+        let redis62 = targets.servers.iter().any(|s| s.id == "redis-6.2");
+        let parsed = lua::on_large_stack(&composed.text, || {
+            lua::reference(&composed.text, redis62)?;
+            lua::parse(&composed.text)
+                .map(|ast| (lua::usage(&ast), check::scope::analyse(ast.nodes())))
+        });
+        match parsed {
+            Ok((found, facts)) => {
                 problems.extend(lua::check(&header, &found));
-                problems.extend(check::run(&ast, &composed.text, &header, Mode::Script));
+                problems.extend(check::run_on(
+                    &facts,
+                    &composed.text,
+                    &header,
+                    Mode::Script,
+                    &targets,
+                ));
                 usage = found;
             }
             Err(syntax) => {
@@ -63,7 +78,11 @@ impl Macro for IncludeScript {
                 problems.extend(
                     syntax
                         .into_iter()
-                        .filter(|p| !shebang.iter().any(|s| s.line == p.line)),
+                        .filter(|p| !shebang.iter().any(|s| s.line == p.line))
+                        .map(|p| Problem {
+                            message: lines_named(composed, &p.message),
+                            ..p
+                        }),
                 );
                 problems.extend(shebang);
             }
@@ -153,4 +172,31 @@ fn type_doc(m: &Item, header: &Header) -> String {
         },
     ));
     doc
+}
+
+/// The server's message names lines of the text it compiled (`'end' expected (to close
+/// 'if' at line 4)`, `function at line 12 has more than 60 upvalues`): in a composed
+/// script, lines of the composed text, which become `file:line` where that code was
+/// written.
+fn lines_named(composed: &Composed, message: &str) -> String {
+    if !composed.has_includes() {
+        return message.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("at line ") {
+        let (before, after) = rest.split_at(at + "at line ".len());
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>() {
+            Ok(line) => {
+                let origin = composed.origin(line);
+                out.push_str(&before[..before.len() - "line ".len()]);
+                out.push_str(&format!("{}:{}", origin.file, origin.line));
+            }
+            Err(_) => out.push_str(before),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -162,12 +162,23 @@ pub(crate) fn run_for(
     mode: Mode,
     targets: &Targets,
 ) -> Vec<Problem> {
-    let facts = scope::analyse(ast.nodes());
+    run_on(&scope::analyse(ast.nodes()), text, header, mode, targets)
+}
+
+/// [`run_for`] over the facts [`scope::analyse`] found (taken where the syntax tree is, see
+/// [`crate::lua::on_large_stack`]).
+pub(crate) fn run_on(
+    facts: &scope::Facts,
+    text: &str,
+    header: &Header,
+    mode: Mode,
+    targets: &Targets,
+) -> Vec<Problem> {
     let cx = Context {
         text,
         header,
         mode,
-        facts: &facts,
+        facts,
         servers: &targets.servers,
         exact: targets.exact,
     };
