@@ -26,6 +26,8 @@ pub(crate) struct Methods<'a> {
     /// Text put in front of every method's docs.
     pub(crate) doc: &'a str,
     pub(crate) aio: bool,
+    /// `run`/`run_async` return `redis::RedisResult` (the crate's `error = "redis"`).
+    pub(crate) redis_errors: bool,
 }
 
 /// The typed methods of one script or function: one implementation for both macros.
@@ -69,18 +71,36 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
             quote!(::<R>),
         ),
     };
+    // Under the crate's `error = "redis"`, a `redis::RedisResult` whose error carries the
+    // `evalsha::Error` (`Error::find` gets it back), so `?` converts into any error type
+    // that converts from `redis::RedisError`.
+    let (error, convert) = if m.redis_errors {
+        (
+            quote!(#krate::__private::redis::RedisError),
+            quote!(.map_err(#krate::Error::into_redis_wrapped)),
+        )
+    } else {
+        (quote!(#krate::Error), quote!())
+    };
     let param_docs = param_docs(&keys, &args, header);
+    let errors_doc = if m.redis_errors {
+        "\n\n# Errors\n\nA `redis::RedisError` (the crate sets `error = \"redis\"` in \
+             `[package.metadata.evalsha]`), which carries the `evalsha::Error`: \
+             `evalsha::Error::find(&err)` gets it back, and with it `ran()`."
+    } else {
+        ""
+    };
     let call_doc = format!(
         "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.{param_docs}"
     );
     let run_doc = format!(
         "{doc}Runs {subject} on a sync connection: one `{command}`; only on `{missing}`, `{load}` \
-         and one retry through the same connection, pipelined.{param_docs}"
+         and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
     );
     let run_async = m.aio.then(|| {
         let doc = format!(
             "{doc}Runs {subject} on an async connection: one `{command}`; only on `{missing}`, \
-             `{load}` and one retry through the same connection, pipelined.{param_docs}"
+             `{load}` and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
         );
         quote! {
             #[doc = #doc]
@@ -88,11 +108,11 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
                 &self,
                 con: &mut C,
                 #(#fn_params,)*
-            ) -> #krate::__private::Result<#ret, #krate::Error>
+            ) -> #krate::__private::Result<#ret, #error>
             where
                 C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
             {
-                self.#call_fn #turbofish(#(#names),*).run_async(con).await
+                self.#call_fn #turbofish(#(#names),*).run_async(con).await #convert
             }
         }
     });
@@ -109,11 +129,11 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
             &self,
             con: &mut C,
             #(#fn_params,)*
-        ) -> #krate::__private::Result<#ret, #krate::Error>
+        ) -> #krate::__private::Result<#ret, #error>
         where
             C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
         {
-            self.#call_fn #turbofish(#(#names),*).run(con)
+            self.#call_fn #turbofish(#(#names),*).run(con) #convert
         }
 
         #run_async
