@@ -30,7 +30,7 @@ fn the_evalsha_error_is_found_in_the_redis_error_it_became() {
     let server = Server::start();
     let mut con = server.connection();
     let raised = CountThenFail
-        .run::<(), _>(&mut con, "n", "boom")
+        .run::<()>(&mut con, "n", "boom")
         .map_err(evalsha::Error::into_redis_wrapped)
         .map_err(Mine)
         .unwrap_err();

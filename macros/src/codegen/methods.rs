@@ -63,6 +63,9 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         .collect();
     let hint = 16 * names.len();
 
+    // The connection and every `impl ToRedisArgs` parameter are `impl Trait` in argument
+    // position, so the reply type is the only generic parameter: `run::<u32>(con, ..)`,
+    // as `redis::Script::invoke::<u32>` is written.
     let (generics, ret, turbofish) = match &header.ret {
         Some((ty, _)) => (quote!(), resolve(krate, ty), quote!()),
         None => (
@@ -104,14 +107,11 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         );
         quote! {
             #[doc = #doc]
-            pub async fn #run_async_fn<#generics C>(
+            pub async fn #run_async_fn<#generics>(
                 &self,
-                con: &mut C,
+                con: &mut (impl #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized),
                 #(#fn_params,)*
-            ) -> #krate::__private::Result<#ret, #error>
-            where
-                C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
-            {
+            ) -> #krate::__private::Result<#ret, #error> {
                 self.#call_fn #turbofish(#(#names),*).run_async(con).await #convert
             }
         }
@@ -125,14 +125,11 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         }
 
         #[doc = #run_doc]
-        pub fn #run<#generics C>(
+        pub fn #run<#generics>(
             &self,
-            con: &mut C,
+            con: &mut (impl #krate::__private::redis::ConnectionLike + ?::core::marker::Sized),
             #(#fn_params,)*
-        ) -> #krate::__private::Result<#ret, #error>
-        where
-            C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
-        {
+        ) -> #krate::__private::Result<#ret, #error> {
             self.#call_fn #turbofish(#(#names),*).run(con) #convert
         }
 
