@@ -103,6 +103,7 @@ impl Macro for IncludeScript {
             protocol: ("EVALSHA", "NOSCRIPT", "SCRIPT LOAD"),
             doc: "",
             aio: item.aio,
+            redis_errors: item.redis_errors,
         });
         codegen::emit(
             item,

@@ -26,6 +26,8 @@ pub(crate) struct Methods<'a> {
     /// Text put in front of every method's docs.
     pub(crate) doc: &'a str,
     pub(crate) aio: bool,
+    /// `run`/`run_async` return `redis::RedisResult` (the crate's `error = "redis"`).
+    pub(crate) redis_errors: bool,
 }
 
 /// The typed methods of one script or function: one implementation for both macros.
@@ -61,6 +63,9 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         .collect();
     let hint = 16 * names.len();
 
+    // The connection and every `impl ToRedisArgs` parameter are `impl Trait` in argument
+    // position, so the reply type is the only generic parameter: `run::<u32>(con, ..)`,
+    // as `redis::Script::invoke::<u32>` is written.
     let (generics, ret, turbofish) = match &header.ret {
         Some((ty, _)) => (quote!(), resolve(krate, ty), quote!()),
         None => (
@@ -69,30 +74,45 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
             quote!(::<R>),
         ),
     };
+    // Under the crate's `error = "redis"`, a `redis::RedisResult` whose error carries the
+    // `evalsha::Error` (`Error::find` gets it back), so `?` converts into any error type
+    // that converts from `redis::RedisError`.
+    let (error, convert) = if m.redis_errors {
+        (
+            quote!(#krate::__private::redis::RedisError),
+            quote!(.map_err(#krate::Error::into_redis_wrapped)),
+        )
+    } else {
+        (quote!(#krate::Error), quote!())
+    };
     let param_docs = param_docs(&keys, &args, header);
+    let errors_doc = if m.redis_errors {
+        "\n\n# Errors\n\nA `redis::RedisError` (the crate sets `error = \"redis\"` in \
+             `[package.metadata.evalsha]`), which carries the `evalsha::Error`: \
+             `evalsha::Error::find(&err)` gets it back, and with it `ran()`."
+    } else {
+        ""
+    };
     let call_doc = format!(
         "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.{param_docs}"
     );
     let run_doc = format!(
         "{doc}Runs {subject} on a sync connection: one `{command}`; only on `{missing}`, `{load}` \
-         and one retry through the same connection, pipelined.{param_docs}"
+         and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
     );
     let run_async = m.aio.then(|| {
         let doc = format!(
             "{doc}Runs {subject} on an async connection: one `{command}`; only on `{missing}`, \
-             `{load}` and one retry through the same connection, pipelined.{param_docs}"
+             `{load}` and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
         );
         quote! {
             #[doc = #doc]
-            pub async fn #run_async_fn<#generics C>(
+            pub async fn #run_async_fn<#generics>(
                 &self,
-                con: &mut C,
+                con: &mut (impl #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized),
                 #(#fn_params,)*
-            ) -> #krate::__private::Result<#ret, #krate::Error>
-            where
-                C: #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized,
-            {
-                self.#call_fn #turbofish(#(#names),*).run_async(con).await
+            ) -> #krate::__private::Result<#ret, #error> {
+                self.#call_fn #turbofish(#(#names),*).run_async(con).await #convert
             }
         }
     });
@@ -105,15 +125,12 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         }
 
         #[doc = #run_doc]
-        pub fn #run<#generics C>(
+        pub fn #run<#generics>(
             &self,
-            con: &mut C,
+            con: &mut (impl #krate::__private::redis::ConnectionLike + ?::core::marker::Sized),
             #(#fn_params,)*
-        ) -> #krate::__private::Result<#ret, #krate::Error>
-        where
-            C: #krate::__private::redis::ConnectionLike + ?::core::marker::Sized,
-        {
-            self.#call_fn #turbofish(#(#names),*).run(con)
+        ) -> #krate::__private::Result<#ret, #error> {
+            self.#call_fn #turbofish(#(#names),*).run(con) #convert
         }
 
         #run_async

@@ -108,6 +108,7 @@ impl Macro for IncludeLibrary {
                 protocol: (command, missing, "FUNCTION LOAD"),
                 doc: &doc,
                 aio: item.aio,
+                redis_errors: item.redis_errors,
             }));
         }
         let loaded_doc = format!(

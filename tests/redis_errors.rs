@@ -1,0 +1,57 @@
+//! `Error::into_redis_wrapped`, what the generated methods return under the crate setting
+//! `error = "redis"` (tests/targets/redis_errors builds such a crate): the
+//! `redis::RedisError` carries the whole `evalsha::Error`, so a crate's own error type
+//! that wraps the `RedisError` still tells whether the script ran.
+
+use evalsha::{ErrorKind, Ran, Reload};
+use evalsha_testkit::{Server, counter};
+
+evalsha::include_script!("tests/scripts/count_then_fail.lua");
+evalsha::include_script!("tests/scripts/incr_by.lua");
+
+/// A crate's error, as `#[from] redis::RedisError` makes it.
+#[derive(Debug)]
+struct Mine(redis::RedisError);
+
+impl std::fmt::Display for Mine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mine: {}", self.0)
+    }
+}
+
+impl std::error::Error for Mine {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn the_evalsha_error_is_found_in_the_redis_error_it_became() {
+    let server = Server::start();
+    let mut con = server.connection();
+    let raised = CountThenFail
+        .run::<()>(&mut con, "n", "boom")
+        .map_err(evalsha::Error::into_redis_wrapped)
+        .map_err(Mine)
+        .unwrap_err();
+    assert_eq!(counter(&mut con, "n"), 1, "the script ran once");
+    let found = evalsha::Error::find(&raised).expect("carried");
+    assert_eq!(found.ran(), Ran::Yes);
+    assert_eq!(found.line(), Some(5));
+    assert!(
+        raised.to_string().contains("count_then_fail.lua failed at"),
+        "{raised}"
+    );
+    assert!(!raised.0.is_connection_dropped() && !raised.0.is_timeout());
+
+    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut con).unwrap();
+    let refused = IncrBy
+        .call("m", 1)
+        .reload(Reload::Never)
+        .run(&mut con)
+        .map_err(evalsha::Error::into_redis_wrapped)
+        .unwrap_err();
+    let found = evalsha::Error::find(&refused).expect("carried");
+    assert_eq!((found.kind(), found.ran()), (&ErrorKind::NoScript, Ran::No));
+    assert_eq!(counter(&mut con, "m"), 0, "it did not run");
+}
