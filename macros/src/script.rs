@@ -11,6 +11,7 @@ use crate::codegen::{self, Item, Methods, Parts};
 use crate::compose::Composed;
 use crate::expand::{self, Macro};
 use crate::header::{self, Header};
+use crate::infer::{self, Shape};
 use crate::input::Input;
 use crate::lua::{self, Usage};
 use crate::problem::Problem;
@@ -24,6 +25,8 @@ pub(crate) struct Script {
     header: Header,
     /// Where it uses `KEYS` and `ARGV`: the parameters of a script without header.
     usage: Usage,
+    /// What those uses show beyond literal indexes (a script without header).
+    shape: Shape,
 }
 
 impl Macro for IncludeScript {
@@ -50,11 +53,16 @@ impl Macro for IncludeScript {
         }));
         problems.extend(header::tags_in_included(composed));
         let mut usage = Usage::default();
+        let mut shape = Shape::default();
         match lua::parse(&composed.text) {
             Ok(ast) => {
                 let found = lua::usage(&ast);
                 problems.extend(lua::check(&header, &found));
                 problems.extend(check::run(&ast, &composed.text, &header, Mode::Script));
+                if !header.present {
+                    let facts = check::scope::analyse(ast.nodes());
+                    shape = infer::shape(&ast, &found, &facts);
+                }
                 usage = found;
             }
             Err(syntax) => {
@@ -68,7 +76,11 @@ impl Macro for IncludeScript {
                 problems.extend(shebang);
             }
         }
-        Script { header, usage }
+        Script {
+            header,
+            usage,
+            shape,
+        }
     }
 
     fn type_name(path: &str, _: &Script) -> String {
@@ -99,6 +111,7 @@ impl Macro for IncludeScript {
             run_async: format_ident!("run_async"),
             header,
             usage: &script.usage,
+            shape: &script.shape,
             subject: &format!("`{path}`"),
             protocol: ("EVALSHA", "NOSCRIPT", "SCRIPT LOAD"),
             doc: "",

@@ -30,6 +30,10 @@ pub struct Call<T = Value> {
     reload: Reload,
     /// A parameter that produced other than one argument; reported at run time.
     bad_param: Option<(&'static str, usize)>,
+    /// The first trailing optional argument given as `None`.
+    left_out: Option<&'static str>,
+    /// `(None one, later Some one)`: a value would move into a left-out place.
+    gap: Option<(&'static str, &'static str)>,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -51,6 +55,8 @@ impl<T> Call<T> {
             argc: 0,
             reload: script.reload(),
             bad_param: None,
+            left_out: None,
+            gap: None,
             reply: PhantomData,
         }
     }
@@ -100,6 +106,40 @@ impl<T> Call<T> {
             Some(arg) => self.__arg(name, arg),
             None => self.__arg(name, &""),
         }
+    }
+
+    /// Adds a trailing optional argument (`@arg NAME? T`, or inferred): `None` sends
+    /// nothing, so the script sees `nil`. A value after a `None` would take its place:
+    /// that call fails before anything is sent.
+    #[doc(hidden)]
+    pub fn __trailing_arg<A: ToRedisArgs>(&mut self, name: &'static str, arg: &Option<A>) {
+        match arg {
+            None => {
+                self.left_out.get_or_insert(name);
+            }
+            Some(arg) => {
+                if let Some(missing) = self.left_out
+                    && self.gap.is_none()
+                {
+                    self.gap = Some((missing, name));
+                }
+                self.__arg(name, arg)
+            }
+        }
+    }
+
+    /// Adds a variadic key parameter of any `ToRedisArgs` (a `Vec`, a slice, a tuple of
+    /// mixed types): every argument it produces is a key.
+    #[doc(hidden)]
+    pub fn __keys_all(&mut self, keys: &impl ToRedisArgs) {
+        self.keys += self.write(keys);
+    }
+
+    /// Adds a variadic argument parameter of any `ToRedisArgs` (a `Vec`, a slice, a tuple
+    /// of mixed types such as `(true, 5u64, "x")`), flattened.
+    #[doc(hidden)]
+    pub fn __args_all(&mut self, args: &impl ToRedisArgs) {
+        self.argc += self.write(args);
     }
 
     /// Adds every element of a variadic argument parameter.
@@ -207,6 +247,13 @@ impl<T> Call<T> {
                 None,
             ));
         }
+        if let Some((missing, given)) = self.gap {
+            return Err(Error::new(
+                self.script,
+                ErrorKind::OptionalGap { missing, given },
+                None,
+            ));
+        }
         match self.bad_param {
             None => Ok(()),
             Some((name, count)) => Err(Error::new(
@@ -230,6 +277,8 @@ impl<T> Call<T> {
             argc: self.argc,
             reload: self.reload,
             bad_param: self.bad_param.take(),
+            left_out: self.left_out,
+            gap: self.gap,
             reply: PhantomData,
         }
     }

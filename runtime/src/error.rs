@@ -53,6 +53,15 @@ pub enum ErrorKind {
         /// How many arguments its value produced.
         count: usize,
     },
+    /// A trailing optional argument was given after an earlier one left out (`None`):
+    /// `None` sends nothing, so the value would reach the script in the left-out one's
+    /// place. Nothing was sent.
+    OptionalGap {
+        /// The optional parameter given as `None`.
+        missing: &'static str,
+        /// The later optional parameter given a value.
+        given: &'static str,
+    },
     /// On a Redis Cluster connection, the call's keys hash to different slots, so no node
     /// could run it. Nothing was sent. Use hash tags (`{user}:a`, `{user}:b`) to keep keys
     /// that one script touches in one slot.
@@ -115,6 +124,7 @@ impl Error {
             | ErrorKind::Load
             | ErrorKind::TransactionAborted { .. }
             | ErrorKind::Argument { .. }
+            | ErrorKind::OptionalGap { .. }
             | ErrorKind::CrossSlot { .. }
             | ErrorKind::ReadOnlyUnsupported
             | ErrorKind::LibraryConflict
@@ -419,6 +429,11 @@ impl fmt::Display for Error {
                 f,
                 ": parameter `{name}` produced {count} Redis arguments, expected exactly 1 \
                  (declare it variadic with `...{name}` to pass several); nothing was sent"
+            )?,
+            ErrorKind::OptionalGap { missing, given } => write!(
+                f,
+                ": optional parameter `{given}` is given but the earlier `{missing}` is None; \
+                 None sends nothing, so `{given}` would take `{missing}`'s place; nothing was sent"
             )?,
             ErrorKind::CrossSlot { keys } => {
                 f.write_str(": keys hash to different cluster slots (")?;

@@ -90,6 +90,8 @@ pub(crate) enum ArgTest {
     Truth,
     /// Compared (`==`/`~=`) with this literal (`"true"`, `true`, `"1"`, ...), as written.
     Compared(String),
+    /// Given a default: `ARGV[n] or x` (a presence test, as a truth test is).
+    Defaulted,
 }
 
 /// A use of `ARGV[n]` that a check may care about.
@@ -496,6 +498,16 @@ impl Walker {
                             });
                         }
                     }
+                }
+                if matches!(binop, BinOp::Or(_))
+                    && let Some(index) = self.argv_index(lhs)
+                    && let Some(at) = first_token(lhs)
+                {
+                    self.facts.arg_uses.push(ArgUse {
+                        index,
+                        test: ArgTest::Defaulted,
+                        pos: at,
+                    });
                 }
                 match binop {
                     BinOp::And(_) => self.condition(lhs),

@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::header::{Header, Param};
+use crate::infer::Shape;
 use crate::lua::{Side, Usage};
 
 /// What [`methods`] generates: `call`, `run` and `run_async` of a script, or `NAME_call`,
@@ -19,6 +20,9 @@ pub(crate) struct Methods<'a> {
     pub(crate) run_async: Ident,
     pub(crate) header: &'a Header,
     pub(crate) usage: &'a Usage,
+    /// What the uses show beyond literal indexes (tails, optional trailing arguments), for
+    /// a script without parameter declarations.
+    pub(crate) shape: &'a Shape,
     /// What the docs say runs: "`scripts/x.lua`", "function `push` of `queue.lua`".
     pub(crate) subject: &'a str,
     /// The command sent, the reply that means "not loaded", the command that loads.
@@ -44,17 +48,20 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
         doc,
         ..
     } = m;
-    let (keys, args) = params(header, m.usage);
+    let (keys, args) = params(header, m.usage, m.shape);
+    // Without declarations a variadic side is any `ToRedisArgs` (a tuple of mixed types,
+    // a `Vec`, a slice), flattened; a declared `...NAME TYPE` is a typed slice.
+    let open = !header.present;
     let fn_params: Vec<TokenStream> = keys
         .iter()
-        .map(|p| key_param(krate, p))
-        .chain(args.iter().map(|p| arg_param(krate, p)))
+        .map(|p| key_param(krate, p, open))
+        .chain(args.iter().map(|p| arg_param(krate, p, open)))
         .collect();
     let call = Ident::new("call", Span::mixed_site());
     let pushes: Vec<TokenStream> = keys
         .iter()
-        .map(|p| push_key(&call, p))
-        .chain(args.iter().map(|p| push_arg(&call, p)))
+        .map(|p| push_key(&call, p, open))
+        .chain(args.iter().map(|p| push_arg(&call, p, open)))
         .collect();
     let names: Vec<Ident> = keys
         .iter()
@@ -138,30 +145,44 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
 }
 
 /// The keys and args of the methods. A file without a header gets them from the script:
-/// `key1..keyN` / `arg1..argN` up to the highest literal index, or a variadic `keys` /
-/// `args` slice when that side is used dynamically (`KEYS[i]`, `#ARGV`, `unpack(KEYS)`).
-fn params(header: &Header, usage: &Usage) -> (Vec<Param>, Vec<Param>) {
+/// `key1..keyN` / `arg1..argN` up to the highest literal index; when a side is used
+/// dynamically (`KEYS[i]`, `#ARGV`, `unpack(KEYS)`), the slots before the tail's start
+/// (`for i = 3, #ARGV`: two) and then a variadic `keys` / `args`; trailing arguments the
+/// script tests for presence are optional.
+fn params(header: &Header, usage: &Usage, shape: &Shape) -> (Vec<Param>, Vec<Param>) {
     if header.present {
         return (header.keys.clone(), header.args.clone());
     }
-    let side = |prefix: &str, side: &Side| -> Vec<Param> {
-        let param = |name: String, variadic: bool| Param {
-            name,
-            ty: None,
-            variadic,
-            doc: String::new(),
-            line: 0,
-            col: 0,
-        };
-        if side.dynamic {
-            vec![param(format!("{prefix}s"), true)]
-        } else {
-            (1..=side.max())
-                .map(|n| param(format!("{prefix}{n}"), false))
-                .collect()
-        }
+    let param = |name: String, variadic: bool, optional: bool| Param {
+        name,
+        ty: None,
+        variadic,
+        optional,
+        doc: String::new(),
+        line: 0,
+        col: 0,
     };
-    (side("key", &usage.keys), side("arg", &usage.args))
+    let side = |prefix: &str, side: &Side, tail: Option<usize>, optional_from: Option<usize>| {
+        let fixed = if side.dynamic {
+            tail.unwrap_or(1) - 1
+        } else {
+            side.max()
+        };
+        let mut params: Vec<Param> = (1..=fixed)
+            .map(|n| {
+                let optional = optional_from.is_some_and(|from| n >= from);
+                param(format!("{prefix}{n}"), false, optional)
+            })
+            .collect();
+        if side.dynamic {
+            params.push(param(format!("{prefix}s"), true, false));
+        }
+        params
+    };
+    (
+        side("key", &usage.keys, shape.keys_tail, None),
+        side("arg", &usage.args, shape.args_tail, shape.optional_from),
+    )
 }
 
 fn to_redis_args(krate: &TokenStream) -> TokenStream {
@@ -196,47 +217,53 @@ fn replace_marker(krate: &TokenStream, tokens: TokenStream) -> TokenStream {
         .collect()
 }
 
-fn key_param(krate: &TokenStream, p: &Param) -> TokenStream {
+fn key_param(krate: &TokenStream, p: &Param, open: bool) -> TokenStream {
     let name = format_ident!("{}", p.name);
     let bound = to_redis_args(krate);
-    if p.variadic {
+    if p.variadic && !open {
         quote!(#name: &[impl #bound])
     } else {
         quote!(#name: impl #bound)
     }
 }
 
-fn arg_param(krate: &TokenStream, p: &Param) -> TokenStream {
+fn arg_param(krate: &TokenStream, p: &Param, open: bool) -> TokenStream {
     let name = format_ident!("{}", p.name);
+    let bound = to_redis_args(krate);
     let ty = match &p.ty {
         Some(t) => resolve(krate, &t.ty),
-        None => {
-            let bound = to_redis_args(krate);
-            quote!(impl #bound)
-        }
+        // Inferred optional: `None` sends nothing.
+        None if p.optional => quote!(#krate::__private::Option<impl #bound>),
+        None => quote!(impl #bound),
     };
-    if p.variadic {
+    if p.variadic && !(open && p.ty.is_none()) {
         quote!(#name: &[#ty])
     } else {
         quote!(#name: #ty)
     }
 }
 
-fn push_key(call: &Ident, p: &Param) -> TokenStream {
+fn push_key(call: &Ident, p: &Param, open: bool) -> TokenStream {
     let name = format_ident!("{}", p.name);
     let label = &p.name;
-    if p.variadic {
+    if p.variadic && open {
+        quote!(#call.__keys_all(&#name);)
+    } else if p.variadic {
         quote!(#call.__keys(#name);)
     } else {
         quote!(#call.__key(#label, &#name);)
     }
 }
 
-fn push_arg(call: &Ident, p: &Param) -> TokenStream {
+fn push_arg(call: &Ident, p: &Param, open: bool) -> TokenStream {
     let name = format_ident!("{}", p.name);
     let label = &p.name;
-    if p.variadic {
+    if p.variadic && open && p.ty.is_none() {
+        quote!(#call.__args_all(&#name);)
+    } else if p.variadic {
         quote!(#call.__args(#name);)
+    } else if p.optional {
+        quote!(#call.__trailing_arg(#label, &#name);)
     } else if p.ty.as_ref().is_some_and(|t| t.optional) {
         quote!(#call.__opt_arg(#label, &#name);)
     } else {
@@ -256,7 +283,11 @@ fn param_docs(keys: &[Param], args: &[Param], header: &Header) -> String {
                 })
                 .unwrap_or_default();
         let sep = if p.doc.is_empty() { "" } else { ": " };
-        format!("\n- `{dots}{}`{ty} → `{slot}`{sep}{}", p.name, p.doc)
+        let question = if p.optional { "?" } else { "" };
+        format!(
+            "\n- `{dots}{}{question}`{ty} → `{slot}`{sep}{}",
+            p.name, p.doc
+        )
     };
     for (title, slot, params) in [("Keys", "KEYS", keys), ("Arguments", "ARGV", args)] {
         if params.is_empty() {
