@@ -100,17 +100,32 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
     } else {
         ""
     };
+    let shown = |method: &Ident, con: &str, error: &str| {
+        signature(&method.to_string(), con, &keys, &args, open, header, error)
+    };
+    let error_name = if m.redis_errors {
+        "redis::RedisError"
+    } else {
+        "evalsha::Error"
+    };
+    let run_shape = shown(run, "&mut impl redis::ConnectionLike", error_name);
     let call_doc = format!(
-        "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.{param_docs}"
+        "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.\n\n{}{param_docs}",
+        shown(call_fn, "", "")
     );
     let run_doc = format!(
         "{doc}Runs {subject} on a sync connection: one `{command}`; only on `{missing}`, `{load}` \
-         and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
+         and one retry through the same connection, pipelined.\n\n{run_shape}{param_docs}{errors_doc}"
     );
     let run_async = m.aio.then(|| {
+        let shape = shown(
+            run_async_fn,
+            "&mut impl redis::aio::ConnectionLike",
+            error_name,
+        );
         let doc = format!(
             "{doc}Runs {subject} on an async connection: one `{command}`; only on `{missing}`, \
-             `{load}` and one retry through the same connection, pipelined.{param_docs}{errors_doc}"
+             `{load}` and one retry through the same connection, pipelined.\n\n{shape}{param_docs}{errors_doc}"
         );
         quote! {
             #[doc = #doc]
@@ -271,6 +286,65 @@ fn push_arg(call: &Ident, p: &Param, open: bool) -> TokenStream {
     }
 }
 
+/// The method's signature as a user reads it, for its docs (rustdoc, an editor's hover):
+/// parameter names and types without the paths of the generated code.
+fn signature(
+    method: &str,
+    con: &str,
+    keys: &[Param],
+    args: &[Param],
+    open: bool,
+    header: &Header,
+    error: &str,
+) -> String {
+    let text = |ty: &syn::Type| {
+        quote!(#ty)
+            .to_string()
+            .replace(" <", "<")
+            .replace("< ", "<")
+            .replace(" >", ">")
+            .replace("& ", "&")
+            .replace(" ,", ",")
+    };
+    let mut params: Vec<String> = Vec::new();
+    if !con.is_empty() {
+        params.push(format!("con: {con}"));
+    }
+    for (p, is_key) in keys
+        .iter()
+        .map(|p| (p, true))
+        .chain(args.iter().map(|p| (p, false)))
+    {
+        let base = match &p.ty {
+            Some(t) if !is_key => text(&t.ty),
+            None if p.optional => "Option<impl ToRedisArgs>".to_owned(),
+            _ => "impl ToRedisArgs".to_owned(),
+        };
+        let ty = if p.variadic && !(open && p.ty.is_none()) {
+            format!("&[{base}]")
+        } else {
+            base
+        };
+        params.push(format!("{}: {ty}", p.name));
+    }
+    let (generics, ret) = match &header.ret {
+        Some((ty, _)) => (
+            String::new(),
+            text(ty).replace(crate::types::VALUE_MARKER, "redis::Value"),
+        ),
+        None => ("<R: FromRedisValue>".to_owned(), "R".to_owned()),
+    };
+    let ret = if error.is_empty() {
+        format!("evalsha::Call<{ret}>")
+    } else {
+        format!("Result<{ret}, {error}>")
+    };
+    format!(
+        "```text\n{method}{generics}(&self, {}) -> {ret}\n```",
+        params.join(", ")
+    )
+}
+
 fn param_docs(keys: &[Param], args: &[Param], header: &Header) -> String {
     let mut out = String::new();
     let line = |p: &Param, slot: &str| {
@@ -307,4 +381,42 @@ fn param_docs(keys: &[Param], args: &[Param], header: &Header) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_in_the_docs_names_every_parameter() {
+        let (header, _) = crate::header::parse(
+            "--- x\n---@key counter\n---@arg by i64\n---@arg limit? u64\n---@return i64\n",
+        );
+        let (keys, args) = params(&header, &Usage::default(), &Shape::default());
+        assert_eq!(
+            signature(
+                "run",
+                "&mut impl redis::ConnectionLike",
+                &keys,
+                &args,
+                false,
+                &header,
+                "evalsha::Error"
+            ),
+            "```text\nrun(&self, con: &mut impl redis::ConnectionLike, counter: impl ToRedisArgs, \
+             by: i64, limit: Option<u64>) -> Result<i64, evalsha::Error>\n```"
+        );
+        let code = "if ARGV[4] then end\nfor i = 1, #KEYS do end\nreturn ARGV[3]";
+        let ast = crate::lua::parse(code).unwrap();
+        let usage = crate::lua::usage(&ast);
+        let shape = crate::infer::shape(&ast, &usage, &crate::check::scope::analyse(ast.nodes()));
+        let none = crate::header::Header::default();
+        let (keys, args) = params(&none, &usage, &shape);
+        assert_eq!(
+            signature("call", "", &keys, &args, true, &none, ""),
+            "```text\ncall<R: FromRedisValue>(&self, keys: impl ToRedisArgs, arg1: impl ToRedisArgs, \
+             arg2: impl ToRedisArgs, arg3: impl ToRedisArgs, arg4: Option<impl ToRedisArgs>) -> \
+             evalsha::Call<R>\n```"
+        );
+    }
 }
