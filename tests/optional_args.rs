@@ -7,6 +7,7 @@ use evalsha_testkit::{Server, Stats, counter, reset_stats};
 
 evalsha::include_script!("tests/scripts/requeue.lua");
 evalsha::include_script!("tests/scripts/window.lua");
+evalsha::include_script!("tests/scripts/fetch_field.lua");
 
 #[test]
 fn an_inferred_optional_none_reaches_the_script_as_nil() {
@@ -66,4 +67,22 @@ fn a_value_after_a_none_is_refused_before_sending() {
     assert!(err.to_string().contains("nothing was sent"), "{err}");
     assert_eq!(Stats::read(&mut con).calls("evalsha"), 0);
     assert_eq!(counter(&mut con, "n"), 0);
+}
+
+#[test]
+fn an_argument_tested_only_to_refuse_its_absence_is_required() {
+    // fetch_field.lua returns an error when ARGV[1] or ARGV[2] is missing: plain
+    // parameters, not `Option`s (this would not compile were they inferred optional).
+    let server = Server::start();
+    let mut con = server.connection();
+    let _: () = redis::cmd("HSET")
+        .arg("job:7")
+        .arg("state")
+        .arg("done")
+        .query(&mut con)
+        .unwrap();
+    let state: Option<String> = FetchField.run(&mut con, "job", "7", "state").unwrap();
+    assert_eq!(state.as_deref(), Some("done"));
+    let missing: Option<String> = FetchField.run(&mut con, "job", "8", "state").unwrap();
+    assert_eq!(missing, None);
 }

@@ -6,7 +6,9 @@
 //!   `table.remove(ARGV, 1)` written twice (the first two are taken off the front);
 //! - which trailing arguments are optional: those the script tests for presence
 //!   (`if ARGV[n] then`, `ARGV[n] == nil`, `ARGV[n] ~= nil`, `not ARGV[n]`,
-//!   `ARGV[n] or default`), from the last one back.
+//!   `ARGV[n] or default`), from the last one back; not those whose absence only leads to
+//!   an error (`if not ARGV[n] then return redis.error_reply(..) end`, `error(..)`,
+//!   `assert(ARGV[n], ..)`): the script refuses a call without them, so they are required.
 
 use full_moon::ast::{self, Call, Expression, FunctionArgs, Prefix, Suffix, UnOp, Var};
 use full_moon::tokenizer::TokenType;
@@ -44,14 +46,16 @@ fn optional_from(args: &Side, facts: &Facts) -> Option<usize> {
     if args.dynamic {
         return None;
     }
+    // A test whose "absent" branch only raises an error makes the argument required.
     let presence = |n: usize| {
-        facts.arg_uses.iter().any(|u| {
-            u.index == n
-                && match &u.test {
-                    ArgTest::Truth | ArgTest::Defaulted => true,
-                    ArgTest::Compared(literal) => literal == "nil",
-                }
-        })
+        !facts.required_args.contains(&n)
+            && facts.arg_uses.iter().any(|u| {
+                u.index == n
+                    && match &u.test {
+                        ArgTest::Truth | ArgTest::Defaulted => true,
+                        ArgTest::Compared(literal) => literal == "nil",
+                    }
+            })
     };
     let mut from = None;
     for n in (1..=args.max()).rev() {
@@ -238,6 +242,51 @@ mod tests {
         assert_eq!(
             shape_of("if ARGV[1] == 'x' then end\nreturn 1").optional_from,
             None
+        );
+    }
+
+    #[test]
+    fn a_presence_test_that_only_refuses_keeps_the_argument_required() {
+        // apalis's fetch_by_id.lua: absent, the script only returns an error.
+        let s = shape_of(
+            "local id = ARGV[1]\nif not id then\n  return redis.error_reply('missing id')\nend\n\
+             return redis.call('HGET', KEYS[1], id)",
+        );
+        assert_eq!(s.optional_from, None);
+        // `error(..)`, `== nil`, one test among others in an `or`, `return {err = ..}`.
+        assert_eq!(
+            shape_of("if ARGV[1] == nil then error('no') end\nreturn ARGV[1]").optional_from,
+            None
+        );
+        assert_eq!(
+            shape_of("if ARGV[2] == '' or not ARGV[2] then return {err = 'x'} end\nreturn ARGV[1]")
+                .optional_from,
+            None
+        );
+        // The absent branch is the `else`; and `assert(ARGV[n], ..)`.
+        assert_eq!(
+            shape_of("if ARGV[1] then return ARGV[1] else return redis.error_reply('no') end")
+                .optional_from,
+            None
+        );
+        assert_eq!(
+            shape_of("assert(ARGV[1], 'no id')\nreturn ARGV[1]").optional_from,
+            None
+        );
+        // An absent branch that does something else keeps it optional; only the one guarded
+        // argument is required.
+        assert_eq!(
+            shape_of("if not ARGV[1] then redis.call('INCR', 'n') return 0 end\nreturn 1")
+                .optional_from,
+            Some(1)
+        );
+        assert_eq!(
+            shape_of(
+                "if not ARGV[1] then return redis.error_reply('no') end\n\
+                 local limit = ARGV[2] or '10'\nreturn ARGV[1] .. limit"
+            )
+            .optional_from,
+            Some(2)
         );
     }
 }
