@@ -48,8 +48,10 @@ macro_rules! include_library {
 }
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
+pub use evalsha_runtime::redis_result;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
+    Call, CallError, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, loaded,
+    preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};

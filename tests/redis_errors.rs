@@ -19,6 +19,12 @@ impl std::fmt::Display for Mine {
     }
 }
 
+impl From<redis::RedisError> for Mine {
+    fn from(err: redis::RedisError) -> Self {
+        Mine(err)
+    }
+}
+
 impl std::error::Error for Mine {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.0)
@@ -54,4 +60,29 @@ fn the_evalsha_error_is_found_in_the_redis_error_it_became() {
     let found = evalsha::Error::find(&refused).expect("carried");
     assert_eq!((found.kind(), found.ran()), (&ErrorKind::NoScript, Ran::No));
     assert_eq!(counter(&mut con, "m"), 0, "it did not run");
+}
+
+#[test]
+fn the_redis_result_twins_give_a_redis_error_that_carries_the_evalsha_error() {
+    let mut server = Server::start();
+    let mut con = server.connection();
+    let scripts = [CountThenFail::script(), IncrBy::script()];
+    let loaded: redis::RedisResult<Vec<bool>> = evalsha::redis_result::loaded(&mut con, &scripts);
+    assert_eq!(loaded.unwrap(), [false, false]);
+    let preloaded: redis::RedisResult<()> = evalsha::redis_result::preload(&mut con, &scripts);
+    preloaded.unwrap();
+    assert_eq!(
+        evalsha::redis_result::loaded(&mut con, &scripts).unwrap(),
+        [true, true]
+    );
+    // The server gone: `?` into the crate's own error, the evalsha::Error still inside.
+    server.stop();
+    let gone = (|| -> Result<(), Mine> {
+        evalsha::redis_result::preload(&mut con, &scripts)?;
+        Ok(())
+    })()
+    .unwrap_err();
+    let found = evalsha::Error::find(&gone).expect("carried");
+    assert_eq!(found.script(), "tests/scripts/count_then_fail.lua");
+    assert!(gone.0.is_io_error(), "{gone}");
 }

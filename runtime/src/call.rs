@@ -17,8 +17,12 @@ const HEAD_ROOM: usize = 128;
 /// or, later, to go into a pipeline.
 ///
 /// The generated `call(..)` method returns one; `run(..)` is `call(..).run(con)`. `T` is
-/// the reply type: the script's `@return` type, or chosen by the caller.
-pub struct Call<T = Value> {
+/// the reply type: the script's `@return` type, or chosen by the caller. `E` is the error
+/// type its `run`/`run_async` return: [`Error`], or `redis::RedisError` (carrying the
+/// `Error`, see [`Error::into_redis_wrapped`]) in a crate that sets `error = "redis"` in
+/// `[package.metadata.evalsha]`, so that `X.call(..).run(con)?` converts as `X.run(con, ..)?`
+/// does.
+pub struct Call<T = Value, E = Error> {
     script: &'static Script,
     /// `[room][keys and args as bulk strings]`; the head ends at `room`.
     buf: Vec<u8>,
@@ -34,10 +38,37 @@ pub struct Call<T = Value> {
     left_out: Option<&'static str>,
     /// `(None one, later Some one)`: a value would move into a left-out place.
     gap: Option<(&'static str, &'static str)>,
-    reply: PhantomData<fn() -> T>,
+    reply: PhantomData<fn() -> (T, E)>,
 }
 
-impl<T> Call<T> {
+/// The error type a [`Call`] returns from `run`/`run_async`: [`Error`] itself, or
+/// `redis::RedisError` carrying it (what [`Error::into_redis_wrapped`] makes). Sealed: only
+/// these two.
+pub trait CallError: sealed::Sealed + Sized {
+    /// The call's failure as this error type.
+    #[doc(hidden)]
+    fn __from_error(err: Error) -> Self;
+}
+
+impl CallError for Error {
+    fn __from_error(err: Error) -> Self {
+        err
+    }
+}
+
+impl CallError for redis::RedisError {
+    fn __from_error(err: Error) -> Self {
+        err.into_redis_wrapped()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Error {}
+    impl Sealed for redis::RedisError {}
+}
+
+impl<T, E> Call<T, E> {
     /// Starts a call; `bytes_hint` is the expected size of the encoded keys and args.
     #[doc(hidden)]
     pub fn __new(script: &'static Script, bytes_hint: usize) -> Self {
@@ -344,7 +375,7 @@ impl<T> Call<T> {
     }
 }
 
-impl<T: FromRedisValue> Call<T> {
+impl<T: FromRedisValue, E> Call<T, E> {
     /// Converts the reply to `T`, or names the expected type.
     pub(crate) fn decode(&self, value: Value) -> Result<T, Error> {
         T::from_redis_value(value).map_err(|err| {
@@ -370,7 +401,7 @@ pub(crate) fn load_cmd(script: &Script) -> redis::Cmd {
     resp::to_cmd(&script.load_command())
 }
 
-impl<T> Drop for Call<T> {
+impl<T, E> Drop for Call<T, E> {
     fn drop(&mut self) {
         spare::give(std::mem::take(&mut self.buf));
     }
@@ -409,7 +440,7 @@ mod spare {
     }
 }
 
-impl<T> std::fmt::Debug for Call<T> {
+impl<T, E> std::fmt::Debug for Call<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Keys and args may hold secrets: show their counts only.
         f.debug_struct("Call")

@@ -42,9 +42,9 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 }
 
 /// Runs `call` through `transport`, inside a `tracing` span when that feature is on.
-pub(crate) async fn invoke<T, Tr: Transport>(
+pub(crate) async fn invoke<T, E, Tr: Transport>(
     transport: &mut Tr,
-    call: &Call<T>,
+    call: &Call<T, E>,
 ) -> Result<Value, Error> {
     trace::in_span(call.script(), invoke_untraced(transport, call)).await
 }
@@ -52,9 +52,9 @@ pub(crate) async fn invoke<T, Tr: Transport>(
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
 /// the server's own `NOSCRIPT`, which guarantees the script did not run (or, after the
 /// load, a cluster redirect, which guarantees the same).
-async fn invoke_untraced<T, Tr: Transport>(
+async fn invoke_untraced<T, E, Tr: Transport>(
     transport: &mut Tr,
-    call: &Call<T>,
+    call: &Call<T, E>,
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();

@@ -171,7 +171,7 @@ impl Pipeline {
     }
 
     /// Adds a prepared script call (`RateLimit.call(..)`).
-    pub fn script<T>(&mut self, call: Call<T>) -> &mut Self {
+    pub fn script<T, E>(&mut self, call: Call<T, E>) -> &mut Self {
         if let Err(err) = call.check() {
             // A parameter that expanded to several arguments: the whole pipeline fails
             // before anything is sent, like a single call would.

@@ -83,14 +83,12 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
     };
     // Under the crate's `error = "redis"`, a `redis::RedisResult` whose error carries the
     // `evalsha::Error` (`Error::find` gets it back), so `?` converts into any error type
-    // that converts from `redis::RedisError`.
-    let (error, convert) = if m.redis_errors {
-        (
-            quote!(#krate::__private::redis::RedisError),
-            quote!(.map_err(#krate::Error::into_redis_wrapped)),
-        )
+    // that converts from `redis::RedisError`; the `Call` that `call(..)` returns carries
+    // the same error type, so `X.call(..).run(con)?` converts as `X.run(con, ..)?` does.
+    let error = if m.redis_errors {
+        quote!(#krate::__private::redis::RedisError)
     } else {
-        (quote!(#krate::Error), quote!())
+        quote!(#krate::Error)
     };
     let param_docs = param_docs(&keys, &args, header);
     let errors_doc = if m.redis_errors {
@@ -111,7 +109,15 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
     let run_shape = shown(run, "&mut impl redis::ConnectionLike", error_name);
     let call_doc = format!(
         "{doc}Prepares a call of {subject} without sending it: keys and arguments are encoded now.\n\n{}{param_docs}",
-        shown(call_fn, "", "")
+        shown(
+            call_fn,
+            "",
+            if m.redis_errors {
+                "redis::RedisError"
+            } else {
+                ""
+            }
+        )
     );
     let run_doc = format!(
         "{doc}Runs {subject} on a sync connection: one `{command}`; only on `{missing}`, `{load}` \
@@ -134,13 +140,13 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
                 con: &mut (impl #krate::__private::redis::aio::ConnectionLike + ?::core::marker::Sized),
                 #(#fn_params,)*
             ) -> #krate::__private::Result<#ret, #error> {
-                self.#call_fn #turbofish(#(#names),*).run_async(con).await #convert
+                self.#call_fn #turbofish(#(#names),*).run_async(con).await
             }
         }
     });
     quote! {
         #[doc = #call_doc]
-        pub fn #call_fn<#generics>(&self, #(#fn_params),*) -> #krate::Call<#ret> {
+        pub fn #call_fn<#generics>(&self, #(#fn_params),*) -> #krate::Call<#ret, #error> {
             let mut #call = #krate::Call::__new(&#statik, #hint);
             #(#pushes)*
             #call.__finish()
@@ -152,7 +158,7 @@ pub(crate) fn methods(m: &Methods) -> TokenStream {
             con: &mut (impl #krate::__private::redis::ConnectionLike + ?::core::marker::Sized),
             #(#fn_params,)*
         ) -> #krate::__private::Result<#ret, #error> {
-            self.#call_fn #turbofish(#(#names),*).run(con) #convert
+            self.#call_fn #turbofish(#(#names),*).run(con)
         }
 
         #run_async
@@ -334,10 +340,11 @@ fn signature(
         ),
         None => ("<R: FromRedisValue>".to_owned(), "R".to_owned()),
     };
-    let ret = if error.is_empty() {
-        format!("evalsha::Call<{ret}>")
-    } else {
-        format!("Result<{ret}, {error}>")
+    // `call` (no connection): the `Call`, with its error type when not the default.
+    let ret = match (con.is_empty(), error.is_empty()) {
+        (true, true) => format!("evalsha::Call<{ret}>"),
+        (true, false) => format!("evalsha::Call<{ret}, {error}>"),
+        (false, _) => format!("Result<{ret}, {error}>"),
     };
     format!(
         "```text\n{method}{generics}(&self, {}) -> {ret}\n```",

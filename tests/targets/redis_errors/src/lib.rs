@@ -49,3 +49,22 @@ pub fn ran(err: &Error) -> Option<evalsha::Ran> {
 pub fn typed(con: &mut redis::Connection) -> redis::RedisResult<i64> {
     Counter.run(con, "n", 1)
 }
+
+/// The call builder follows the setting too: keys and arguments first, then the
+/// connection, as `redis::Script`'s `.key(..).arg(..).invoke(con)` has it, with `?`.
+pub fn bump_by_call(con: &mut redis::Connection) -> Result<i64, Error> {
+    let n = Counter.call("n", 1).run(con)?;
+    let _: Option<String> = Get.call("n").run(con)?;
+    let _: Option<String> = HashTtl.take_call("h", "f").run(con)?;
+    Ok(n)
+}
+
+/// evalsha's free functions have twins in `evalsha::redis_result` that return
+/// `redis::RedisResult`: `?` without a `map_err` there too.
+pub fn warm_up(con: &mut redis::Connection) -> Result<Vec<bool>, Error> {
+    evalsha::redis_result::preload(con, &[Counter::script(), Get::script()])?;
+    Ok(evalsha::redis_result::loaded(
+        con,
+        &[Counter::script(), Get::script()],
+    )?)
+}
