@@ -11,9 +11,9 @@
 //! environment (a command or flag counts if any server has it, a global only if all do).
 //!
 //! The same table holds the crate's other setting, `error = "redis"`: the generated
-//! `run`/`run_async` then return `redis::RedisResult` (the `evalsha::Error` carried
-//! inside), so `?` works into a crate's own error type that converts from
-//! `redis::RedisError`.
+//! `run`/`run_async`, and the `evalsha::Call` that `call(..)` returns, then give
+//! `redis::RedisResult` (the `evalsha::Error` carried inside), so `?` works into a crate's
+//! own error type that converts from `redis::RedisError`.
 //!
 //! Cargo does not rebuild a crate when only `[package.metadata]` changes, so every
 //! expansion that read the manifest emits an `include_bytes!` of it ([`tokens`]): rustc

@@ -325,9 +325,11 @@ impl From<Error> for RedisError {
 impl Error {
     /// This error as a `redis::RedisError` that carries it whole, so that
     /// [`Error::find`] gets it back (with [`ran`](Self::ran)) from the `RedisError`, or
-    /// from any error whose `source()` chain holds it. Generated `run`/`run_async` methods
-    /// return it when the crate sets `error = "redis"` in `[package.metadata.evalsha]`, so
-    /// `?` works in functions whose error type converts from `redis::RedisError`.
+    /// from any error whose `source()` chain holds it. Generated `run`/`run_async` methods,
+    /// the [`Call`](crate::Call)s of generated `call(..)` methods and the functions of
+    /// [`redis_result`](crate::redis_result) return it when the crate sets
+    /// `error = "redis"` in `[package.metadata.evalsha]`, so `?` works in functions whose
+    /// error type converts from `redis::RedisError`.
     ///
     /// redis 1.x and 2.x let a `RedisError` carry another error only as an I/O error
     /// (`From<std::io::Error>`), so its `kind()` is `ErrorKind::Io` and `is_io_error()` is
