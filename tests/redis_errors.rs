@@ -86,3 +86,23 @@ fn the_redis_result_twins_give_a_redis_error_that_carries_the_evalsha_error() {
     assert_eq!(found.script(), "tests/scripts/count_then_fail.lua");
     assert!(gone.0.is_io_error(), "{gone}");
 }
+
+#[test]
+fn a_redis_result_pipeline_gives_a_redis_error_that_carries_the_evalsha_error() {
+    let server = Server::start();
+    let mut con = server.connection();
+    let mut pipe: evalsha::redis_result::Pipeline = evalsha::redis_result::pipeline();
+    pipe.script(IncrBy.call("m", 1))
+        .script(CountThenFail.call::<()>("n", "boom"));
+    let each = pipe.query_each(&mut con).unwrap();
+    assert_eq!(each.len(), 2);
+    assert_eq!(each[0].as_ref().unwrap(), &redis::Value::Int(1));
+    let raised = each[1].as_ref().unwrap_err();
+    let found = evalsha::Error::find(raised).expect("carried");
+    assert_eq!((found.ran(), found.line()), (Ran::Yes, Some(5)));
+    // `?` into the crate's own error, the evalsha::Error still inside.
+    let failed = (|| -> Result<(i64, ()), Mine> { Ok(pipe.query(&mut con)?) })().unwrap_err();
+    let found = evalsha::Error::find(&failed).expect("carried");
+    assert_eq!(found.ran(), Ran::Yes);
+    assert_eq!((counter(&mut con, "m"), counter(&mut con, "n")), (2, 2));
+}

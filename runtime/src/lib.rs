@@ -36,7 +36,7 @@
 //! | `bulk` | [`preload`], [`loaded`], `functions::load`, `functions::prune`, sync and async, each written once | `compat`, `connection`, `error`, `library`, `plain`, `ran`, `resp`, `script`, `transport` |
 //! | `pipeline` | [`Pipeline`]: calls and commands in one round trip, `MULTI`/`EXEC` | `call`, `compat`, `connection`, `error`, `library`, `ran`, `resp`, `script` |
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
-//! | [`redis_result`] | the bulk operations returning `redis::RedisResult`, for crates that set `error = "redis"` | `bulk`, `error`, `library`, `script` |
+//! | [`redis_result`] | the bulk operations and a pipeline returning `redis::RedisResult`, for crates that set `error = "redis"` | `bulk`, `error`, `library`, `pipeline`, `script` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
 //! is a new kind in `connection` (and a transport if it needs one); sending a tokened

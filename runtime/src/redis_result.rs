@@ -6,7 +6,8 @@
 //! own error type (one that converts from `redis::RedisError`, as
 //! `#[from] redis::RedisError` makes it). A free function cannot see the setting of the
 //! crate calling it, so these are twins of [`crate::preload`], [`crate::loaded`] and
-//! [`crate::functions`]' `load`/`prune`, and their `_async` forms: the same steps, the
+//! [`crate::functions`]' `load`/`prune`, and their `_async` forms, and [`pipeline`] makes
+//! a [`Pipeline`] whose `query` methods answer likewise: the same steps, the
 //! `evalsha::Error` carried inside the `redis::RedisError`
 //! ([`Error::into_redis_wrapped`]), so [`Error::find`] still gets it back:
 //!
@@ -19,6 +20,15 @@ use redis::RedisResult;
 use crate::error::Error;
 use crate::library::Library;
 use crate::script::Script;
+
+/// An [`evalsha::Pipeline`](crate::Pipeline) whose `query` methods return
+/// `redis::RedisResult`, the [`Error`] carried inside.
+pub type Pipeline = crate::pipeline::Pipeline<redis::RedisError>;
+
+/// An empty [`Pipeline`] whose `query` methods return `redis::RedisResult`.
+pub fn pipeline() -> Pipeline {
+    Pipeline::default()
+}
 
 /// [`crate::preload`], its error a `redis::RedisError` carrying the [`Error`].
 pub fn preload<C: redis::ConnectionLike + ?Sized>(

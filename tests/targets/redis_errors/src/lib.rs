@@ -68,3 +68,13 @@ pub fn warm_up(con: &mut redis::Connection) -> Result<Vec<bool>, Error> {
         &[Counter::script(), Get::script()],
     )?)
 }
+
+/// A pipeline from `evalsha::redis_result::pipeline()` answers `redis::RedisResult` too.
+pub fn bump_twice(con: &mut redis::Connection) -> Result<(i64, i64), Error> {
+    let mut pipe = evalsha::redis_result::pipeline();
+    pipe.script(Counter.call::<i64>("n", 1))
+        .script(Counter.call::<i64>("n", 1));
+    let each: Vec<redis::RedisResult<redis::Value>> = pipe.query_each(con)?;
+    drop(each);
+    Ok(pipe.query(con)?)
+}
