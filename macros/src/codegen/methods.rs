@@ -425,5 +425,10 @@ mod tests {
              arg2: impl ToRedisArgs, arg3: impl ToRedisArgs, arg4: Option<impl ToRedisArgs>) -> \
              evalsha::Call<R>\n```"
         );
+        // Under `error = "redis"`, the call builder names its error type.
+        assert!(
+            signature("call", "", &keys, &args, true, &none, "redis::RedisError")
+                .ends_with("-> evalsha::Call<R, redis::RedisError>\n```")
+        );
     }
 }
