@@ -50,8 +50,9 @@ macro_rules! include_library {
 pub use evalsha_runtime::describe_metrics;
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
+pub use evalsha_runtime::redis_result;
 pub use evalsha_runtime::{
-    Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, Token, loaded,
+    Call, CallError, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, Token, loaded,
     preload,
 };
 #[cfg(feature = "aio")]

@@ -316,7 +316,7 @@ fn valkeys_server_register_function_is_a_registration() {
     let mut con = server.connection();
     assert_eq!(Evalias.alias_incr(&mut con, "c").unwrap(), 1);
     assert_eq!(
-        Evalias.alias_get::<Option<i64>, _>(&mut con, "c").unwrap(),
+        Evalias.alias_get::<Option<i64>>(&mut con, "c").unwrap(),
         Some(1)
     );
     assert_eq!(PlainAlias.alias_incr(&mut con, "c").unwrap(), 2);

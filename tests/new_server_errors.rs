@@ -66,7 +66,7 @@ fn cluster_refusals_inside_a_running_script_ran() {
                      names: &[&str],
                      text: &str| {
         let err = CallUndeclared
-            .run::<redis::Value, _>(con, counter, cmd, names)
+            .run::<redis::Value>(con, counter, cmd, names)
             .unwrap_err();
         eprintln!("{cmd} {names:?}: {err}");
         assert!(matches!(err.kind(), ErrorKind::Script { .. }), "{err}");

@@ -271,7 +271,7 @@ fn warm_and_cold_calls_counted_as_the_server_counts_them() {
 fn a_lua_error_is_error_type_script_and_ran_yes() {
     let server = Server::start();
     let mut con = server.connection();
-    let (err, recorded) = observe(|| ObsFail.run::<i64, _>(&mut con, "obs:f").unwrap_err());
+    let (err, recorded) = observe(|| ObsFail.run::<i64>(&mut con, "obs:f").unwrap_err());
     assert_eq!(err.ran(), evalsha::Ran::Yes, "{err}");
     let failed = recorded.find(
         "db.client.operation.duration",
@@ -334,7 +334,7 @@ fn a_function_call_is_fcall_named_library_dot_function() {
         ObsQueue.push(&mut con, "obs:q", "obs:runs", "job").unwrap(); // cold: loads
         ObsQueue.push(&mut con, "obs:q", "obs:runs", "job").unwrap();
         ObsQueue
-            .peek_at::<Option<String>, _>(&mut con, "obs:q", 0)
+            .peek_at::<Option<String>>(&mut con, "obs:q", 0)
             .unwrap();
     });
     let stats = Stats::read(&mut admin);
@@ -431,7 +431,7 @@ fn no_key_argument_or_body_in_any_attribute_or_field() {
     let ((), recorded) = observe(|| {
         ObsIncr.run(&mut con, key, 424242).unwrap(); // cold: loads
         ObsIncr.run(&mut con, key, 424242).unwrap();
-        let _ = ObsFail.run::<i64, _>(&mut con, key);
+        let _ = ObsFail.run::<i64>(&mut con, key);
         let mut pipe = evalsha::Pipeline::new();
         pipe.script(ObsPiped.call(key, 424242));
         let _: (i64,) = pipe.query(&mut con).unwrap();

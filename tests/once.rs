@@ -122,7 +122,7 @@ fn an_error_after_a_write_is_recorded_too() {
     let server = Server::start();
     let mut con = server.connection();
     let plain = CountThenFail
-        .run::<(), _>(&mut con, "plain", "boom")
+        .run::<()>(&mut con, "plain", "boom")
         .unwrap_err();
     let token = Token::new();
     let call = || CountThenFail.call::<()>("n", "boom").once(&token);
@@ -143,7 +143,7 @@ fn an_error_after_a_write_is_recorded_too() {
 
     // A `redis.call` that fails inside the script (line 3): the same line as without a
     // token, and the server's error code kept.
-    let plain = WrongType.run::<i64, _>(&mut con, "w1").unwrap_err();
+    let plain = WrongType.run::<i64>(&mut con, "w1").unwrap_err();
     let token = Token::new();
     let first = WrongType
         .call::<i64>("w2")
@@ -393,7 +393,7 @@ fn functions_take_tokens() {
     assert_eq!(counter(&mut con, "f"), 7, "nothing ran");
 
     let plain = Oncefn
-        .add_then_fail::<(), _>(&mut con, "p", "boom")
+        .add_then_fail::<()>(&mut con, "p", "boom")
         .unwrap_err();
     let token = Token::new();
     let call = || Oncefn.add_then_fail_call::<()>("e", "boom").once(&token);

@@ -31,9 +31,7 @@ fn load(con: &mut dyn ConnectionLike, source: &str) {
 fn a_lua_error_ran() {
     let server = Server::start();
     let mut con = server.connection();
-    let err = CountThenFail
-        .run::<(), _>(&mut con, "n", "boom")
-        .unwrap_err();
+    let err = CountThenFail.run::<()>(&mut con, "n", "boom").unwrap_err();
     assert_eq!(
         err.kind(),
         &ErrorKind::Script {
@@ -49,7 +47,7 @@ fn a_lua_error_ran() {
 fn a_failing_redis_call_inside_the_script_ran() {
     let server = Server::start();
     let mut con = server.connection();
-    let err = WrongType.run::<i64, _>(&mut con, "k").unwrap_err();
+    let err = WrongType.run::<i64>(&mut con, "k").unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Script { .. }), "{err}");
     assert_eq!(err.ran(), Ran::Yes, "{err}");
     let set: String = redis::cmd("GET").arg("k").query(&mut con).unwrap();
@@ -152,7 +150,7 @@ fn busy_did_not_run() {
     let mut spinner = server.connection();
     load(&mut spinner, Spin::SOURCE);
     load(&mut spinner, IncrBy::SOURCE);
-    let spin = std::thread::spawn(move || Spin.run::<(), _>(&mut spinner));
+    let spin = std::thread::spawn(move || Spin.run::<()>(&mut spinner));
     std::thread::sleep(Duration::from_millis(30));
     let mut other = server.connection();
     let busy = IncrBy.run(&mut other, "n", 1).unwrap_err();
@@ -269,7 +267,7 @@ async fn an_async_response_timeout_is_unknown() {
 fn into_redis_error_keeps_the_script_and_line() {
     let server = Server::start();
     fn f(con: &mut redis::Connection) -> redis::RedisResult<()> {
-        CountThenFail.run::<(), _>(con, "n", "boom")?;
+        CountThenFail.run::<()>(con, "n", "boom")?;
         Ok(())
     }
     let err = f(&mut server.connection()).unwrap_err();
@@ -304,8 +302,8 @@ fn a_scripts_own_noscript_reply_is_not_retried() {
         load(&mut con, source);
     }
     reset_stats(&mut con);
-    let a = ImpostorReply.run::<(), _>(&mut con, "a").unwrap_err();
-    let b = ImpostorTable.run::<(), _>(&mut con, "b").unwrap_err();
+    let a = ImpostorReply.run::<()>(&mut con, "a").unwrap_err();
+    let b = ImpostorTable.run::<()>(&mut con, "b").unwrap_err();
     for (err, key) in [(a, "a"), (b, "b")] {
         assert_eq!(counter(&mut con, key), 1, "ran once: {err}");
         assert_eq!(err.ran(), Ran::Yes, "{err}");
@@ -325,7 +323,7 @@ evalsha::include_script!(ImpostorCold = "tests/scripts/impostor_reply.lua");
 async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     let server = Server::start();
     let mut con = server.connection();
-    let err = ImpostorCold.run::<(), _>(&mut con, "cold").unwrap_err();
+    let err = ImpostorCold.run::<()>(&mut con, "cold").unwrap_err();
     assert_eq!(err.ran(), Ran::Yes, "{err}");
     assert_eq!(counter(&mut con, "cold"), 1);
 
@@ -333,7 +331,7 @@ async fn a_scripts_own_noscript_reply_is_not_retried_cold_or_concurrent() {
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let mut con = shared.clone();
-            tokio::spawn(async move { ImpostorReply.run_async::<(), _>(&mut con, "c").await })
+            tokio::spawn(async move { ImpostorReply.run_async::<()>(&mut con, "c").await })
         })
         .collect();
     for task in tasks {
@@ -385,7 +383,7 @@ fn a_script_copying_the_servers_exact_noscript_runs_twice_never_more() {
     let mut con = server.connection();
     load(&mut con, ImpostorExact::SOURCE);
     reset_stats(&mut con);
-    let err = ImpostorExact.run::<(), _>(&mut con, "n").unwrap_err();
+    let err = ImpostorExact.run::<()>(&mut con, "n").unwrap_err();
     assert_eq!(err.ran(), Ran::Yes, "{err}");
     assert_eq!(counter(&mut con, "n"), 2);
     let stats = Stats::read(&mut con);

@@ -206,9 +206,9 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
     // redis.call on a key of the wrong type, line 3.
     WrongType::script();
     let _: () = redis::cmd("SET").arg("w").arg("x").query(&mut con).unwrap();
-    let _ = WrongType.run::<i64, _>(&mut con, "w"); // warm it
+    let _ = WrongType.run::<i64>(&mut con, "w"); // warm it
     reset_stats(&mut con);
-    let err = WrongType.run::<i64, _>(&mut con, "w").unwrap_err();
+    let err = WrongType.run::<i64>(&mut con, "w").unwrap_err();
     assert_eq!(
         err.kind(),
         &ErrorKind::Script {
@@ -225,17 +225,15 @@ fn lua_runtime_errors_name_file_and_line_and_are_not_retried() {
     assert_eq!(Stats::read(&mut con).calls("evalsha"), 1, "not retried");
 
     // error() on line 5.
-    let _ = CountThenFail.run::<(), _>(&mut con, "n", "warm");
+    let _ = CountThenFail.run::<()>(&mut con, "n", "warm");
     reset_stats(&mut con);
-    let err = CountThenFail
-        .run::<(), _>(&mut con, "n", "boom")
-        .unwrap_err();
+    let err = CountThenFail.run::<()>(&mut con, "n", "boom").unwrap_err();
     assert_eq!(err.line(), Some(5), "{err}");
     assert_eq!(counter(&mut con, "n"), 2, "each call ran exactly once");
     assert_eq!(Stats::read(&mut con).calls("evalsha"), 1, "not retried");
 
     // redis.error_reply: the server gives no line.
-    let err = ErrorReply.run::<(), _>(&mut con, "e").unwrap_err();
+    let err = ErrorReply.run::<()>(&mut con, "e").unwrap_err();
     assert_eq!(
         err.kind(),
         &ErrorKind::Script {
@@ -259,7 +257,7 @@ fn line_numbers_count_the_shebang_line() {
         return;
     }
     let mut con = server.connection();
-    let err = ShebangError.run::<(), _>(&mut con, "s").unwrap_err();
+    let err = ShebangError.run::<()>(&mut con, "s").unwrap_err();
     assert_eq!(err.line(), Some(5), "{err}");
     assert!(
         err.to_string()
@@ -285,7 +283,7 @@ fn busy_server_gives_a_clear_error_and_nothing_is_retried() {
 
     let (done_tx, done_rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = done_tx.send(Spin.run::<(), _>(&mut spinner));
+        let _ = done_tx.send(Spin.run::<()>(&mut spinner));
     });
     // A call sent while the spin runs waits until the spin passes the threshold, then
     // gets BUSY.

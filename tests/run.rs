@@ -101,9 +101,7 @@ fn script_errors_are_not_retried_and_name_the_file_and_line() {
         }
         reset_stats(&mut con);
         let _: () = redis::cmd("DEL").arg("n").query(&mut con).unwrap();
-        let err = CountThenFail
-            .run::<(), _>(&mut con, "n", "boom")
-            .unwrap_err();
+        let err = CountThenFail.run::<()>(&mut con, "n", "boom").unwrap_err();
         let count: i64 = redis::cmd("GET").arg("n").query(&mut con).unwrap();
         assert_eq!(count, 1, "the script ran exactly once");
         let stats = Stats::read(&mut con);
@@ -238,7 +236,7 @@ fn wrong_reply_type_names_the_expected_type() {
     let server = Server::start();
     let mut con = server.connection();
     let err = Echo
-        .run::<i64, _>(&mut con, "k", "not a number", "x")
+        .run::<i64>(&mut con, "k", "not a number", "x")
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Reply { expected: "i64" });
     assert!(err.to_string().contains("tests/scripts/echo.lua"), "{err}");

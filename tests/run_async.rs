@@ -69,7 +69,7 @@ async fn script_errors_are_not_retried() {
     let mut con = server.multiplexed().await;
     flush_and_reset(&server);
     let err = CountThenFail
-        .run_async::<(), _>(&mut con, "n", "async boom")
+        .run_async::<()>(&mut con, "n", "async boom")
         .await
         .unwrap_err();
     assert_eq!(

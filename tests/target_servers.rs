@@ -15,6 +15,7 @@ const CASES: &[&str] = &[
     "redis_8_valkey_9",
     "valkey",
     "unknown",
+    "redis_errors",
 ];
 
 fn root() -> PathBuf {

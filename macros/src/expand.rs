@@ -82,6 +82,7 @@ pub(crate) fn expand<M: Macro>(input: TokenStream) -> TokenStream {
             &path,
             composed.as_ref(),
             &sha1,
+            crate::targets::read().redis_errors,
         ),
         &read,
         &input,

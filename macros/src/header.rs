@@ -13,6 +13,9 @@ pub(crate) struct Param {
     /// `None` for keys: they are `impl ToRedisArgs`.
     pub(crate) ty: Option<ParamType>,
     pub(crate) variadic: bool,
+    /// `@arg NAME? TYPE` (LuaLS's optional parameter): the parameter is `Option<TYPE>`
+    /// and `None` sends nothing, so the script sees `nil`. Only trailing arguments.
+    pub(crate) optional: bool,
     pub(crate) doc: String,
     /// Where the name stands in the file, for errors.
     pub(crate) line: usize,
@@ -179,6 +182,36 @@ fn parse_tag(
                 Some(bare) => (true, bare),
                 None => (false, name),
             };
+            let (optional, bare) = match bare.strip_suffix('?') {
+                Some(bare) if !variadic => (true, bare),
+                _ => (false, bare),
+            };
+            if optional && tag == "key" {
+                problem(
+                    rest_col,
+                    format!(
+                        "`@key {name}`: keys cannot be optional (the key count is sent with \
+                         the call); use a variadic `---@key ...{bare}` for a varying number"
+                    ),
+                );
+            }
+            let trailing = header.args.last().filter(|p| p.optional && !variadic);
+            if tag == "arg"
+                && !name.is_empty()
+                && !optional
+                && let Some(before) = trailing
+            {
+                problem(
+                    rest_col,
+                    format!(
+                        "`@arg {name}` follows the optional `{}?`: only trailing arguments \
+                         may be optional (`None` sends nothing, so a later argument would \
+                         take its place); make it optional too (`{name}?`), or declare \
+                         `{}` with an `Option<..>` type, which sends `\"\"` for `None`",
+                        before.name, before.name
+                    ),
+                );
+            }
             let after_col = rest_col + name.len() + (after.len() - after.trim_start().len());
             let after = after.trim_start();
             let list = if tag == "key" {
@@ -209,6 +242,17 @@ fn parse_tag(
                     (None, doc)
                 } else {
                     match types::param_type(ty_text) {
+                        Ok(ty) if optional && ty.optional => {
+                            problem(
+                                after_col,
+                                format!(
+                                    "`@arg {name} {ty_text}`: the `?` already makes it an \
+                                     `Option`; write the type inside it"
+                                ),
+                            );
+                            (None, doc)
+                        }
+                        Ok(ty) if optional => (Some(types::optional(ty)), doc),
                         Ok(ty) => (Some(ty), doc),
                         Err(msg) => {
                             problem(after_col, msg);
@@ -223,6 +267,7 @@ fn parse_tag(
                 name: bare.to_owned(),
                 ty,
                 variadic,
+                optional: optional && tag == "arg",
                 doc: doc.trim().to_owned(),
                 line,
                 col: rest_col,

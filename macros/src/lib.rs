@@ -34,12 +34,15 @@
 //!   `problem`, `shebang`.
 //! - `check`: the checks beyond syntax, one module per check over one scope analysis;
 //!   uses `env`, `header`, `lua`, `problem`, `shebang`.
+//! - `infer`: what a script without declarations shows of its parameters beyond literal
+//!   indexes (where a variadic tail starts, optional trailing arguments); uses `check`,
+//!   `lua`.
 //! - `codegen`: the one emitter: the type's skeleton and the typed methods; uses
-//!   `compose`, `header`, `lua`, `types`.
+//!   `compose`, `header`, `infer`, `lua`, `types`.
 //! - `expand`: the one driver and the `expand::Macro` trait; uses `codegen`, `compose`,
 //!   `diagnostic`, `file`, `input`, `names`, `problem`.
 //! - `script`: `include_script!` as a `Macro`; uses `check`, `codegen`, `compose`,
-//!   `expand`, `header`, `input`, `lua`, `problem`.
+//!   `expand`, `header`, `infer`, `input`, `lua`, `problem`.
 //! - `library`: `include_library!`: reading a library (one module per job) and the
 //!   `Macro`; uses `check`, `codegen`, `compose`, `expand`, `header`, `input`, `lua`,
 //!   `names`, `problem`, `shebang`.
@@ -63,6 +66,7 @@ mod env;
 mod expand;
 mod file;
 mod header;
+mod infer;
 mod input;
 mod library;
 mod lua;

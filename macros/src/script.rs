@@ -11,6 +11,7 @@ use crate::codegen::{self, Item, Methods, Parts};
 use crate::compose::Composed;
 use crate::expand::{self, Macro};
 use crate::header::{self, Header};
+use crate::infer::{self, Shape};
 use crate::input::Input;
 use crate::lua::{self, Usage};
 use crate::problem::Problem;
@@ -25,6 +26,8 @@ pub(crate) struct Script {
     header: Header,
     /// Where it uses `KEYS` and `ARGV`: the parameters of a script without header.
     usage: Usage,
+    /// What those uses show beyond literal indexes (a script without header).
+    shape: Shape,
 }
 
 impl Macro for IncludeScript {
@@ -51,17 +54,28 @@ impl Macro for IncludeScript {
         }));
         problems.extend(header::tags_in_included(composed));
         let mut usage = Usage::default();
+        let mut shape = Shape::default();
         let targets = targets::read();
-        // The reference, the syntax tree and the walks over it, on a stack sized for any
-        // tree the text can hold (the facts found are plain data).
+        // The reference, the syntax tree and the walks over it (the inferred parameters'
+        // among them), on a stack sized for any tree the text can hold (the facts found
+        // are plain data).
         let redis62 = targets.servers.iter().any(|s| s.id == "redis-6.2");
+        let infer_shape = !header.present;
         let parsed = lua::on_large_stack(&composed.text, || {
             lua::reference(&composed.text, redis62)?;
-            lua::parse(&composed.text)
-                .map(|ast| (lua::usage(&ast), check::scope::analyse(ast.nodes())))
+            lua::parse(&composed.text).map(|ast| {
+                let found = lua::usage(&ast);
+                let facts = check::scope::analyse(ast.nodes());
+                let shape = if infer_shape {
+                    infer::shape(&ast, &found, &facts)
+                } else {
+                    Shape::default()
+                };
+                (found, facts, shape)
+            })
         });
         match parsed {
-            Ok((found, facts)) => {
+            Ok((found, facts, inferred)) => {
                 problems.extend(lua::check(&header, &found));
                 problems.extend(check::run_on(
                     &facts,
@@ -70,6 +84,7 @@ impl Macro for IncludeScript {
                     Mode::Script,
                     &targets,
                 ));
+                shape = inferred;
                 usage = found;
             }
             Err(syntax) => {
@@ -87,7 +102,11 @@ impl Macro for IncludeScript {
                 problems.extend(shebang);
             }
         }
-        Script { header, usage }
+        Script {
+            header,
+            usage,
+            shape,
+        }
     }
 
     fn type_name(path: &str, _: &Script) -> String {
@@ -120,10 +139,12 @@ impl Macro for IncludeScript {
             run_async: format_ident!("run_async"),
             header,
             usage: &script.usage,
+            shape: &script.shape,
             subject: &format!("`{path}`"),
             protocol: ("EVALSHA", "NOSCRIPT", "SCRIPT LOAD"),
             doc: "",
             aio: item.aio,
+            redis_errors: item.redis_errors,
         });
         codegen::emit(
             item,

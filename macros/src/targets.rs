@@ -10,6 +10,11 @@
 //! command, an arity or a flag counts only if every target has it); without, every shipped
 //! environment (a command or flag counts if any server has it, a global only if all do).
 //!
+//! The same table holds the crate's other setting, `error = "redis"`: the generated
+//! `run`/`run_async`, and the `evalsha::Call` that `call(..)` returns, then give
+//! `redis::RedisResult` (the `evalsha::Error` carried inside), so `?` works into a crate's
+//! own error type that converts from `redis::RedisError`.
+//!
 //! Cargo does not rebuild a crate when only `[package.metadata]` changes, so every
 //! expansion that read the manifest emits an `include_bytes!` of it ([`tokens`]): rustc
 //! then lists `Cargo.toml` among the crate's inputs, and editing the `servers` line
@@ -38,8 +43,12 @@ pub(crate) struct Targets {
     pub(crate) exact: bool,
     /// The manifest read, absolute, for the rebuild trigger.
     manifest: Option<PathBuf>,
-    /// What is wrong with the `servers` line, rendered `Cargo.toml:line:col: ...`.
+    /// What is wrong with the `servers` (or `error`) line, rendered
+    /// `Cargo.toml:line:col: ...`.
     pub(crate) errors: Vec<String>,
+    /// `error = "redis"`: the generated `run`/`run_async` return `redis::RedisResult`,
+    /// the `evalsha::Error` carried inside (see `Error::into_redis_wrapped`).
+    pub(crate) redis_errors: bool,
 }
 
 impl Targets {
@@ -50,12 +59,17 @@ impl Targets {
             exact: false,
             manifest: None,
             errors: Vec::new(),
+            redis_errors: false,
         }
     }
 
     /// The targets named in `manifest` (the text of a `Cargo.toml`).
     pub(crate) fn from_manifest(manifest: &str) -> Targets {
         let mut targets = Targets::all();
+        match error_setting(manifest) {
+            Ok(redis) => targets.redis_errors = redis,
+            Err((line, col, message)) => targets.errors.push(render(manifest, line, col, &message)),
+        }
         let names = match servers_line(manifest) {
             Ok(Some(names)) => names,
             Ok(None) => return targets,
@@ -150,6 +164,15 @@ struct Name {
 /// it; an error (line, col, message) when it is not an array of strings or the manifest
 /// cannot be read that far.
 fn servers_line(manifest: &str) -> Result<Option<Vec<Name>>, (usize, usize, String)> {
+    match setting(manifest, "servers")? {
+        Some((value, line, col)) => Ok(Some(names(value, line, col)?)),
+        None => Ok(None),
+    }
+}
+
+/// The value of `package.metadata.evalsha.KEY`, with the position of its key; `None` when
+/// the manifest does not set it.
+fn setting(manifest: &str, name: &str) -> Result<Option<(Value, usize, usize)>, Error> {
     let mut reader = Reader::new(manifest);
     let mut table: Vec<String> = Vec::new();
     let mut found = None;
@@ -171,8 +194,8 @@ fn servers_line(manifest: &str) -> Result<Option<Vec<Name>>, (usize, usize, Stri
         }
         let value = reader.value()?;
         for (path, value) in flatten(key, value) {
-            if path == ["package", "metadata", "evalsha", "servers"] {
-                found = Some(names(value, line, col)?);
+            if path == ["package", "metadata", "evalsha", name] {
+                found = Some((value, line, col));
             }
         }
     }
@@ -226,6 +249,32 @@ fn names(value: Value, line: usize, col: usize) -> Result<Vec<Name>, (usize, usi
             _ => Err(wrong()),
         })
         .collect()
+}
+
+/// `error = "redis"` (true) or `error = "evalsha"` (false, as when it is absent): what the
+/// generated `run`/`run_async` return.
+fn error_setting(manifest: &str) -> Result<bool, Error> {
+    let wrong = |line, col| {
+        (
+            line,
+            col,
+            "`[package.metadata.evalsha] error` is `\"redis\"` (the generated `run` and \
+             `run_async` return `redis::RedisResult`, so `?` works into any error type that \
+             converts from `redis::RedisError`) or `\"evalsha\"` (the default: \
+             `Result<T, evalsha::Error>`)"
+                .to_owned(),
+        )
+    };
+    match setting(manifest, "error") {
+        Ok(None) => Ok(false),
+        // A manifest this reader cannot follow matters only if it may set the line.
+        Err(_) if !manifest.contains("error") => Ok(false),
+        Err(err) => Err(err),
+        Ok(Some((Value::String(name), ..))) if name.text == "redis" => Ok(true),
+        Ok(Some((Value::String(name), ..))) if name.text == "evalsha" => Ok(false),
+        Ok(Some((Value::String(name), ..))) => Err(wrong(name.line, name.col)),
+        Ok(Some((_, line, col))) => Err(wrong(line, col)),
+    }
 }
 
 /// A TOML value, as far as this reader needs to tell them apart.
@@ -537,6 +586,23 @@ mod tests {
         let t = Targets::from_manifest("[package.metadata.evalsha]\nservers = []\n");
         assert!(
             t.errors[0].starts_with("Cargo.toml:2:1: "),
+            "{}",
+            t.errors[0]
+        );
+    }
+
+    #[test]
+    fn the_error_setting() {
+        let t = Targets::from_manifest("[package.metadata.evalsha]\nerror = \"redis\"\n");
+        assert!(t.redis_errors && t.errors.is_empty() && !t.exact);
+        let t = Targets::from_manifest(
+            "[package.metadata]\nevalsha = { servers = [\"redis-7.0\"], error = 'evalsha' }\n",
+        );
+        assert!(!t.redis_errors && t.errors.is_empty() && t.exact);
+        let t = Targets::from_manifest("[package.metadata.evalsha]\nerror = \"anyhow\"\n");
+        assert!(!t.redis_errors);
+        assert!(
+            t.errors[0].starts_with("Cargo.toml:2:10: `[package.metadata.evalsha] error` is"),
             "{}",
             t.errors[0]
         );

@@ -6,7 +6,8 @@ use syn::visit::Visit;
 #[derive(Clone)]
 pub(crate) struct ParamType {
     pub(crate) ty: syn::Type,
-    /// `Option<..>`: `None` is sent as an empty string so later positions do not shift.
+    /// `Option<..>`: `None` is sent as an empty string so later positions do not shift
+    /// (unless the parameter is `NAME?`, see `header::Param::optional`).
     pub(crate) optional: bool,
 }
 
@@ -47,6 +48,15 @@ pub(crate) fn param_type(text: &str) -> Result<ParamType, String> {
     let optional = matches!(&ty, syn::Type::Path(p)
         if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Option"));
     Ok(ParamType { ty, optional })
+}
+
+/// `Option<ty>`: the type of an `@arg NAME? TYPE` parameter.
+pub(crate) fn optional(ty: ParamType) -> ParamType {
+    let inner = ty.ty;
+    ParamType {
+        ty: syn::parse_quote!(Option<#inner>),
+        optional: true,
+    }
 }
 
 /// Parses an `@return` type, any `FromRedisValue` type. Lua names map to

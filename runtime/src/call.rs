@@ -17,8 +17,12 @@ const HEAD_ROOM: usize = 128;
 /// or, later, to go into a pipeline.
 ///
 /// The generated `call(..)` method returns one; `run(..)` is `call(..).run(con)`. `T` is
-/// the reply type: the script's `@return` type, or chosen by the caller.
-pub struct Call<T = Value> {
+/// the reply type: the script's `@return` type, or chosen by the caller. `E` is the error
+/// type its `run`/`run_async` return: [`Error`], or `redis::RedisError` (carrying the
+/// `Error`, see [`Error::into_redis_wrapped`]) in a crate that sets `error = "redis"` in
+/// `[package.metadata.evalsha]`, so that `X.call(..).run(con)?` converts as `X.run(con, ..)?`
+/// does.
+pub struct Call<T = Value, E = Error> {
     script: &'static Script,
     /// `[room][keys and args as bulk strings]`; the head ends at `room`.
     buf: Vec<u8>,
@@ -34,10 +38,41 @@ pub struct Call<T = Value> {
     tokened: bool,
     /// How many times evalsha sends the call again after no answer ([`Call::retries`]).
     retries: u32,
-    reply: PhantomData<fn() -> T>,
+    /// The first trailing optional argument given as `None`.
+    left_out: Option<&'static str>,
+    /// `(None one, later Some one)`: a value would move into a left-out place.
+    gap: Option<(&'static str, &'static str)>,
+    reply: PhantomData<fn() -> (T, E)>,
 }
 
-impl<T> Call<T> {
+/// The error type a [`Call`] returns from `run`/`run_async`: [`Error`] itself, or
+/// `redis::RedisError` carrying it (what [`Error::into_redis_wrapped`] makes). Sealed: only
+/// these two.
+pub trait CallError: sealed::Sealed + Sized {
+    /// The call's failure as this error type.
+    #[doc(hidden)]
+    fn __from_error(err: Error) -> Self;
+}
+
+impl CallError for Error {
+    fn __from_error(err: Error) -> Self {
+        err
+    }
+}
+
+impl CallError for redis::RedisError {
+    fn __from_error(err: Error) -> Self {
+        err.into_redis_wrapped()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Error {}
+    impl Sealed for redis::RedisError {}
+}
+
+impl<T, E> Call<T, E> {
     /// Starts a call; `bytes_hint` is the expected size of the encoded keys and args.
     #[doc(hidden)]
     pub fn __new(script: &'static Script, bytes_hint: usize) -> Self {
@@ -57,6 +92,8 @@ impl<T> Call<T> {
             bad_param: None,
             tokened: false,
             retries: 0,
+            left_out: None,
+            gap: None,
             reply: PhantomData,
         }
     }
@@ -106,6 +143,40 @@ impl<T> Call<T> {
             Some(arg) => self.__arg(name, arg),
             None => self.__arg(name, &""),
         }
+    }
+
+    /// Adds a trailing optional argument (`@arg NAME? T`, or inferred): `None` sends
+    /// nothing, so the script sees `nil`. A value after a `None` would take its place:
+    /// that call fails before anything is sent.
+    #[doc(hidden)]
+    pub fn __trailing_arg<A: ToRedisArgs>(&mut self, name: &'static str, arg: &Option<A>) {
+        match arg {
+            None => {
+                self.left_out.get_or_insert(name);
+            }
+            Some(arg) => {
+                if let Some(missing) = self.left_out
+                    && self.gap.is_none()
+                {
+                    self.gap = Some((missing, name));
+                }
+                self.__arg(name, arg)
+            }
+        }
+    }
+
+    /// Adds a variadic key parameter of any `ToRedisArgs` (a `Vec`, a slice, a tuple of
+    /// mixed types): every argument it produces is a key.
+    #[doc(hidden)]
+    pub fn __keys_all(&mut self, keys: &impl ToRedisArgs) {
+        self.keys += self.write(keys);
+    }
+
+    /// Adds a variadic argument parameter of any `ToRedisArgs` (a `Vec`, a slice, a tuple
+    /// of mixed types such as `(true, 5u64, "x")`), flattened.
+    #[doc(hidden)]
+    pub fn __args_all(&mut self, args: &impl ToRedisArgs) {
+        self.argc += self.write(args);
     }
 
     /// Adds every element of a variadic argument parameter.
@@ -267,6 +338,13 @@ impl<T> Call<T> {
                 None,
             ));
         }
+        if let Some((missing, given)) = self.gap {
+            return Err(Error::new(
+                self.script,
+                ErrorKind::OptionalGap { missing, given },
+                None,
+            ));
+        }
         match self.bad_param {
             None => Ok(()),
             Some((name, count)) => Err(Error::new(
@@ -292,6 +370,8 @@ impl<T> Call<T> {
             bad_param: self.bad_param.take(),
             tokened: self.tokened,
             retries: self.retries,
+            left_out: self.left_out,
+            gap: self.gap,
             reply: PhantomData,
         }
     }
@@ -357,7 +437,7 @@ impl<T> Call<T> {
     }
 }
 
-impl<T: FromRedisValue> Call<T> {
+impl<T: FromRedisValue, E> Call<T, E> {
     /// Converts the reply to `T`, or names the expected type.
     pub(crate) fn decode(&self, value: Value) -> Result<T, Error> {
         T::from_redis_value(value).map_err(|err| {
@@ -388,7 +468,7 @@ pub(crate) fn load_cmd(script: &Script) -> redis::Cmd {
     resp::to_cmd(&script.load_command())
 }
 
-impl<T> Drop for Call<T> {
+impl<T, E> Drop for Call<T, E> {
     fn drop(&mut self) {
         spare::give(std::mem::take(&mut self.buf));
     }
@@ -427,7 +507,7 @@ mod spare {
     }
 }
 
-impl<T> std::fmt::Debug for Call<T> {
+impl<T, E> std::fmt::Debug for Call<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Keys and args may hold secrets: show their counts only.
         f.debug_struct("Call")

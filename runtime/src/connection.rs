@@ -93,7 +93,7 @@ unsafe fn as_cluster<C: ?Sized, R>(con: &mut C) -> &mut R {
     unsafe { &mut *(con as *mut C).cast::<R>() }
 }
 
-impl<T: redis::FromRedisValue> Call<T> {
+impl<T: redis::FromRedisValue, E: crate::call::CallError> Call<T, E> {
     /// Runs the call on a sync connection: `EVALSHA`, and on `NOSCRIPT` only, the reload
     /// and one retry through the same connection.
     ///
@@ -101,8 +101,13 @@ impl<T: redis::FromRedisValue> Call<T> {
     /// anything is sent) and the reload happens on the node that runs the call.
     ///
     /// With [`Call::retries`], a call with a token sent again after no answer (see
-    /// [`Call::once`]).
-    pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
+    /// [`Call::once`]). The error is `E`: [`Error`], or under the crate's
+    /// `error = "redis"` a `redis::RedisError` carrying it.
+    pub fn run<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, E> {
+        self.run_inner(con).map_err(E::__from_error)
+    }
+
+    fn run_inner<C: redis::ConnectionLike + ?Sized>(&self, con: &mut C) -> Result<T, Error> {
         let kind = Kind::of_sync(con);
         if kind.is_cluster() {
             slot::check_slots(self)?;
@@ -149,8 +154,19 @@ impl<T: redis::FromRedisValue> Call<T> {
     ///
     /// With [`Call::retries`], a call with a token sent again after no answer (see
     /// [`Call::once`]).
+    ///
+    /// The error is `E`: [`Error`], or under the crate's `error = "redis"` a
+    /// `redis::RedisError` carrying it.
     #[cfg(feature = "aio")]
     pub async fn run_async<C: redis::aio::ConnectionLike + ?Sized>(
+        &self,
+        con: &mut C,
+    ) -> Result<T, E> {
+        self.run_async_inner(con).await.map_err(E::__from_error)
+    }
+
+    #[cfg(feature = "aio")]
+    async fn run_async_inner<C: redis::aio::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
     ) -> Result<T, Error> {

@@ -53,6 +53,15 @@ pub enum ErrorKind {
         /// How many arguments its value produced.
         count: usize,
     },
+    /// A trailing optional argument was given after an earlier one left out (`None`):
+    /// `None` sends nothing, so the value would reach the script in the left-out one's
+    /// place. Nothing was sent.
+    OptionalGap {
+        /// The optional parameter given as `None`.
+        missing: &'static str,
+        /// The later optional parameter given a value.
+        given: &'static str,
+    },
     /// On a Redis Cluster connection, the call's keys hash to different slots, so no node
     /// could run it. Nothing was sent. Use hash tags (`{user}:a`, `{user}:b`) to keep keys
     /// that one script touches in one slot.
@@ -133,6 +142,7 @@ impl Error {
             | ErrorKind::Load
             | ErrorKind::TransactionAborted { .. }
             | ErrorKind::Argument { .. }
+            | ErrorKind::OptionalGap { .. }
             | ErrorKind::CrossSlot { .. }
             | ErrorKind::ReadOnlyUnsupported
             | ErrorKind::LibraryConflict
@@ -339,6 +349,83 @@ impl From<Error> for RedisError {
     }
 }
 
+impl Error {
+    /// This error as a `redis::RedisError` that carries it whole, so that
+    /// [`Error::find`] gets it back (with [`ran`](Self::ran)) from the `RedisError`, or
+    /// from any error whose `source()` chain holds it. Generated `run`/`run_async` methods,
+    /// the [`Call`](crate::Call)s of generated `call(..)` methods and the functions of
+    /// [`redis_result`](crate::redis_result) return it when the crate sets
+    /// `error = "redis"` in `[package.metadata.evalsha]`, so `?` works in functions whose
+    /// error type converts from `redis::RedisError`.
+    ///
+    /// redis 1.x and 2.x let a `RedisError` carry another error only as an I/O error
+    /// (`From<std::io::Error>`), so its `kind()` is `ErrorKind::Io` and `is_io_error()` is
+    /// true whatever went wrong. What else redis's methods tell stays true to the cause:
+    /// when the connection failed, the `io::ErrorKind` is the one of the failure, so
+    /// `is_timeout()` and `is_connection_dropped()` answer as for the original error; for
+    /// any other failure (the script raised an error, the server refused the call, ...) it
+    /// is `Unsupported`, so `is_connection_dropped()` is false and `retry_method()` says
+    /// `NoRetry`: nothing invites a retry that could run a script twice. Its message is
+    /// this error's. The plain `From<Error> for RedisError` keeps the kind of the server's
+    /// error instead, and loses the rest.
+    pub fn into_redis_wrapped(self) -> RedisError {
+        let kind = match &self.source {
+            Some(source) => match io_inside(source) {
+                Some(io) => io.kind(),
+                None if source.is_timeout() => std::io::ErrorKind::TimedOut,
+                None if source.is_io_error() => std::io::ErrorKind::ConnectionAborted,
+                None => std::io::ErrorKind::Unsupported,
+            },
+            None => std::io::ErrorKind::Unsupported,
+        };
+        RedisError::from(std::io::Error::new(kind, self))
+    }
+
+    /// The evalsha error inside `err`: `err` itself, or one its `source()` chain holds,
+    /// also inside a `redis::RedisError` made by [`Error::into_redis_wrapped`] (what
+    /// `run` returns under `error = "redis"`), so a crate's own error type that wraps the
+    /// `RedisError` still tells [`ran`](Self::ran):
+    ///
+    /// ```ignore
+    /// match evalsha::Error::find(&err).map(evalsha::Error::ran) {
+    ///     Some(evalsha::Ran::No) => { /* safe to call again */ }
+    ///     _ => {}
+    /// }
+    /// ```
+    pub fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+        let mut next = Some(err);
+        while let Some(err) = next {
+            if let Some(found) = err.downcast_ref::<Error>() {
+                return Some(found);
+            }
+            // A `RedisError` made from an `io::Error` names as its source the `Arc` it
+            // keeps the `io::Error` in; the `io::Error` holds this error.
+            let io = match err.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>()
+            {
+                Some(arc) => (**arc).downcast_ref::<std::io::Error>(),
+                None => err.downcast_ref::<std::io::Error>(),
+            };
+            if let Some(found) = io
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<Error>())
+            {
+                return Some(found);
+            }
+            next = err.source();
+        }
+        None
+    }
+}
+
+/// The `io::Error` a `redis` error was made from, if any.
+fn io_inside(err: &RedisError) -> Option<&std::io::Error> {
+    let source = std::error::Error::source(err)?;
+    match source.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>() {
+        Some(arc) => (**arc).downcast_ref::<std::io::Error>(),
+        None => source.downcast_ref::<std::io::Error>(),
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let function = self.subject.function();
@@ -371,6 +458,11 @@ impl fmt::Display for Error {
                 f,
                 ": parameter `{name}` produced {count} Redis arguments, expected exactly 1 \
                  (declare it variadic with `...{name}` to pass several); nothing was sent"
+            )?,
+            ErrorKind::OptionalGap { missing, given } => write!(
+                f,
+                ": optional parameter `{given}` is given but the earlier `{missing}` is None; \
+                 None sends nothing, so `{given}` would take `{missing}`'s place; nothing was sent"
             )?,
             ErrorKind::CrossSlot { keys } => {
                 f.write_str(": keys hash to different cluster slots (")?;
@@ -465,5 +557,52 @@ mod tests {
     fn is_send_sync_static() {
         fn check<T: std::error::Error + Send + Sync + 'static>() {}
         check::<Error>();
+    }
+
+    #[test]
+    fn wrapped_in_a_redis_error_it_is_found_again_and_keeps_the_io_kind() {
+        let refused = Error::new("x.lua", ErrorKind::NoScript, None);
+        let wrapped = refused.into_redis_wrapped();
+        assert!(
+            wrapped.is_io_error(),
+            "redis carries other errors only as I/O errors"
+        );
+        assert!(!wrapped.is_connection_dropped() && !wrapped.is_timeout());
+        assert!(matches!(
+            wrapped.retry_method(),
+            redis::RetryMethod::NoRetry
+        ));
+        let found = Error::find(&wrapped).expect("found in the RedisError");
+        assert_eq!((found.script(), found.ran()), ("x.lua", Ran::No));
+        assert!(
+            wrapped
+                .to_string()
+                .starts_with("script x.lua: the server does not have")
+        );
+
+        // A user's error type wrapping the RedisError, as `#[from]` makes it.
+        #[derive(Debug)]
+        struct Mine(RedisError);
+        impl fmt::Display for Mine {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("mine")
+            }
+        }
+        impl std::error::Error for Mine {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let mine = Mine(wrapped);
+        assert_eq!(Error::find(&mine).map(Error::ran), Some(Ran::No));
+
+        let reset = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let dropped = Error::new("x.lua", ErrorKind::Redis, Some(reset)).into_redis_wrapped();
+        assert!(dropped.is_connection_dropped());
+        assert_eq!(Error::find(&dropped).map(Error::ran), Some(Ran::Unknown));
+        let timeout = RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        let timed_out = Error::new("x.lua", ErrorKind::Redis, Some(timeout)).into_redis_wrapped();
+        assert!(timed_out.is_timeout());
+        assert!(Error::find(&RedisError::from((redis::ErrorKind::Client, "x"))).is_none());
     }
 }

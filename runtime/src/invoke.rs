@@ -43,9 +43,9 @@ fn reply(result: RedisResult<Value>) -> RedisResult<Value> {
 
 /// Runs `call` through `transport`, timed and inside a span when the features `metrics`
 /// and `tracing` are on (`trace::Observed`: one record per call, its reload included).
-pub(crate) async fn invoke<T, Tr: Transport>(
+pub(crate) async fn invoke<T, E, Tr: Transport>(
     transport: &mut Tr,
-    call: &Call<T>,
+    call: &Call<T, E>,
 ) -> Result<Value, Error> {
     let observed = trace::Observed::start(call.script(), call.command());
     let result = observed.instrument(invoke_untraced(transport, call)).await;
@@ -55,9 +55,9 @@ pub(crate) async fn invoke<T, Tr: Transport>(
 /// Runs `call` through `transport`. Never sends a call again after any reply other than
 /// the server's own `NOSCRIPT`, which guarantees the script did not run (or, after the
 /// load, a cluster redirect, which guarantees the same).
-async fn invoke_untraced<T, Tr: Transport>(
+async fn invoke_untraced<T, E, Tr: Transport>(
     transport: &mut Tr,
-    call: &Call<T>,
+    call: &Call<T, E>,
 ) -> Result<Value, Error> {
     call.check()?;
     let script = call.script();

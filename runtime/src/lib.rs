@@ -37,6 +37,7 @@
 //! | `bulk` | [`preload`], [`loaded`], `functions::load`, `functions::prune`, sync and async, each written once | `compat`, `connection`, `error`, `library`, `plain`, `ran`, `resp`, `script`, `trace`, `transport` |
 //! | `pipeline` | [`Pipeline`]: calls and commands in one round trip, `MULTI`/`EXEC` | `call`, `compat`, `connection`, `error`, `library`, `ran`, `resp`, `script`, `trace` |
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
+//! | [`redis_result`] | the bulk operations and a pipeline returning `redis::RedisResult`, for crates that set `error = "redis"` | `bulk`, `error`, `library`, `pipeline`, `script` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
 //! is a new kind in `connection` (and a transport if it needs one); a metric or span per
@@ -82,6 +83,7 @@ mod once;
 mod pipeline;
 mod plain;
 mod ran;
+pub mod redis_result;
 mod resp;
 mod script;
 mod slot;
@@ -92,7 +94,7 @@ mod transport;
 pub use bulk::{loaded, preload};
 #[cfg(feature = "aio")]
 pub use bulk::{loaded_async, preload_async};
-pub use call::Call;
+pub use call::{Call, CallError};
 pub use error::{Error, ErrorKind, PIPELINE};
 pub use library::Library;
 pub use once::Token;
@@ -137,6 +139,7 @@ mod layers {
         // Items re-exported at the root, by the module that defines them.
         let roots = [
             ("Call", "call"),
+            ("CallError", "call"),
             ("Error", "error"),
             ("ErrorKind", "error"),
             ("PIPELINE", "error"),

@@ -182,7 +182,7 @@ impl std::fmt::Debug for Token {
     }
 }
 
-impl<T> Call<T> {
+impl<T, E> Call<T, E> {
     /// Makes the call safe to send again: the server records what this call replied
     /// (its value or its error) under `token`, in the same atomic run that applies the
     /// script's effects, and a later send of the same call with the same token returns
@@ -219,7 +219,7 @@ pub(crate) struct Resends {
 
 impl Resends {
     /// Before the first send: fails when the call asks for retries it may not have.
-    pub(crate) fn start<T>(call: &Call<T>, cluster: bool) -> Result<Self, Error> {
+    pub(crate) fn start<T, E>(call: &Call<T, E>, cluster: bool) -> Result<Self, Error> {
         if call.retry_budget() > 0 && !call.is_tokened() && !call.script().is_read_only() {
             return Err(Error::new(
                 call.script(),
@@ -235,7 +235,7 @@ impl Resends {
     }
 
     /// After a send that returned `result`: send again after a pause, or return.
-    pub(crate) fn next<T, V>(&mut self, call: &Call<T>, result: Result<V, Error>) -> Next<V> {
+    pub(crate) fn next<T, E, V>(&mut self, call: &Call<T, E>, result: Result<V, Error>) -> Next<V> {
         self.sends += 1;
         match result {
             Err(err) if err.ran() == Ran::Unknown && self.sends <= call.retry_budget() => {
@@ -267,7 +267,7 @@ pub(crate) enum Next<V> {
 
 /// The digest of what `call` sends: SHA1 (20 bytes) of the script's SHA1, the number of
 /// keys and the keys and arguments as RESP bulk strings (an unambiguous encoding).
-fn digest<T>(call: &Call<T>) -> [u8; 20] {
+fn digest<T, E>(call: &Call<T, E>) -> [u8; 20] {
     let mut sha1 = sha1_smol::Sha1::new();
     sha1.update(call.script().sha1().as_bytes());
     sha1.update(itoa::Buffer::new().format(call.num_keys()).as_bytes());

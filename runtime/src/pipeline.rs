@@ -77,7 +77,7 @@
 
 use redis::{Cmd, FromRedisValue, RedisError, ToRedisArgs, Value};
 
-use crate::call::Call;
+use crate::call::{Call, CallError};
 use crate::connection;
 pub use crate::error::PIPELINE;
 use crate::error::{Error, ErrorKind, Subject};
@@ -102,8 +102,11 @@ const EVICTION_MARGIN: usize = 400;
 ///     .cmd("INCR").arg("hits")
 ///     .query(&mut con)?;
 /// ```
-#[derive(Default)]
-pub struct Pipeline {
+///
+/// `E` is the error type of its `query` methods: [`Error`], or `redis::RedisError`
+/// carrying it for a pipeline from [`redis_result::pipeline`](crate::redis_result::pipeline)
+/// (a crate that sets `error = "redis"`).
+pub struct Pipeline<E = Error> {
     /// The commands to send, in order.
     items: Vec<Item>,
     atomic: bool,
@@ -116,6 +119,21 @@ pub struct Pipeline {
     evals: usize,
     /// A call that could not be encoded: the pipeline fails with it before sending.
     refused: Option<(Subject, ErrorKind)>,
+    error: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> Default for Pipeline<E> {
+    fn default() -> Self {
+        Pipeline {
+            items: Vec::new(),
+            atomic: false,
+            loaded: Vec::new(),
+            evaled: Vec::new(),
+            evals: 0,
+            refused: None,
+            error: std::marker::PhantomData,
+        }
+    }
 }
 
 enum Item {
@@ -170,7 +188,9 @@ impl Pipeline {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
+impl<E> Pipeline<E> {
     /// Makes this a `MULTI`/`EXEC` transaction: every command runs, or none does.
     pub fn atomic(&mut self) -> &mut Self {
         self.atomic = true;
@@ -178,7 +198,7 @@ impl Pipeline {
     }
 
     /// Adds a prepared script call (`RateLimit.call(..)`).
-    pub fn script<T>(&mut self, call: Call<T>) -> &mut Self {
+    pub fn script<T, F>(&mut self, call: Call<T, F>) -> &mut Self {
         if let Err(err) = call.check() {
             // A parameter that expanded to several arguments: the whole pipeline fails
             // before anything is sent, like a single call would.
@@ -332,8 +352,13 @@ impl Pipeline {
     pub fn query<T: FromRedisValue, C: redis::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
-    ) -> Result<T, Error> {
-        self.typed(self.send(con)?)
+    ) -> Result<T, E>
+    where
+        E: CallError,
+    {
+        self.send(con)
+            .and_then(|replies| self.typed(replies))
+            .map_err(E::__from_error)
     }
 
     /// Runs the pipeline on a sync connection and returns every result (not ignored), each
@@ -341,26 +366,57 @@ impl Pipeline {
     pub fn query_each<C: redis::ConnectionLike + ?Sized>(
         &self,
         con: &mut C,
-    ) -> Result<Vec<Result<Value, Error>>, Error> {
-        self.each(self.send(con)?)
+    ) -> Result<Vec<Result<Value, E>>, E>
+    where
+        E: CallError,
+    {
+        let each = self.send(con).and_then(|replies| self.each(replies));
+        Self::errors_as_e(each)
     }
 
     /// [`query`](Self::query) on an async connection.
     #[cfg(feature = "aio")]
-    pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, Error>
+    pub async fn query_async<T: FromRedisValue, C>(&self, con: &mut C) -> Result<T, E>
     where
         C: redis::aio::ConnectionLike + ?Sized,
+        E: CallError,
     {
-        self.typed(self.send_async(con).await?)
+        match self.send_async(con).await {
+            Ok(replies) => self.typed(replies),
+            Err(err) => Err(err),
+        }
+        .map_err(E::__from_error)
     }
 
     /// [`query_each`](Self::query_each) on an async connection.
     #[cfg(feature = "aio")]
-    pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, Error>>, Error>
+    pub async fn query_each_async<C>(&self, con: &mut C) -> Result<Vec<Result<Value, E>>, E>
     where
         C: redis::aio::ConnectionLike + ?Sized,
+        E: CallError,
     {
-        self.each(self.send_async(con).await?)
+        let each = match self.send_async(con).await {
+            Ok(replies) => self.each(replies),
+            Err(err) => Err(err),
+        };
+        Self::errors_as_e(each)
+    }
+
+    /// `query_each`'s results with every error as `E`.
+    #[allow(clippy::type_complexity)]
+    fn errors_as_e(
+        each: Result<Vec<Result<Value, Error>>, Error>,
+    ) -> Result<Vec<Result<Value, E>>, E>
+    where
+        E: CallError,
+    {
+        match each {
+            Ok(each) => Ok(each
+                .into_iter()
+                .map(|one| one.map_err(E::__from_error))
+                .collect()),
+            Err(err) => Err(E::__from_error(err)),
+        }
     }
 
     /// Sends the pipeline on a sync connection, packed as is; `Err` when it cannot be
@@ -594,7 +650,7 @@ fn refuse_sync_cluster<C: redis::ConnectionLike + ?Sized>(con: &C) -> Result<(),
     ))
 }
 
-impl std::fmt::Debug for Pipeline {
+impl<E> std::fmt::Debug for Pipeline<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("commands", &self.len())

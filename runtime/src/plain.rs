@@ -28,14 +28,18 @@ impl<'c, C: redis::ConnectionLike + ?Sized> SyncTransport<'c, C> {
 impl<C: redis::ConnectionLike + ?Sized> Transport for SyncTransport<'_, C> {
     const MAY_WAIT: bool = false;
 
-    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>> {
+    fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+    ) -> impl Future<Output = RedisResult<Sent>> {
         // The reply is there when `send` returns: a ready future, no state machine.
         std::future::ready(self.send_now(step, call))
     }
 }
 
 impl<C: redis::ConnectionLike + ?Sized> SyncTransport<'_, C> {
-    fn send_now<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Sent> {
+    fn send_now<T, E>(&mut self, step: Step, call: &Call<T, E>) -> RedisResult<Sent> {
         match step {
             Step::Call => self.con.req_packed_command(call.packed()).map(Sent::call),
             Step::CallWithBody => self
@@ -103,7 +107,11 @@ enum Request {
 impl<C: redis::aio::ConnectionLike + ?Sized> Transport for AsyncTransport<'_, C> {
     const MAY_WAIT: bool = true;
 
-    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>> {
+    fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+    ) -> impl Future<Output = RedisResult<Sent>> {
         // An async cluster connection routes a pipeline by its first command with a key,
         // so the load goes to the call's node without a probe.
         let request = match step {

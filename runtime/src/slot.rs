@@ -50,7 +50,7 @@ fn crc16(bytes: &[u8]) -> u16 {
 }
 
 /// Fails, before anything is sent, when the call's keys do not all hash to one slot.
-pub(crate) fn check_slots<T>(call: &Call<T>) -> Result<(), Error> {
+pub(crate) fn check_slots<T, E>(call: &Call<T, E>) -> Result<(), Error> {
     let mut keys = call.keys();
     let Some(first) = keys.next() else {
         return Ok(());
@@ -77,7 +77,7 @@ const PROBE: &[u8] = b"return 0";
 /// call, except for a function: a replica cannot load a library, so a function's load and
 /// retry go to the slot's primary (`EVAL`, a write as redis routes it), where the library
 /// reaches the replicas by replication.
-fn probe_command<T>(call: &Call<T>) -> &'static str {
+fn probe_command<T, E>(call: &Call<T, E>) -> &'static str {
     if call.script().loads_on_primary() {
         "EVAL"
     } else {
@@ -92,7 +92,7 @@ fn probe_command<T>(call: &Call<T>) -> &'static str {
 /// cannot be the call's own `EVALSHA`: that could run the script twice if another caller
 /// loaded it meanwhile, and redis's cluster pipeline turns any error reply, `NOSCRIPT`
 /// included, into a failure of the whole pipeline.
-pub(crate) fn packed_probe_load_and_call<T>(call: &Call<T>) -> Vec<u8> {
+pub(crate) fn packed_probe_load_and_call<T, E>(call: &Call<T, E>) -> Vec<u8> {
     let load = call.packed_load_and_call();
     let mut out = Vec::with_capacity(64 + 2 * load.len());
     let mut parts: Vec<&[u8]> = Vec::with_capacity(3 + call.num_keys());

@@ -27,7 +27,7 @@ pub(crate) enum Step {
 impl Step {
     /// The command of this step that runs the call, as a `redis::Cmd`.
     #[cfg(any(feature = "aio", feature = "cluster"))]
-    pub(crate) fn call_cmd<T>(self, call: &Call<T>) -> Cmd {
+    pub(crate) fn call_cmd<T, E>(self, call: &Call<T, E>) -> Cmd {
         match self {
             Step::CallWithBody => call.to_body_cmd(),
             Step::Call | Step::LoadAndCall => call.to_call_cmd(),
@@ -80,7 +80,11 @@ pub(crate) trait Transport {
     const MAY_WAIT: bool;
 
     /// Sends `step` of `call`.
-    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>>;
+    fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+    ) -> impl Future<Output = RedisResult<Sent>>;
 }
 
 /// What a connection must do for ordinary commands.

@@ -36,7 +36,7 @@ pub(crate) fn check(cx: &Context, out: &mut Vec<Finding>) {
                      \"0\", so this is never equal; compare with \"1\" (true) or \"0\" (false)"
                 )
             }
-            ArgTest::Compared(_) => continue,
+            ArgTest::Compared(_) | ArgTest::Defaulted => continue,
         };
         out.push(Finding {
             line: usage.pos.line,

@@ -17,6 +17,7 @@ mod commands;
 mod dropped_return;
 mod escape;
 mod global_write;
+mod option_arg;
 pub(crate) mod scope;
 pub(crate) mod shebang;
 mod suppress;
@@ -143,6 +144,7 @@ const CHECKS: &[(&str, CheckFn)] = &[
     ("dropped-return", dropped_return::check),
     ("escape", escape::check),
     ("bool-arg", bool_arg::check),
+    ("option-arg", option_arg::check),
 ];
 
 /// Runs every check over a parsed file, for the target servers of the crate being

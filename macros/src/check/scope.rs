@@ -90,6 +90,8 @@ pub(crate) enum ArgTest {
     Truth,
     /// Compared (`==`/`~=`) with this literal (`"true"`, `true`, `"1"`, ...), as written.
     Compared(String),
+    /// Given a default: `ARGV[n] or x` (a presence test, as a truth test is).
+    Defaulted,
 }
 
 /// A use of `ARGV[n]` that a check may care about.
@@ -120,6 +122,9 @@ pub(crate) struct Facts {
     pub(crate) calls: Vec<RedisCall>,
     pub(crate) returns: Vec<ChunkReturn>,
     pub(crate) arg_uses: Vec<ArgUse>,
+    /// `ARGV` indexes whose absence only leads to an error (`if not ARGV[n] then return
+    /// redis.error_reply(..) end`, `assert(ARGV[n], ..)`): tested for presence, yet required.
+    pub(crate) required_args: Vec<usize>,
 }
 
 /// What a local is known to hold.
@@ -273,7 +278,16 @@ impl Walker {
                     self.assigned(var);
                 }
             }
-            Stmt::FunctionCall(call) => self.suffixed(call.prefix(), call.suffixes().collect()),
+            Stmt::FunctionCall(call) => {
+                // `assert(ARGV[n], ..)`: absent, the script raises an error.
+                if let Some(("assert", args)) = called(call.prefix(), call.suffixes().collect())
+                    && let Some(first) = args.first()
+                    && let Some(index) = self.argv_index(first)
+                {
+                    self.facts.required_args.push(index);
+                }
+                self.suffixed(call.prefix(), call.suffixes().collect())
+            }
             Stmt::Do(block) => self.scoped(|w| w.block(block.block())),
             Stmt::While(w) => {
                 self.condition(w.condition());
@@ -284,6 +298,18 @@ impl Walker {
                 s.condition(r.until());
             }),
             Stmt::If(i) => {
+                // A presence test whose "absent" branch only raises an error: the argument is
+                // required (the script refuses a call without it), not optional.
+                let mut required = Vec::new();
+                if raises(i.block()) {
+                    self.absent_makes_true(i.condition(), &mut required);
+                }
+                if i.else_if().is_none_or(|branches| branches.is_empty())
+                    && i.else_block().is_some_and(raises)
+                {
+                    self.absent_makes_false(i.condition(), &mut required);
+                }
+                self.facts.required_args.extend(required);
                 self.condition(i.condition());
                 self.scoped(|s| s.block(i.block()));
                 for branch in i.else_if().into_iter().flatten() {
@@ -468,6 +494,59 @@ impl Walker {
         }
     }
 
+    /// The `ARGV` indexes whose absence alone makes `cond` true: `not ARGV[n]`,
+    /// `ARGV[n] == nil`, either side of an `or`.
+    fn absent_makes_true(&self, cond: &Expression, out: &mut Vec<usize>) {
+        match cond {
+            Expression::Parentheses { expression, .. } => self.absent_makes_true(expression, out),
+            Expression::UnaryOperator {
+                unop: UnOp::Not(_),
+                expression,
+            } => self.absent_makes_false(expression, out),
+            Expression::BinaryOperator { lhs, binop, rhs } => match binop {
+                BinOp::Or(_) => {
+                    self.absent_makes_true(lhs, out);
+                    self.absent_makes_true(rhs, out);
+                }
+                BinOp::TwoEqual(_) => out.extend(self.compared_with_nil(lhs, rhs)),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The `ARGV` indexes whose absence alone makes `cond` false: `ARGV[n]`,
+    /// `ARGV[n] ~= nil`, either side of an `and`.
+    fn absent_makes_false(&self, cond: &Expression, out: &mut Vec<usize>) {
+        match cond {
+            Expression::Parentheses { expression, .. } => self.absent_makes_false(expression, out),
+            Expression::UnaryOperator {
+                unop: UnOp::Not(_),
+                expression,
+            } => self.absent_makes_true(expression, out),
+            Expression::BinaryOperator { lhs, binop, rhs } => match binop {
+                BinOp::And(_) => {
+                    self.absent_makes_false(lhs, out);
+                    self.absent_makes_false(rhs, out);
+                }
+                BinOp::TildeEqual(_) => out.extend(self.compared_with_nil(lhs, rhs)),
+                _ => {}
+            },
+            _ => out.extend(self.argv_index(cond)),
+        }
+    }
+
+    /// `ARGV[n]` compared with `nil`, either way round: `Some(n)`.
+    fn compared_with_nil(&self, lhs: &Expression, rhs: &Expression) -> Option<usize> {
+        [(lhs, rhs), (rhs, lhs)]
+            .into_iter()
+            .find_map(|(side, other)| {
+                (literal_text(other).as_deref() == Some("nil"))
+                    .then(|| self.argv_index(side))
+                    .flatten()
+            })
+    }
+
     /// An expression tested for existence: a `global.field` there is only a test.
     fn guarded(&mut self, expr: &Expression) {
         let before = self.facts.globals.len();
@@ -496,6 +575,16 @@ impl Walker {
                             });
                         }
                     }
+                }
+                if matches!(binop, BinOp::Or(_))
+                    && let Some(index) = self.argv_index(lhs)
+                    && let Some(at) = first_token(lhs)
+                {
+                    self.facts.arg_uses.push(ArgUse {
+                        index,
+                        test: ArgTest::Defaulted,
+                        pos: at,
+                    });
                 }
                 match binop {
                     BinOp::And(_) => self.condition(lhs),
@@ -659,6 +748,53 @@ fn literal_index(index: &Index) -> Option<usize> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// A plain call `name(args..)` or `a.b(args..)`: its name and its arguments.
+fn called<'a>(
+    prefix: &'a Prefix,
+    suffixes: Vec<&'a Suffix>,
+) -> Option<(&'a str, Vec<&'a Expression>)> {
+    let Prefix::Name(first) = prefix else {
+        return None;
+    };
+    let (name, args) = match &*suffixes {
+        [Suffix::Call(Call::AnonymousCall(args))] => (name_of(first)?, args),
+        [
+            Suffix::Index(Index::Dot { name, .. }),
+            Suffix::Call(Call::AnonymousCall(args)),
+        ] if name_of(first) == Some("redis") => (name_of(name)?, args),
+        _ => return None,
+    };
+    let args = match &**args {
+        FunctionArgs::Parentheses { arguments, .. } => arguments.iter().collect(),
+        _ => Vec::new(),
+    };
+    Some((name, args))
+}
+
+/// A block that ends by raising an error: `error(..)`, `return redis.error_reply(..)`,
+/// `return error(..)`, `return {err = ..}`.
+fn raises(block: &Block) -> bool {
+    let is_error_call = |expr: &Expression| match expr {
+        Expression::FunctionCall(call) => matches!(
+            called(call.prefix(), call.suffixes().collect()),
+            Some(("error" | "error_reply", _))
+        ),
+        Expression::TableConstructor(table) => table.fields().iter().any(
+            |field| matches!(field, Field::NameKey { key, .. } if name_of(key) == Some("err")),
+        ),
+        _ => false,
+    };
+    match block.last_stmt() {
+        Some(LastStmt::Return(ret)) => ret.returns().iter().next().is_some_and(is_error_call),
+        Some(_) => false,
+        None => matches!(
+            block.stmts().last(),
+            Some(Stmt::FunctionCall(call))
+                if matches!(called(call.prefix(), call.suffixes().collect()), Some(("error", _)))
+        ),
     }
 }
 

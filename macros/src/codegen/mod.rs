@@ -27,6 +27,8 @@ pub(crate) struct Item<'a> {
     pub(crate) sha1: &'a str,
     /// Emit the `_async` methods.
     pub(crate) aio: bool,
+    /// The crate's `error = "redis"`: `run`/`run_async` return `redis::RedisResult`.
+    pub(crate) redis_errors: bool,
     /// `SOURCE`'s value.
     source: TokenStream,
     /// What keeps cargo watching the included files.
@@ -43,6 +45,7 @@ impl<'a> Item<'a> {
         path: &'a str,
         composed: Option<&'a Composed>,
         sha1: &'a str,
+        redis_errors: bool,
     ) -> Self {
         let (source, tracked, with_sources) = source(krate, composed);
         Item {
@@ -53,6 +56,7 @@ impl<'a> Item<'a> {
             composed,
             sha1,
             aio: cfg!(feature = "aio"),
+            redis_errors,
             source,
             tracked,
             with_sources,

@@ -13,6 +13,7 @@ use super::read::analyse;
 use crate::codegen::{self, Item, Methods, Parts};
 use crate::compose::Composed;
 use crate::expand::{self, Macro};
+use crate::infer::Shape;
 use crate::input::Input;
 use crate::names;
 use crate::problem::Problem;
@@ -103,6 +104,7 @@ impl Macro for IncludeLibrary {
                 run_async: format_ident!("{}_async", f.method),
                 header: &f.header,
                 usage: &f.usage,
+                shape: &Shape::default(),
                 subject: &format!(
                     "the function `{}` of `{path}` (`{command} {fn_loaded}`)",
                     f.name
@@ -110,6 +112,7 @@ impl Macro for IncludeLibrary {
                 protocol: (command, missing, "FUNCTION LOAD"),
                 doc: &doc,
                 aio: item.aio,
+                redis_errors: item.redis_errors,
             }));
         }
         let loaded_doc = format!(

@@ -18,7 +18,12 @@ pub(crate) struct SyncLink<'c>(pub(crate) &'c mut redis::cluster::ClusterConnect
 impl Link for SyncLink<'_> {
     const MAY_WAIT: bool = false;
 
-    async fn send<T>(&mut self, step: Step, call: &Call<T>, target: &Target) -> RedisResult<Sent> {
+    async fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+        target: &Target,
+    ) -> RedisResult<Sent> {
         let Some((node, asking)) = target.node() else {
             return SyncTransport::new(&mut *self.0, true)
                 .send(step, call)
@@ -60,7 +65,12 @@ pub(crate) struct AsyncLink<'c>(pub(crate) &'c mut redis::cluster_async::Cluster
 impl Link for AsyncLink<'_> {
     const MAY_WAIT: bool = true;
 
-    async fn send<T>(&mut self, step: Step, call: &Call<T>, target: &Target) -> RedisResult<Sent> {
+    async fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+        target: &Target,
+    ) -> RedisResult<Sent> {
         use crate::plain::AsyncTransport;
         // The node a redirect named, or for a function's load and retry the slot's
         // primary (see `library_load_route`), where redis would route by the call.

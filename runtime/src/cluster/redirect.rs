@@ -109,10 +109,10 @@ pub(crate) trait Link {
 
     /// Sends `step` of `call` to `target`: where redis routes it through the connection's
     /// plain transport, or to the node a redirect named.
-    fn send<T>(
+    fn send<T, E>(
         &mut self,
         step: Step,
-        call: &Call<T>,
+        call: &Call<T, E>,
         target: &Target,
     ) -> impl Future<Output = RedisResult<Sent>>;
 }
@@ -133,7 +133,7 @@ impl<L: Link> ClusterTransport<L> {
 
     /// Sends `step`, following up to [`MAX_REDIRECTS`] redirects, and waiting up to
     /// [`NOT_CONNECTED_WAIT`] for a connection to a redirect's node.
-    async fn follow<T>(&mut self, step: Step, call: &Call<T>) -> RedisResult<Sent> {
+    async fn follow<T, E>(&mut self, step: Step, call: &Call<T, E>) -> RedisResult<Sent> {
         let mut redirects = 0;
         let mut not_connected_since: Option<Instant> = None;
         loop {
@@ -165,7 +165,11 @@ impl<L: Link> ClusterTransport<L> {
 impl<L: Link> Transport for ClusterTransport<L> {
     const MAY_WAIT: bool = L::MAY_WAIT;
 
-    fn send<T>(&mut self, step: Step, call: &Call<T>) -> impl Future<Output = RedisResult<Sent>> {
+    fn send<T, E>(
+        &mut self,
+        step: Step,
+        call: &Call<T, E>,
+    ) -> impl Future<Output = RedisResult<Sent>> {
         self.follow(step, call)
     }
 }
@@ -178,9 +182,9 @@ impl<L: Link> Transport for ClusterTransport<L> {
 /// included), for a call without keys (redis picks any primary for it), and for other
 /// steps.
 #[cfg(feature = "cluster-async")]
-pub(crate) fn library_load_route<T>(
+pub(crate) fn library_load_route<T, E>(
     step: Step,
-    call: &Call<T>,
+    call: &Call<T, E>,
 ) -> Option<redis::cluster_routing::SingleNodeRoutingInfo> {
     use redis::cluster_routing::{Route, SingleNodeRoutingInfo, SlotAddr};
     if step != Step::LoadAndCall || !call.script().loads_on_primary() {

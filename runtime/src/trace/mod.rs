@@ -91,6 +91,7 @@ fn error_type(err: &Error) -> &'static str {
         ErrorKind::Script { .. } => "script",
         ErrorKind::Reply { .. } => "reply",
         ErrorKind::Argument { .. } => "argument",
+        ErrorKind::OptionalGap { .. } => "optional_gap",
         ErrorKind::CrossSlot { .. } => "cross_slot",
         ErrorKind::ReadOnlyUnsupported => "read_only_unsupported",
         ErrorKind::Unsupported { .. } => "unsupported",

@@ -82,13 +82,13 @@ fn typed_calls_of_real_libraries() {
     // rustis's example: INCRBY keys[1] by args[1].
     assert_eq!(
         rustis_0_27_2::Examples
-            .bump::<i64, _>(&mut con, "n", 5)
+            .bump::<i64>(&mut con, "n", 5)
             .unwrap(),
         5
     );
     assert_eq!(
         rustis_0_27_2::Examples
-            .bump::<i64, _>(&mut con, "n", 2)
+            .bump::<i64>(&mut con, "n", 2)
             .unwrap(),
         7
     );
