@@ -48,6 +48,8 @@ macro_rules! include_library {
 }
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
+#[cfg(feature = "aio")]
+pub use evalsha_runtime::{AutoPipeline, Multiplexed};
 pub use evalsha_runtime::{
     Call, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, loaded, preload,
 };

@@ -36,6 +36,7 @@
 //! | `bulk` | [`preload`], [`loaded`], `functions::load`, `functions::prune`, sync and async, each written once | `compat`, `connection`, `error`, `library`, `plain`, `ran`, `resp`, `script`, `transport` |
 //! | `pipeline` | [`Pipeline`]: calls and commands in one round trip, `MULTI`/`EXEC` | `call`, `compat`, `connection`, `error`, `library`, `ran`, `resp`, `script` |
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
+//! | `auto_pipeline` | [`AutoPipeline`]: concurrent commands written together, one batch per round trip (feature `aio`) | `compat` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
 //! is a new kind in `connection` (and a transport if it needs one); sending a tokened
@@ -63,6 +64,8 @@ compile_error!(
      (for redis 2.x, with `default-features = false`)"
 );
 
+#[cfg(feature = "aio")]
+mod auto_pipeline;
 mod bulk;
 mod call;
 #[cfg(feature = "cluster")]
@@ -84,6 +87,8 @@ mod timer;
 mod trace;
 mod transport;
 
+#[cfg(feature = "aio")]
+pub use auto_pipeline::{AutoPipeline, Multiplexed};
 pub use bulk::{loaded, preload};
 #[cfg(feature = "aio")]
 pub use bulk::{loaded_async, preload_async};

@@ -1,0 +1,319 @@
+//! [`AutoPipeline`]: many tasks, one connection. Concurrent commands made through the
+//! clones of one `AutoPipeline` are written to the server together, as one pipeline, while
+//! the previous such batch is on its way.
+//!
+//! # How a batch forms
+//!
+//! The clones share one queue (the *forming* batch) and know the batch last started.
+//!
+//! - A command that finds no batch in flight and none forming starts a batch of its own
+//!   and sends it at once: a lone caller waits for nothing but its own round trip.
+//! - A command that finds a batch in flight joins the forming batch (starting it if there
+//!   is none). The forming batch is sent, as one `req_packed_commands` on the wrapped
+//!   connection, the moment the batch in flight has its replies: so at most one batch is
+//!   in flight, and every call that arrived during its round trip goes out in the next
+//!   write. Under load the batch grows to the number of waiting tasks, as
+//!   `redis-benchmark -P N` does by hand.
+//! - Each batch is one shared future (`futures::future::Shared`): every caller of the
+//!   batch polls it, whichever polls first drives it, and a caller that is dropped takes
+//!   nothing with it: the others keep driving. No task is spawned, so any async runtime
+//!   works.
+//! - Replies are handed out by position: the `n`th command of a batch takes the `n`th reply,
+//!   and nothing else ever does. A dropped caller's reply is discarded with its batch; it
+//!   never shifts to another caller. (A command whose caller is dropped after it was
+//!   queued may still be sent with its batch, as a command handed to any connection may.)
+//! - Server errors stay per command: redis returns a pipeline's error replies as
+//!   `Value::ServerError` in their positions (only a transport error fails the whole
+//!   pipeline), so a Lua error in one call is that call's reply alone, exactly what the
+//!   wrapped connection would have returned for that command sent by itself.
+//!
+//! # Failures
+//!
+//! A batch whose write or read fails (a dropped connection, a timeout) fails every command
+//! in it with that error: they were written, so a script call's [`Ran`](crate::Ran) is
+//! `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
+//! a connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads
+//! as `Ran::No`. The next command starts afresh on the wrapped connection (a
+//! `ConnectionManager` reconnects there; a broken `MultiplexedConnection` stays broken).
+//!
+//! # Bounded
+//!
+//! The forming batch holds at most [`AutoPipeline::limit`] commands ([`AutoPipeline::DEFAULT_LIMIT`]
+//! unless set with [`AutoPipeline::with_limit`]). A command that finds it full waits until
+//! that batch has its replies, then tries again: callers beyond the limit are slowed to
+//! the connection's pace, and memory stays bounded.
+//!
+//! # What goes through the queue
+//!
+//! Single commands (`req_packed_command`: every `EVALSHA`, and any `redis::Cmd` run with
+//! `query_async`). A pipeline (`req_packed_commands`: `redis::Pipeline`, a transaction,
+//! [`Pipeline`](crate::Pipeline), evalsha's `SCRIPT LOAD` + `EVALSHA` after `NOSCRIPT`) is
+//! already one write: it goes to the wrapped connection as it is, unchanged, so its
+//! order, its transaction and its offsets are the wrapped connection's own.
+//!
+//! # Connections
+//!
+//! It wraps a connection that multiplexes, named by the sealed trait [`Multiplexed`]:
+//! `redis::aio::MultiplexedConnection`, and `redis::aio::ConnectionManager` with the
+//! feature `connection-manager`. Not redis's async cluster connection: it routes a
+//! pipeline by its first key, so one batch of several slots would reach one node. Per-node
+//! batching there would need the node's connection, which redis's cluster API does not
+//! hand out (its `route_pipeline` sends a pipeline to one node chosen by the caller, but
+//! resends it after a connection error, which could run a script twice).
+
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use redis::{Cmd, RedisError, RedisFuture, RedisResult, Value};
+
+/// A multiplexing async connection that [`AutoPipeline`] can wrap: one that many callers
+/// may use at once through its clones. Sealed: implemented for
+/// `redis::aio::MultiplexedConnection`, and for `redis::aio::ConnectionManager` with the
+/// feature `connection-manager`.
+pub trait Multiplexed:
+    redis::aio::ConnectionLike + Clone + Send + Sync + 'static + sealed::Sealed
+{
+}
+
+mod sealed {
+    /// Keeps [`Multiplexed`](super::Multiplexed) to the connections it was written for.
+    pub trait Sealed {}
+    impl Sealed for redis::aio::MultiplexedConnection {}
+    #[cfg(feature = "connection-manager")]
+    impl Sealed for redis::aio::ConnectionManager {}
+}
+
+impl Multiplexed for redis::aio::MultiplexedConnection {}
+#[cfg(feature = "connection-manager")]
+impl Multiplexed for redis::aio::ConnectionManager {}
+
+/// Many tasks, one connection: a `redis::aio::ConnectionLike` over a multiplexing
+/// connection that writes concurrent commands together, one pipeline per round trip.
+///
+/// Cheap to clone (one clone per task); every clone shares the queue. Script calls
+/// (`run_async`) work through it as through the wrapped connection: their own reply,
+/// their own `NOSCRIPT` reload (single flight, as always), their own errors and
+/// [`Ran`](crate::Ran). See the module docs of `auto_pipeline` in the runtime for how a
+/// batch forms, what a broken connection does, and the bound.
+///
+/// ```no_run
+/// # async fn f(client: redis::Client) -> redis::RedisResult<()> {
+/// let con = evalsha::AutoPipeline::new(client.get_multiplexed_async_connection().await?);
+/// let mut c = con.clone(); // one per task
+/// let pong: String = redis::cmd("PING").query_async(&mut c).await?;
+/// # Ok(()) }
+/// ```
+pub struct AutoPipeline<C = redis::aio::MultiplexedConnection> {
+    con: C,
+    queue: Arc<Queue>,
+}
+
+impl<C: Clone> Clone for AutoPipeline<C> {
+    fn clone(&self) -> Self {
+        AutoPipeline {
+            con: self.con.clone(),
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for AutoPipeline<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutoPipeline")
+            .field("limit", &self.queue.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shared part: the forming batch and the batch last started.
+struct Queue {
+    limit: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The batch being filled, not yet sent.
+    forming: Option<Forming>,
+    /// The batch created last: the one in flight once `forming` is `None`.
+    last: Option<Batch>,
+}
+
+/// A batch being filled: its commands, and the future every caller of it awaits.
+struct Forming {
+    cmds: Vec<Cmd>,
+    batch: Batch,
+}
+
+/// One batch: sends its commands once, then holds their replies.
+type Batch = Shared<BoxFuture<'static, Outcome>>;
+
+/// What a batch came to.
+#[derive(Clone)]
+enum Outcome {
+    /// The replies, one per command in order; each caller takes its own.
+    Replies(Arc<Mutex<Vec<Value>>>),
+    /// Nothing came back for the batch: every command gets this error.
+    Failed(RedisError),
+}
+
+impl<C: Multiplexed> AutoPipeline<C> {
+    /// How many commands a forming batch holds by default before callers wait
+    /// (see [`AutoPipeline::with_limit`]).
+    pub const DEFAULT_LIMIT: usize = 1024;
+
+    /// Wraps `con`, with a forming batch of at most [`Self::DEFAULT_LIMIT`] commands.
+    pub fn new(con: C) -> Self {
+        Self::with_limit(con, Self::DEFAULT_LIMIT)
+    }
+
+    /// Wraps `con`, with a forming batch of at most `limit` commands (at least 1): a
+    /// command that finds it full waits until that batch has its replies.
+    pub fn with_limit(con: C, limit: usize) -> Self {
+        AutoPipeline {
+            con,
+            queue: Arc::new(Queue {
+                limit: limit.max(1),
+                state: Mutex::default(),
+            }),
+        }
+    }
+
+    /// How many commands a batch holds at most.
+    pub fn limit(&self) -> usize {
+        self.queue.limit
+    }
+
+    /// The wrapped connection (this clone's).
+    pub fn get_ref(&self) -> &C {
+        &self.con
+    }
+
+    /// Sends `cmd` with the next batch and returns its own reply.
+    async fn send(&self, cmd: &Cmd) -> RedisResult<Value> {
+        let mut cmd = Some(cmd);
+        loop {
+            let (batch, index) = match self.enqueue(&mut cmd) {
+                Ok(joined) => joined,
+                Err(full) => {
+                    // Back-pressure: wait for the full batch's replies, then try again.
+                    let _ = full.await;
+                    continue;
+                }
+            };
+            return match batch.await {
+                Outcome::Replies(replies) => {
+                    let mut replies = replies.lock().unwrap_or_else(PoisonError::into_inner);
+                    Ok(std::mem::replace(&mut replies[index], Value::Nil))
+                }
+                Outcome::Failed(err) => Err(err),
+            };
+        }
+    }
+
+    /// Puts `cmd` in the forming batch (starting one if there is none) and returns that
+    /// batch and the command's position in it; or, when the forming batch is full, that
+    /// batch to wait for (`cmd` is left in place).
+    fn enqueue(&self, cmd: &mut Option<&Cmd>) -> Result<(Batch, usize), Batch> {
+        let mut state = self
+            .queue
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(forming) = &mut state.forming {
+            if forming.cmds.len() >= self.queue.limit {
+                return Err(forming.batch.clone());
+            }
+            forming.cmds.extend(cmd.take().cloned());
+            return Ok((forming.batch.clone(), forming.cmds.len() - 1));
+        }
+        // A batch still in flight: the new one goes when it has its replies.
+        let previous = state.last.take().filter(|last| last.peek().is_none());
+        let batch = start(self.queue.clone(), self.con.clone(), previous).shared();
+        state.forming = Some(Forming {
+            cmds: cmd.take().cloned().into_iter().collect(),
+            batch: batch.clone(),
+        });
+        state.last = Some(batch.clone());
+        Ok((batch, 0))
+    }
+}
+
+/// The future of a new batch: waits for `previous` (the batch in flight, if any), takes
+/// the forming batch's commands and sends them as one pipeline on `con`.
+fn start<C: Multiplexed>(
+    queue: Arc<Queue>,
+    mut con: C,
+    previous: Option<Batch>,
+) -> BoxFuture<'static, Outcome> {
+    async move {
+        let broke = match previous {
+            Some(previous) => match previous.await {
+                Outcome::Failed(err) => breaks_connection(&err),
+                Outcome::Replies(_) => false,
+            },
+            None => false,
+        };
+        let cmds = queue
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forming
+            .take()
+            .map(|forming| forming.cmds)
+            .unwrap_or_default();
+        if broke {
+            return Outcome::Failed(not_sent());
+        }
+        let count = cmds.len();
+        let mut pipe = crate::compat::pipeline(count);
+        for cmd in cmds {
+            pipe.add_command(cmd);
+        }
+        match con.req_packed_commands(&pipe, 0, count).await {
+            Ok(replies) if replies.len() == count => {
+                Outcome::Replies(Arc::new(Mutex::new(replies)))
+            }
+            Ok(_) => Outcome::Failed(RedisError::from((
+                redis::ErrorKind::Parse,
+                "AutoPipeline: fewer replies than commands",
+            ))),
+            Err(err) => Outcome::Failed(err),
+        }
+    }
+    .boxed()
+}
+
+/// Whether `err`, which failed a whole batch, means the connection is gone.
+fn breaks_connection(err: &RedisError) -> bool {
+    err.is_io_error() || err.is_connection_dropped() || err.is_unrecoverable_error()
+}
+
+/// The error of a command that was queued behind a batch that broke the connection, and
+/// was therefore never written: a connection refusal, which evalsha reads as `Ran::No`.
+fn not_sent() -> RedisError {
+    RedisError::from(io::Error::new(
+        io::ErrorKind::ConnectionRefused,
+        "AutoPipeline: not sent, the connection broke while this command was queued",
+    ))
+}
+
+impl<C: Multiplexed> redis::aio::ConnectionLike for AutoPipeline<C> {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(self.send(cmd))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        self.con.req_packed_commands(pipeline, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.con.get_db()
+    }
+}
