@@ -5,10 +5,11 @@
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
 //! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
-//! pipelines, allocations, cold, herd, compile. Under `cargo test` (no `--bench` argument) it does
+//! pipelines, allocations, cold, herd, compile, autopipe. Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
 mod alloc;
+mod auto_pipeline;
 mod compile_time;
 mod measure;
 mod table;
@@ -138,6 +139,9 @@ fn main() {
     }
     if run("async") {
         warm_async(&target, &rt);
+    }
+    if run("autopipe") {
+        auto_pipeline::run(&target, &rt);
     }
     if run("functions") {
         functions(&target);

@@ -267,6 +267,13 @@ fn start<C: Multiplexed>(
             return Outcome::Failed(not_sent());
         }
         let count = cmds.len();
+        if let [cmd] = &cmds[..] {
+            // A batch of one (a lone caller): sent as the command it is.
+            return match con.req_packed_command(cmd).await {
+                Ok(reply) => Outcome::Replies(Arc::new(Mutex::new(vec![reply]))),
+                Err(err) => Outcome::Failed(err),
+            };
+        }
         let mut pipe = crate::compat::pipeline(count);
         for cmd in cmds {
             pipe.add_command(cmd);
