@@ -29,10 +29,7 @@ where
                 let mut con = con.clone();
                 tokio::spawn(async move {
                     for _ in 0..per_task {
-                        let v: i64 = IncrBy
-                            .run_async(&mut con, "bench:auto", 1)
-                            .await
-                            .unwrap();
+                        let v: i64 = IncrBy.run_async(&mut con, "bench:auto", 1).await.unwrap();
                         black_box(v);
                     }
                 })
@@ -54,10 +51,7 @@ where
         let mut times = Vec::with_capacity(n);
         for _ in 0..n {
             let start = Instant::now();
-            let v: i64 = IncrBy
-                .run_async(&mut con, "bench:lone", 1)
-                .await
-                .unwrap();
+            let v: i64 = IncrBy.run_async(&mut con, "bench:lone", 1).await.unwrap();
             times.push(start.elapsed());
             black_box(v);
         }

@@ -14,10 +14,10 @@
 //!   in flight, and every call that arrived during its round trip goes out in the next
 //!   write. Under load the batch grows to the number of waiting tasks, as
 //!   `redis-benchmark -P N` does by hand.
-//! - Each batch is one shared future (`futures::future::Shared`): every caller of the
-//!   batch polls it, whichever polls first drives it, and a caller that is dropped takes
-//!   nothing with it: the others keep driving. No task is spawned, so any async runtime
-//!   works.
+//! - Each batch is one shared future (`batch::Batch`, a leaner `futures::future::Shared`):
+//!   one caller of the batch drives it, the others wait to be woken, and a driver that is
+//!   dropped hands over to them: a dropped caller takes nothing with it. No task is
+//!   spawned, so any async runtime works.
 //! - Replies are handed out by position: the `n`th command of a batch takes the `n`th reply,
 //!   and nothing else ever does. A dropped caller's reply is discarded with its batch; it
 //!   never shifts to another caller. (A command whose caller is dropped after it was
@@ -64,7 +64,8 @@
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+mod batch;
+
 use redis::{Cmd, RedisError, RedisFuture, RedisResult, Value};
 
 /// A multiplexing async connection that [`AutoPipeline`] can wrap: one that many callers
@@ -147,7 +148,7 @@ struct Forming {
 }
 
 /// One batch: sends its commands once, then holds their replies.
-type Batch = Shared<BoxFuture<'static, Outcome>>;
+type Batch = batch::Batch<Outcome>;
 
 /// What a batch came to.
 #[derive(Clone)]
@@ -198,11 +199,11 @@ impl<C: Multiplexed> AutoPipeline<C> {
                 Ok(joined) => joined,
                 Err(full) => {
                     // Back-pressure: wait for the full batch's replies, then try again.
-                    let _ = full.await;
+                    let _ = full.wait().await;
                     continue;
                 }
             };
-            return match batch.await {
+            return match batch.wait().await {
                 Outcome::Replies(replies) => {
                     let mut replies = replies.lock().unwrap_or_else(PoisonError::into_inner);
                     Ok(std::mem::replace(&mut replies[index], Value::Nil))
@@ -229,8 +230,8 @@ impl<C: Multiplexed> AutoPipeline<C> {
             return Ok((forming.batch.clone(), forming.cmds.len() - 1));
         }
         // A batch still in flight: the new one goes when it has its replies.
-        let previous = state.last.take().filter(|last| last.peek().is_none());
-        let batch = start(self.queue.clone(), self.con.clone(), previous).shared();
+        let previous = state.last.take().filter(|last| !last.is_done());
+        let batch = Batch::new(start(self.queue.clone(), self.con.clone(), previous));
         state.forming = Some(Forming {
             cmds: cmd.take().cloned().into_iter().collect(),
             batch: batch.clone(),
@@ -246,10 +247,10 @@ fn start<C: Multiplexed>(
     queue: Arc<Queue>,
     mut con: C,
     previous: Option<Batch>,
-) -> BoxFuture<'static, Outcome> {
-    async move {
+) -> batch::Job<Outcome> {
+    Box::pin(async move {
         let broke = match previous {
-            Some(previous) => match previous.await {
+            Some(previous) => match previous.wait().await {
                 Outcome::Failed(err) => breaks_connection(&err),
                 Outcome::Replies(_) => false,
             },
@@ -288,8 +289,7 @@ fn start<C: Multiplexed>(
             ))),
             Err(err) => Outcome::Failed(err),
         }
-    }
-    .boxed()
+    })
 }
 
 /// Whether `err`, which failed a whole batch, means the connection is gone.
