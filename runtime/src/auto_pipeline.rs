@@ -2,64 +2,8 @@
 //! clones of one `AutoPipeline` are written to the server together, as one pipeline, while
 //! the previous such batch is on its way.
 //!
-//! # How a batch forms
-//!
-//! The clones share one queue (the *forming* batch) and know the batch last started.
-//!
-//! - A command that finds no batch in flight and none forming starts a batch of its own
-//!   and sends it at once: a lone caller waits for nothing but its own round trip.
-//! - A command that finds a batch in flight joins the forming batch (starting it if there
-//!   is none). The forming batch is sent, as one `req_packed_commands` on the wrapped
-//!   connection, the moment the batch in flight has its replies: so at most one batch is
-//!   in flight, and every call that arrived during its round trip goes out in the next
-//!   write. Under load the batch grows to the number of waiting tasks, as
-//!   `redis-benchmark -P N` does by hand.
-//! - Each batch is one shared future (`batch::Batch`, a leaner `futures::future::Shared`):
-//!   one caller of the batch drives it, the others wait to be woken, and a driver that is
-//!   dropped hands over to them: a dropped caller takes nothing with it. No task is
-//!   spawned, so any async runtime works.
-//! - Replies are handed out by position: the `n`th command of a batch takes the `n`th reply,
-//!   and nothing else ever does. A dropped caller's reply is discarded with its batch; it
-//!   never shifts to another caller. (A command whose caller is dropped after it was
-//!   queued may still be sent with its batch, as a command handed to any connection may.)
-//! - Server errors stay per command: redis returns a pipeline's error replies as
-//!   `Value::ServerError` in their positions (only a transport error fails the whole
-//!   pipeline), so a Lua error in one call is that call's reply alone, exactly what the
-//!   wrapped connection would have returned for that command sent by itself.
-//!
-//! # Failures
-//!
-//! A batch whose write or read fails (a dropped connection, a timeout) fails every command
-//! in it with that error: they were written, so a script call's [`Ran`](crate::Ran) is
-//! `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
-//! a connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads
-//! as `Ran::No`. The next command starts afresh on the wrapped connection (a
-//! `ConnectionManager` reconnects there; a broken `MultiplexedConnection` stays broken).
-//!
-//! # Bounded
-//!
-//! The forming batch holds at most [`AutoPipeline::limit`] commands ([`AutoPipeline::DEFAULT_LIMIT`]
-//! unless set with [`AutoPipeline::with_limit`]). A command that finds it full waits until
-//! that batch has its replies, then tries again: callers beyond the limit are slowed to
-//! the connection's pace, and memory stays bounded.
-//!
-//! # What goes through the queue
-//!
-//! Single commands (`req_packed_command`: every `EVALSHA`, and any `redis::Cmd` run with
-//! `query_async`). A pipeline (`req_packed_commands`: `redis::Pipeline`, a transaction,
-//! [`Pipeline`](crate::Pipeline), evalsha's `SCRIPT LOAD` + `EVALSHA` after `NOSCRIPT`) is
-//! already one write: it goes to the wrapped connection as it is, unchanged, so its
-//! order, its transaction and its offsets are the wrapped connection's own.
-//!
-//! # Connections
-//!
-//! It wraps a connection that multiplexes, named by the sealed trait [`Multiplexed`]:
-//! `redis::aio::MultiplexedConnection`, and `redis::aio::ConnectionManager` with the
-//! feature `connection-manager`. Not redis's async cluster connection: it routes a
-//! pipeline by its first key, so one batch of several slots would reach one node. Per-node
-//! batching there would need the node's connection, which redis's cluster API does not
-//! hand out (its `route_pipeline` sends a pipeline to one node chosen by the caller, but
-//! resends it after a connection error, which could run a script twice).
+//! How a batch forms, what a broken connection does, the bound, and which connections
+//! it wraps are documented on [`AutoPipeline`], for users.
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -95,16 +39,76 @@ impl Multiplexed for redis::aio::ConnectionManager {}
 /// Cheap to clone (one clone per task); every clone shares the queue. Script calls
 /// (`run_async`) work through it as through the wrapped connection: their own reply,
 /// their own `NOSCRIPT` reload (single flight, as always), their own errors and
-/// [`Ran`](crate::Ran). See the module docs of `auto_pipeline` in the runtime for how a
-/// batch forms, what a broken connection does, and the bound.
+/// [`Ran`](crate::Ran).
 ///
-/// ```no_run
-/// # async fn f(client: redis::Client) -> redis::RedisResult<()> {
+/// ```rust,ignore
 /// let con = evalsha::AutoPipeline::new(client.get_multiplexed_async_connection().await?);
 /// let mut c = con.clone(); // one per task
-/// let pong: String = redis::cmd("PING").query_async(&mut c).await?;
-/// # Ok(()) }
+/// let left: i64 = RateLimit.run_async(&mut c, "rate:user:42", 10, 60_000).await?;
 /// ```
+///
+/// # How a batch forms
+///
+/// The clones share one queue (the *forming* batch) and know the batch last started.
+///
+/// - A command that finds no batch in flight and none forming starts a batch of its own
+///   and sends it at once: a lone caller waits for nothing but its own round trip.
+/// - A command that finds a batch in flight joins the forming batch (starting it if there
+///   is none). The forming batch is sent, as one `req_packed_commands` on the wrapped
+///   connection, the moment the batch in flight has its replies: so at most one batch is
+///   in flight, and every call that arrived during its round trip goes out in the next
+///   write. Under load the batch grows to the number of waiting tasks, as
+///   `redis-benchmark -P N` does by hand.
+/// - Each batch is one shared future (`batch::Batch`, a leaner `futures::future::Shared`):
+///   one caller of the batch drives it, the others wait to be woken, and a driver that is
+///   dropped hands over to them: a dropped caller takes nothing with it. No task is
+///   spawned, so any async runtime works.
+/// - Replies are handed out by position: the `n`th command of a batch takes the `n`th reply,
+///   and nothing else ever does. A dropped caller's reply is discarded with its batch; it
+///   never shifts to another caller. (A command whose caller is dropped after it was
+///   queued may still be sent with its batch, as a command handed to any connection may.)
+/// - Server errors stay per command: redis returns a pipeline's error replies as
+///   `Value::ServerError` in their positions (only a transport error fails the whole
+///   pipeline), so a Lua error in one call is that call's reply alone, exactly what the
+///   wrapped connection would have returned for that command sent by itself.
+///
+/// # Failures
+///
+/// A batch whose write or read fails (a dropped connection, a timeout) fails every command
+/// in it with that error: they were written, so a script call's [`Ran`](crate::Ran) is
+/// `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
+/// a connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads
+/// as `Ran::No`. The next command starts afresh on the wrapped connection (a
+/// `ConnectionManager` reconnects there; a broken `MultiplexedConnection` stays broken).
+///
+/// # Bounded
+///
+/// The forming batch holds at most [`AutoPipeline::limit`] commands ([`AutoPipeline::DEFAULT_LIMIT`]
+/// unless set with [`AutoPipeline::with_limit`]). A command that finds it full waits until
+/// that batch has its replies, then tries again: callers beyond the limit are slowed to
+/// the connection's pace, and memory stays bounded.
+///
+/// # What goes through the queue
+///
+/// Single commands (`req_packed_command`: every `EVALSHA`, and any `redis::Cmd` run with
+/// `query_async`). A pipeline (`req_packed_commands`: `redis::Pipeline`, a transaction,
+/// [`Pipeline`](crate::Pipeline), evalsha's `SCRIPT LOAD` + `EVALSHA` after `NOSCRIPT`) is
+/// already one write: it goes to the wrapped connection as it is, unchanged, so its
+/// order, its transaction and its offsets are the wrapped connection's own.
+///
+/// # Connections
+///
+/// It wraps a connection that multiplexes, named by the sealed trait [`Multiplexed`]:
+/// `redis::aio::MultiplexedConnection`, and `redis::aio::ConnectionManager` with the
+/// feature `connection-manager`. Not redis's async cluster connection: its
+/// `req_packed_commands` routes a whole pipeline by its first key, so one batch of several
+/// slots would reach one node, and evalsha would no longer see a cluster connection (no
+/// cross-slot check, no redirects followed). What redis 1.x and 2.x would allow:
+/// `route_pipeline` sends a pipeline to the node that serves a given slot, so a batch could
+/// be split per slot (not per node: the node of a slot is not exposed), with
+/// `ClusterClientBuilder::retries(0)` so that redis does not resend a batch after a
+/// connection error; each call's `MOVED`/`ASK` would still have to be followed per call.
+/// Not built.
 pub struct AutoPipeline<C = redis::aio::MultiplexedConnection> {
     con: C,
     queue: Arc<Queue>,
