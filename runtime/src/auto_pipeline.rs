@@ -51,8 +51,12 @@ impl Multiplexed for redis::aio::ConnectionManager {}
 ///
 /// The clones share one queue (the *forming* batch) and know the batch last started.
 ///
-/// - A command that finds no batch in flight and none forming starts a batch of its own
-///   and sends it at once: a lone caller waits for nothing but its own round trip.
+/// - A command that finds no batch in flight and none forming is sent at once by its own
+///   caller, as the command it is, on the wrapped connection: a lone caller waits for
+///   nothing but its own round trip, and pays for no batch (no copy of the command, no
+///   shared future to drive). It counts as the batch in flight until its reply is in, or
+///   until its caller is dropped (the command, already handed to the connection, keeps
+///   its place there: the next batch is written behind it).
 /// - A command that finds a batch in flight joins the forming batch (starting it if there
 ///   is none). The forming batch is sent, as one `req_packed_commands` on the wrapped
 ///   connection, the moment the batch in flight has its replies: so at most one batch is
@@ -75,8 +79,8 @@ impl Multiplexed for redis::aio::ConnectionManager {}
 /// # Failures
 ///
 /// A batch whose write or read fails (a dropped connection, a timeout) fails every command
-/// in it with that error: they were written, so a script call's [`Ran`](crate::Ran) is
-/// `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
+/// in it with that error (a lone call's likewise): they were written, so a script call's
+/// [`Ran`](crate::Ran) is `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
 /// a connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads
 /// as `Ran::No`. The next command starts afresh on the wrapped connection (a
 /// `ConnectionManager` reconnects there; a broken `MultiplexedConnection` stays broken).
@@ -161,6 +165,40 @@ enum Outcome {
     Replies(Arc<Mutex<Vec<Value>>>),
     /// Nothing came back for the batch: every command gets this error.
     Failed(RedisError),
+    /// A lone caller's command, sent by the caller itself, which took its reply.
+    Alone,
+}
+
+/// What [`AutoPipeline::enqueue`] did with a command.
+enum Enqueued {
+    /// Joined this batch, at this position.
+    Joined(Batch, usize),
+    /// Nothing in flight, nothing forming: the caller sends the command itself, now, and
+    /// finishes this batch (which later calls wait for) when the reply is in.
+    Alone(Lone),
+    /// The forming batch is full: wait for this one, then try again.
+    Full(Batch),
+}
+
+/// A lone caller's batch ([`Batch::later`]), finished when the reply is in or, if the
+/// caller is dropped first, on drop.
+struct Lone(Batch);
+
+impl Lone {
+    /// Finishes the batch with what the command got: its error, if it failed.
+    /// (`drop` then finds it finished and does nothing.)
+    fn finish(self, reply: &RedisResult<Value>) {
+        self.0.finish(match reply {
+            Err(err) => Outcome::Failed(err.clone()),
+            Ok(_) => Outcome::Alone,
+        });
+    }
+}
+
+impl Drop for Lone {
+    fn drop(&mut self) {
+        self.0.finish(Outcome::Alone);
+    }
 }
 
 impl<C: Multiplexed> AutoPipeline<C> {
@@ -195,32 +233,40 @@ impl<C: Multiplexed> AutoPipeline<C> {
         &self.con
     }
 
-    /// Sends `cmd` with the next batch and returns its own reply.
-    async fn send(&self, cmd: &Cmd) -> RedisResult<Value> {
-        let mut cmd = Some(cmd);
+    /// Sends `cmd` with the next batch, or alone and at once when nothing is in flight,
+    /// and returns its own reply.
+    async fn send(&mut self, cmd: &Cmd) -> RedisResult<Value> {
         loop {
-            let (batch, index) = match self.enqueue(&mut cmd) {
-                Ok(joined) => joined,
-                Err(full) => {
+            match self.enqueue(cmd) {
+                Enqueued::Full(full) => {
                     // Back-pressure: wait for the full batch's replies, then try again.
                     let _ = full.wait().await;
-                    continue;
                 }
-            };
-            return match batch.wait().await {
-                Outcome::Replies(replies) => {
-                    let mut replies = replies.lock().unwrap_or_else(PoisonError::into_inner);
-                    Ok(std::mem::replace(&mut replies[index], Value::Nil))
+                Enqueued::Alone(lone) => {
+                    let reply = self.con.req_packed_command(cmd).await;
+                    lone.finish(&reply);
+                    return reply;
                 }
-                Outcome::Failed(err) => Err(err),
-            };
+                Enqueued::Joined(batch, index) => {
+                    return match batch.wait().await {
+                        Outcome::Replies(replies) => {
+                            let mut replies =
+                                replies.lock().unwrap_or_else(PoisonError::into_inner);
+                            Ok(std::mem::replace(&mut replies[index], Value::Nil))
+                        }
+                        Outcome::Failed(err) => Err(err),
+                        // Never: a batch that takes commands is not a lone caller's.
+                        Outcome::Alone => Err(missing_replies()),
+                    };
+                }
+            }
         }
     }
 
-    /// Puts `cmd` in the forming batch (starting one if there is none) and returns that
-    /// batch and the command's position in it; or, when the forming batch is full, that
-    /// batch to wait for (`cmd` is left in place).
-    fn enqueue(&self, cmd: &mut Option<&Cmd>) -> Result<(Batch, usize), Batch> {
+    /// Puts `cmd` in the forming batch, starting one behind the batch in flight if there
+    /// is none; or says that nothing is in flight (the caller sends `cmd` alone), or that
+    /// the forming batch is full.
+    fn enqueue(&self, cmd: &Cmd) -> Enqueued {
         let mut state = self
             .queue
             .state
@@ -228,37 +274,42 @@ impl<C: Multiplexed> AutoPipeline<C> {
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(forming) = &mut state.forming {
             if forming.cmds.len() >= self.queue.limit {
-                return Err(forming.batch.clone());
+                return Enqueued::Full(forming.batch.clone());
             }
-            forming.cmds.extend(cmd.take().cloned());
-            return Ok((forming.batch.clone(), forming.cmds.len() - 1));
+            forming.cmds.push(cmd.clone());
+            return Enqueued::Joined(forming.batch.clone(), forming.cmds.len() - 1);
         }
-        // A batch still in flight: the new one goes when it has its replies.
-        let previous = state.last.take().filter(|last| !last.is_done());
+        let Some(previous) = state.last.take().filter(|last| !last.is_done()) else {
+            let lone = Batch::later();
+            state.last = Some(lone.clone());
+            return Enqueued::Alone(Lone(lone));
+        };
+        // A batch in flight: the new one goes when it has its replies.
         let batch = Batch::new(start(self.queue.clone(), self.con.clone(), previous));
         state.forming = Some(Forming {
-            cmds: cmd.take().cloned().into_iter().collect(),
+            cmds: vec![cmd.clone()],
             batch: batch.clone(),
         });
         state.last = Some(batch.clone());
-        Ok((batch, 0))
+        Enqueued::Joined(batch, 0)
     }
 }
 
-/// The future of a new batch: waits for `previous` (the batch in flight, if any), takes
-/// the forming batch's commands and sends them as one pipeline on `con`.
-fn start<C: Multiplexed>(
-    queue: Arc<Queue>,
-    mut con: C,
-    previous: Option<Batch>,
-) -> batch::Job<Outcome> {
+/// The error for a batch that came back with fewer replies than commands.
+fn missing_replies() -> RedisError {
+    RedisError::from((
+        redis::ErrorKind::Parse,
+        "AutoPipeline: fewer replies than commands",
+    ))
+}
+
+/// The future of a new batch: waits for `previous` (the batch in flight), takes the
+/// forming batch's commands and sends them as one pipeline on `con`.
+fn start<C: Multiplexed>(queue: Arc<Queue>, mut con: C, previous: Batch) -> batch::Job<Outcome> {
     Box::pin(async move {
-        let broke = match previous {
-            Some(previous) => match previous.wait().await {
-                Outcome::Failed(err) => breaks_connection(&err),
-                Outcome::Replies(_) => false,
-            },
-            None => false,
+        let broke = match previous.wait().await {
+            Outcome::Failed(err) => breaks_connection(&err),
+            Outcome::Replies(_) | Outcome::Alone => false,
         };
         let cmds = queue
             .state
@@ -273,7 +324,8 @@ fn start<C: Multiplexed>(
         }
         let count = cmds.len();
         if let [cmd] = &cmds[..] {
-            // A batch of one (a lone caller): sent as the command it is.
+            // A batch of one (the only call that arrived during the last round trip):
+            // sent as the command it is.
             return match con.req_packed_command(cmd).await {
                 Ok(reply) => Outcome::Replies(Arc::new(Mutex::new(vec![reply]))),
                 Err(err) => Outcome::Failed(err),
@@ -287,10 +339,7 @@ fn start<C: Multiplexed>(
             Ok(replies) if replies.len() == count => {
                 Outcome::Replies(Arc::new(Mutex::new(replies)))
             }
-            Ok(_) => Outcome::Failed(RedisError::from((
-                redis::ErrorKind::Parse,
-                "AutoPipeline: fewer replies than commands",
-            ))),
+            Ok(_) => Outcome::Failed(missing_replies()),
             Err(err) => Outcome::Failed(err),
         }
     })

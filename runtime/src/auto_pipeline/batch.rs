@@ -48,6 +48,32 @@ impl<T: Clone> Batch<T> {
         })))
     }
 
+    /// A batch without a future of its own, for a call its caller sends itself: done when
+    /// [`finish`](Self::finish) says so, and until then callers that wait for it are
+    /// woken by that.
+    pub(super) fn later() -> Self {
+        Batch(Arc::new(Mutex::new(Slot {
+            job: None,
+            done: None,
+            waiters: Vec::new(),
+            driven: true,
+        })))
+    }
+
+    /// Finishes a batch made by [`later`](Self::later) with `value` (once: later calls do
+    /// nothing) and wakes its waiters.
+    pub(super) fn finish(&self, value: T) {
+        let mut slot = self.lock();
+        if slot.done.is_some() {
+            return;
+        }
+        slot.done = Some(value);
+        slot.driven = false;
+        let waiters = std::mem::take(&mut slot.waiters);
+        drop(slot);
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
     /// True once the future has finished.
     pub(super) fn is_done(&self) -> bool {
         self.lock().done.is_some()
@@ -182,6 +208,25 @@ mod tests {
             (1, 1)
         );
         assert_eq!(poll(&mut wb, &b), Poll::Ready(7));
+        assert!(batch.is_done());
+    }
+
+    #[test]
+    fn a_later_batch_wakes_its_waiters_when_finished_once() {
+        let batch = Batch::later();
+        let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
+        let (mut wa, mut wb) = (batch.wait(), batch.wait());
+        assert!(poll(&mut wa, &a).is_pending());
+        assert!(poll(&mut wb, &b).is_pending());
+        assert!(!batch.is_done());
+        batch.finish(3);
+        batch.finish(4);
+        assert_eq!(
+            (a.0.load(Ordering::SeqCst), b.0.load(Ordering::SeqCst)),
+            (1, 1)
+        );
+        assert_eq!(poll(&mut wa, &a), Poll::Ready(3));
+        assert_eq!(poll(&mut wb, &b), Poll::Ready(3), "the first finish stands");
         assert!(batch.is_done());
     }
 
