@@ -205,6 +205,94 @@ async fn dropped_callers_never_shift_a_reply_to_another() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_caller_dropped_mid_flight_holds_up_nobody_and_keeps_its_place() {
+    let server = Server::start();
+    // Replies held back 300 ms, so that the lone call is still on its way when the next
+    // call arrives and when the lone caller is dropped.
+    let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
+    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let _: i64 = Append
+        .run_async(&mut con.clone(), "warm", "x")
+        .await
+        .unwrap();
+    reset_stats(&mut server.connection());
+    proxy.reset();
+
+    // A lone call, sent at once by its caller; a second call, queued behind it; then the
+    // lone caller is dropped while its reply is on its way.
+    let lone = {
+        let mut con = con.clone();
+        tokio::spawn(async move { Append.run_async(&mut con, "order", "lone").await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let next = {
+        let mut con = con.clone();
+        tokio::spawn(async move { Append.run_async(&mut con, "order", "next").await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    lone.abort();
+    assert!(lone.await.unwrap_err().is_cancelled());
+
+    // The queued call is written at once, behind the lone one (not after a reply that
+    // nobody waits for any more), and gets its own reply: it ran second.
+    let length: i64 = next.await.unwrap().unwrap();
+    assert_eq!(length, 2, "the queued call ran after the lone one");
+    assert_eq!(
+        (proxy.client_reads(), proxy.round_trips()),
+        (2, 1),
+        "the queued call was written while the dropped lone call's reply was on its way"
+    );
+    let mut plain = server.connection();
+    let list: Vec<String> = redis::cmd("LRANGE")
+        .arg("order")
+        .arg(0)
+        .arg(-1)
+        .query(&mut plain)
+        .unwrap();
+    assert_eq!(list, ["lone", "next"]);
+    // Each went as the single EVALSHA it is.
+    let stats = Stats::read(&mut plain);
+    assert_eq!(stats.calls("evalsha"), 2);
+
+    // The connection serves the next lone caller as before.
+    let length: i64 = Append
+        .run_async(&mut con.clone(), "order", "after")
+        .await
+        .unwrap();
+    assert_eq!(length, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_call_that_breaks_the_connection_fails_the_calls_queued_behind_it_ran_no() {
+    let server = Server::start();
+    let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
+    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let spawn_call = |key: &'static str| {
+        let mut con = con.clone();
+        tokio::spawn(async move { IncrBy.run_async(&mut con, key, 1).await })
+    };
+    spawn_call("warm").await.unwrap().unwrap();
+
+    // A lone call (nothing else in flight) that the proxy answers by closing the
+    // connection, and three calls queued behind it meanwhile.
+    proxy.drop_reply_to(b"kill-me");
+    let killed = {
+        let mut con = con.clone();
+        tokio::spawn(async move { slow("kill-me", 0.3).query_async::<()>(&mut con).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let queued: Vec<_> = ["q", "q", "q"].into_iter().map(spawn_call).collect();
+
+    assert!(killed.await.unwrap().is_err());
+    for call in queued {
+        let err = call.await.unwrap().unwrap_err();
+        assert_eq!(err.ran(), Ran::No, "queued, never written: {err}");
+    }
+    assert_eq!(proxy.dropped_replies(), 1);
+    assert_eq!(counter(&mut server.connection(), "q"), 0, "never ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_mid_batch_fails_written_calls_unknown_and_queued_ones_no() {
     let server = Server::start();
     let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
