@@ -51,9 +51,11 @@ pub use evalsha_runtime::describe_metrics;
 pub use evalsha_runtime::functions;
 pub use evalsha_runtime::hash_slot;
 pub use evalsha_runtime::redis_result;
+#[cfg(feature = "aio")]
+pub use evalsha_runtime::{AutoPipeline, Multiplexed};
 pub use evalsha_runtime::{
-    Call, CallError, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, Token, loaded,
-    preload,
+    Call, CallError, Error, ErrorKind, Library, PIPELINE, Pipeline, Ran, Reload, Script, Token,
+    loaded, preload,
 };
 #[cfg(feature = "aio")]
 pub use evalsha_runtime::{loaded_async, preload_async};

@@ -19,6 +19,7 @@ evalsha::include_script!(ObsFail = "tests/scripts/error_reply.lua");
 evalsha::include_script!(ObsTimeout = "tests/scripts/incr_by.lua");
 evalsha::include_script!(ObsPiped = "tests/scripts/incr_by.lua");
 evalsha::include_script!(ObsPreload = "tests/scripts/incr_by.lua");
+evalsha::include_script!(ObsAuto = "tests/scripts/incr_by.lua");
 evalsha::include_library!(ObsQueue = "tests/libraries/queue.lua");
 
 /// One metric as recorded: name, labels in order, and its values (a counter's total, or a
@@ -394,6 +395,47 @@ fn a_pipeline_records_each_call_as_sent_and_its_batch() {
         batches[0].samples,
         [3.0, 3.0],
         "two batches of three commands"
+    );
+}
+
+/// An `AutoPipeline` records each write it makes in `evalsha.pipeline.calls`: the
+/// samples add up to the commands the server ran, and concurrent calls share writes.
+#[test]
+fn an_auto_pipeline_records_each_batch_it_writes() {
+    const TASKS: usize = 20;
+    let server = Server::start();
+    let mut admin = server.connection();
+    flush(&mut admin);
+    evalsha::preload(&mut admin, &[ObsAuto::script()]).unwrap();
+    reset_stats(&mut admin);
+    let ((), recorded) = observe(|| {
+        runtime().block_on(async {
+            let con = evalsha::AutoPipeline::new(server.multiplexed().await);
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..TASKS {
+                let mut con = con.clone();
+                tasks.spawn(async move { ObsAuto.run_async(&mut con, "obs:a", 1).await });
+            }
+            while let Some(done) = tasks.join_next().await {
+                let _: i64 = done.unwrap().unwrap();
+            }
+        });
+    });
+    let stats = Stats::read(&mut admin);
+    assert_eq!(stats.calls("evalsha"), TASKS as u64, "{stats:?}");
+    let samples: Vec<f64> = recorded
+        .find("evalsha.pipeline.calls", &[])
+        .iter()
+        .flat_map(|m| m.samples.iter().copied())
+        .collect();
+    assert_eq!(
+        samples.iter().sum::<f64>(),
+        TASKS as f64,
+        "every command in one recorded batch: {samples:?}"
+    );
+    assert!(
+        samples.len() < TASKS,
+        "concurrent calls written together: {samples:?}"
     );
 }
 

@@ -5,11 +5,12 @@
 //! `$REDIS_URL` when set (the benchmark runs `SCRIPT FLUSH` there!), else starts a
 //! throwaway `redis-server` on a free loopback port. `--skip-compile` skips the build-time
 //! measurement; `--only SECTION` runs one of encode, client, sync, async, functions,
-//! pipelines, allocations, cold, herd, once, compile, metrics (not in the default run: build
+//! pipelines, allocations, cold, herd, once, compile, autopipe, metrics (not in the default run: build
 //! it with and without the feature `metrics`, see metrics_cost.rs). Under `cargo test` (no `--bench` argument) it does
 //! nothing.
 
 mod alloc;
+mod auto_pipeline;
 mod compile_time;
 mod measure;
 mod metrics_cost;
@@ -141,6 +142,9 @@ fn main() {
     }
     if run("async") {
         warm_async(&target, &rt);
+    }
+    if run("autopipe") {
+        auto_pipeline::run(&target, &rt);
     }
     if run("functions") {
         functions(&target);

@@ -38,6 +38,7 @@
 //! | `pipeline` | [`Pipeline`]: calls and commands in one round trip, `MULTI`/`EXEC` | `call`, `compat`, `connection`, `error`, `library`, `ran`, `resp`, `script`, `trace` |
 //! | [`functions`] | the public face of the bulk operations on libraries | `bulk` |
 //! | [`redis_result`] | the bulk operations and a pipeline returning `redis::RedisResult`, for crates that set `error = "redis"` | `bulk`, `error`, `library`, `pipeline`, `script` |
+//! | `auto_pipeline` | [`AutoPipeline`]: concurrent commands written together, one batch per round trip (feature `aio`), each recorded by `trace` | `compat`, `trace` |
 //!
 //! Where the next features plug in: a connection type of evalsha's own (auto-pipelining)
 //! is a new kind in `connection` (and a transport if it needs one); a metric or span per
@@ -68,6 +69,8 @@ compile_error!(
      (for redis 2.x, with `default-features = false`)"
 );
 
+#[cfg(feature = "aio")]
+mod auto_pipeline;
 mod bulk;
 mod call;
 #[cfg(feature = "cluster")]
@@ -91,6 +94,8 @@ mod timer;
 mod trace;
 mod transport;
 
+#[cfg(feature = "aio")]
+pub use auto_pipeline::{AutoPipeline, Multiplexed};
 pub use bulk::{loaded, preload};
 #[cfg(feature = "aio")]
 pub use bulk::{loaded_async, preload_async};

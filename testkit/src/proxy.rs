@@ -46,6 +46,8 @@ struct Counters {
     pass: AtomicU64,
     round_trips: AtomicU64,
     bytes_sent: AtomicU64,
+    /// Reads of client data (see [`Proxy::client_reads`]).
+    client_reads: AtomicU64,
     bytes_received: AtomicU64,
     connections: AtomicU64,
     /// Set: the reply to the next request containing these bytes is swallowed and its
@@ -129,6 +131,14 @@ impl Proxy {
         self.counters.bytes_sent.load(Ordering::Acquire)
     }
 
+    /// Reads of client data since the last reset, over all connections: each write of a
+    /// client is read in one go unless it exceeds 64 KiB, and writes that follow each other
+    /// closely may be read together, so this is at most the number of the clients' writes
+    /// (of up to 64 KiB).
+    pub fn client_reads(&self) -> u64 {
+        self.counters.client_reads.load(Ordering::Acquire)
+    }
+
     /// Bytes from the server to clients since the last reset.
     pub fn bytes_received(&self) -> u64 {
         self.counters.bytes_received.load(Ordering::Acquire)
@@ -178,6 +188,7 @@ impl Proxy {
     pub fn reset(&self) {
         self.counters.round_trips.store(0, Ordering::Release);
         self.counters.bytes_sent.store(0, Ordering::Release);
+        self.counters.client_reads.store(0, Ordering::Release);
         self.counters.bytes_received.store(0, Ordering::Release);
     }
 }
@@ -229,6 +240,7 @@ fn splice(
             up_counters
                 .bytes_sent
                 .fetch_add(chunk.len() as u64, Ordering::AcqRel);
+            up_counters.client_reads.fetch_add(1, Ordering::AcqRel);
             let mut needle = up_counters
                 .drop_reply_to
                 .lock()
