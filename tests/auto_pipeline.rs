@@ -84,7 +84,7 @@ async fn calls_made_during_a_round_trip_go_out_as_one_write() {
     // Replies held back 300 ms: a slow network, so that the calls below arrive while the
     // first one is on its way.
     let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(1);
     // Both scripts loaded first: no NOSCRIPT round trips below.
     let _: i64 = IncrBy.run_async(&mut con.clone(), "warm", 1).await.unwrap();
     let _: Vec<String> = Echo
@@ -105,21 +105,10 @@ async fn calls_made_during_a_round_trip_go_out_as_one_write() {
     );
     assert_eq!((proxy.client_reads(), proxy.round_trips()), (1, 1));
 
-    // One call on its way, then ten more arriving one by one during its round trip: they
-    // wait for it and go out together, in one write.
+    // One batch in flight at most: one call on its way, then ten more arriving one by one
+    // during its round trip: they wait for it and go out together, in one write.
     proxy.reset();
-    let mut tasks = Vec::new();
-    for task in 0..11 {
-        let mut con = con.clone();
-        tasks.push(tokio::spawn(async move {
-            let key = format!("t{task}");
-            let echoed: Vec<String> = Echo.call(&key, "x", task).run_async(&mut con).await?;
-            assert_eq!(echoed, [key, "x".to_owned(), task.to_string()]);
-            Ok::<_, evalsha::Error>(())
-        }));
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    for task in tasks {
+    for task in spawn_echoes(&con, 11, Duration::from_millis(10)).await {
         task.await.unwrap().unwrap();
     }
     assert_eq!(
@@ -128,6 +117,67 @@ async fn calls_made_during_a_round_trip_go_out_as_one_write() {
         "the first call, then the ten others in one write"
     );
     assert_eq!(Stats::read(&mut server.connection()).calls("evalsha"), 12);
+}
+
+/// Spawns `count` `Echo` calls through `con`, `gap` apart, each checking its own reply.
+async fn spawn_echoes(
+    con: &AutoPipeline,
+    count: usize,
+    gap: Duration,
+) -> Vec<tokio::task::JoinHandle<Result<Duration, evalsha::Error>>> {
+    let mut tasks = Vec::new();
+    for task in 0..count {
+        let mut con = con.clone();
+        tasks.push(tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let key = format!("t{task}");
+            let echoed: Vec<String> = Echo.call(&key, "x", task).run_async(&mut con).await?;
+            assert_eq!(echoed, [key, "x".to_owned(), task.to_string()]);
+            Ok(started.elapsed())
+        }));
+        tokio::time::sleep(gap).await;
+    }
+    tasks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_to_the_in_flight_bound_calls_go_at_once_then_wait_for_the_oldest() {
+    let server = Server::start();
+    // Replies held back 300 ms: the calls below all arrive during the first round trip.
+    let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(3);
+    assert_eq!(con.in_flight(), 3);
+    let _: Vec<String> = Echo
+        .call("warm", "", 0)
+        .run_async(&mut con.clone())
+        .await
+        .unwrap();
+    reset_stats(&mut server.connection());
+    proxy.reset();
+
+    // Eleven calls 10 ms apart: the first three are written as they come (three batches
+    // in flight), the eight others wait for the oldest's reply and go out in one write.
+    let tasks = spawn_echoes(&con, 11, Duration::from_millis(10)).await;
+    let mut took = Vec::new();
+    for task in tasks {
+        took.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        (proxy.client_reads(), proxy.round_trips()),
+        (4, 2),
+        "three writes in the first round trip, then one"
+    );
+    assert!(
+        took[..3]
+            .iter()
+            .all(|t| *t < Duration::from_millis(300 + 250)),
+        "the first three wait for their own round trip only: {took:?}"
+    );
+    assert!(
+        took[3..].iter().all(|t| *t >= Duration::from_millis(450)),
+        "the others (started 30-100 ms in) wait for the oldest's reply, then their own: {took:?}"
+    );
+    assert_eq!(Stats::read(&mut server.connection()).calls("evalsha"), 11);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,7 +260,7 @@ async fn a_lone_caller_dropped_mid_flight_holds_up_nobody_and_keeps_its_place() 
     // Replies held back 300 ms, so that the lone call is still on its way when the next
     // call arrives and when the lone caller is dropped.
     let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(1);
     let _: i64 = Append
         .run_async(&mut con.clone(), "warm", "x")
         .await
@@ -266,7 +316,7 @@ async fn a_lone_caller_dropped_mid_flight_holds_up_nobody_and_keeps_its_place() 
 async fn a_lone_call_that_breaks_the_connection_fails_the_calls_queued_behind_it_ran_no() {
     let server = Server::start();
     let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(1);
     let spawn_call = |key: &'static str| {
         let mut con = con.clone();
         tokio::spawn(async move { IncrBy.run_async(&mut con, key, 1).await })
@@ -296,7 +346,7 @@ async fn a_lone_call_that_breaks_the_connection_fails_the_calls_queued_behind_it
 async fn a_connection_killed_mid_batch_fails_written_calls_unknown_and_queued_ones_no() {
     let server = Server::start();
     let proxy = Proxy::start(server.port(), Duration::ZERO).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await);
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(1);
     let spawn_call = |key: &'static str| {
         let mut con = con.clone();
         tokio::spawn(async move { IncrBy.run_async(&mut con, key, 1).await })

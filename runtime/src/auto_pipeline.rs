@@ -1,10 +1,11 @@
 //! [`AutoPipeline`]: many tasks, one connection. Concurrent commands made through the
 //! clones of one `AutoPipeline` are written to the server together, as one pipeline, while
-//! the previous such batch is on its way.
+//! the previous such batches are on their way.
 //!
 //! How a batch forms, what a broken connection does, the bound, and which connections
 //! it wraps are documented on [`AutoPipeline`], for users.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -34,7 +35,7 @@ impl Multiplexed for redis::aio::MultiplexedConnection {}
 impl Multiplexed for redis::aio::ConnectionManager {}
 
 /// Many tasks, one connection: a `redis::aio::ConnectionLike` over a multiplexing
-/// connection that writes concurrent commands together, one pipeline per round trip.
+/// connection that writes concurrent commands together, as pipelines.
 ///
 /// Cheap to clone (one clone per task); every clone shares the queue. Script calls
 /// (`run_async`) work through it as through the wrapped connection: their own reply,
@@ -49,20 +50,26 @@ impl Multiplexed for redis::aio::ConnectionManager {}
 ///
 /// # How a batch forms
 ///
-/// The clones share one queue (the *forming* batch) and know the batch last started.
+/// The clones share one queue (the *forming* batch) and know the batches on their way.
 ///
 /// - A command that finds no batch in flight and none forming is sent at once by its own
 ///   caller, as the command it is, on the wrapped connection: a lone caller waits for
 ///   nothing but its own round trip, and pays for no batch (no copy of the command, no
-///   shared future to drive). It counts as the batch in flight until its reply is in, or
+///   shared future to drive). It counts as a batch in flight until its reply is in, or
 ///   until its caller is dropped (the command, already handed to the connection, keeps
 ///   its place there: the next batch is written behind it).
-/// - A command that finds a batch in flight joins the forming batch (starting it if there
-///   is none). The forming batch is sent, as one `req_packed_commands` on the wrapped
-///   connection, the moment the batch in flight has its replies: so at most one batch is
-///   in flight, and every call that arrived during its round trip goes out in the next
-///   write. Under load the batch grows to the number of waiting tasks, as
-///   `redis-benchmark -P N` does by hand.
+/// - A command that finds a batch in flight joins the forming batch, starting it if there
+///   is none. A batch just started first lets the tasks that are ready to run join it
+///   (its task yields to the runtime once: calls woken together by one reply go out
+///   together), then is written, as one `req_packed_commands` on the wrapped connection,
+///   at once if fewer than [`AutoPipeline::in_flight`] batches are on their way
+///   ([`AutoPipeline::DEFAULT_IN_FLIGHT`], 8, unless set with
+///   [`AutoPipeline::with_in_flight`]), else the moment the oldest of them has its
+///   replies; every call that arrives meanwhile joins it. So the server always has work
+///   while the client forms the next write, and under load a batch grows to the number
+///   of waiting tasks, as `redis-benchmark -P N` does by hand. With one batch in flight
+///   (`with_in_flight(1)`) the connection is used in strict turns: one write, its replies,
+///   the next write.
 /// - Each batch is one shared future (`batch::Batch`, a leaner `futures::future::Shared`):
 ///   one caller of the batch drives it, the others wait to be woken, and a driver that is
 ///   dropped hands over to them: a dropped caller takes nothing with it. No task is
@@ -80,17 +87,20 @@ impl Multiplexed for redis::aio::ConnectionManager {}
 ///
 /// A batch whose write or read fails (a dropped connection, a timeout) fails every command
 /// in it with that error (a lone call's likewise): they were written, so a script call's
-/// [`Ran`](crate::Ran) is `Unknown`. The batch forming behind it is then not sent at all: its commands fail with
-/// a connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads
-/// as `Ran::No`. The next command starts afresh on the wrapped connection (a
+/// [`Ran`](crate::Ran) is `Unknown`; so do the batches written after it, which the
+/// connection fails likewise. A batch not yet written when one before it is known to
+/// have broken the connection is not sent at all: its commands fail with a
+/// connection-refusal error (`io::ErrorKind::ConnectionRefused`), which evalsha reads as
+/// `Ran::No`. The next command starts afresh on the wrapped connection (a
 /// `ConnectionManager` reconnects there; a broken `MultiplexedConnection` stays broken).
 ///
 /// # Bounded
 ///
 /// The forming batch holds at most [`AutoPipeline::limit`] commands ([`AutoPipeline::DEFAULT_LIMIT`]
-/// unless set with [`AutoPipeline::with_limit`]). A command that finds it full waits until
-/// that batch has its replies, then tries again: callers beyond the limit are slowed to
-/// the connection's pace, and memory stays bounded.
+/// unless set with [`AutoPipeline::with_limit`]), and at most
+/// [`AutoPipeline::in_flight`] batches are on their way. A command that finds the forming
+/// batch full waits until that batch has its replies, then tries again: callers beyond
+/// the limit are slowed to the connection's pace, and memory stays bounded.
 ///
 /// # What goes through the queue
 ///
@@ -131,13 +141,15 @@ impl<C> std::fmt::Debug for AutoPipeline<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AutoPipeline")
             .field("limit", &self.queue.limit)
+            .field("in_flight", &self.queue.in_flight)
             .finish_non_exhaustive()
     }
 }
 
-/// The shared part: the forming batch and the batch last started.
+/// The shared part: the bounds, the forming batch and the batches on their way.
 struct Queue {
     limit: usize,
+    in_flight: usize,
     state: Mutex<State>,
 }
 
@@ -145,8 +157,9 @@ struct Queue {
 struct State {
     /// The batch being filled, not yet sent.
     forming: Option<Forming>,
-    /// The batch created last: the one in flight once `forming` is `None`.
-    last: Option<Batch>,
+    /// The batches started and not known to be done, oldest first (they finish in
+    /// order: one connection answers in order).
+    in_flight: VecDeque<Batch>,
 }
 
 /// A batch being filled: its commands, and the future every caller of it awaits.
@@ -218,6 +231,7 @@ impl<C: Multiplexed> AutoPipeline<C> {
             con,
             queue: Arc::new(Queue {
                 limit: limit.max(1),
+                in_flight: Self::DEFAULT_IN_FLIGHT,
                 state: Mutex::default(),
             }),
         }
@@ -226,6 +240,31 @@ impl<C: Multiplexed> AutoPipeline<C> {
     /// How many commands a batch holds at most.
     pub fn limit(&self) -> usize {
         self.queue.limit
+    }
+
+    /// How many batches may be on their way at once by default (see
+    /// [`AutoPipeline::with_in_flight`]).
+    pub const DEFAULT_IN_FLIGHT: usize = 8;
+
+    /// The same queue, allowing at most `batches` batches (at least 1) on their way at
+    /// once: a batch formed beyond them is written when the oldest has its replies. With
+    /// 1, every call that arrives during a round trip waits for it and goes out in the
+    /// next write. Call it before cloning: clones made earlier keep the old setting.
+    pub fn with_in_flight(self, batches: usize) -> Self {
+        let Queue { limit, .. } = *self.queue;
+        AutoPipeline {
+            con: self.con,
+            queue: Arc::new(Queue {
+                limit,
+                in_flight: batches.max(1),
+                state: Mutex::default(),
+            }),
+        }
+    }
+
+    /// How many batches may be on their way at once.
+    pub fn in_flight(&self) -> usize {
+        self.queue.in_flight
     }
 
     /// The wrapped connection (this clone's).
@@ -264,9 +303,9 @@ impl<C: Multiplexed> AutoPipeline<C> {
         }
     }
 
-    /// Puts `cmd` in the forming batch, starting one behind the batch in flight if there
-    /// is none; or says that nothing is in flight (the caller sends `cmd` alone), or that
-    /// the forming batch is full.
+    /// Puts `cmd` in the forming batch, starting one if there is none; or says that
+    /// nothing is in flight (the caller sends `cmd` alone), or that the forming batch is
+    /// full.
     fn enqueue(&self, cmd: &Cmd) -> Enqueued {
         let mut state = self
             .queue
@@ -280,18 +319,26 @@ impl<C: Multiplexed> AutoPipeline<C> {
             forming.cmds.push(cmd.clone());
             return Enqueued::Joined(forming.batch.clone(), forming.cmds.len() - 1);
         }
-        let Some(previous) = state.last.take().filter(|last| !last.is_done()) else {
+        while state.in_flight.front().is_some_and(Batch::is_done) {
+            state.in_flight.pop_front();
+        }
+        if state.in_flight.is_empty() {
             let lone = Batch::later();
-            state.last = Some(lone.clone());
+            state.in_flight.push_back(lone.clone());
             return Enqueued::Alone(Lone(lone));
-        };
-        // A batch in flight: the new one goes when it has its replies.
-        let batch = Batch::new(start(self.queue.clone(), self.con.clone(), previous));
+        }
+        // Another batch may go now if fewer than the most allowed are in flight; else it
+        // goes when the oldest has its replies.
+        let oldest = (state.in_flight.len() >= self.queue.in_flight)
+            .then(|| state.in_flight.front().cloned())
+            .flatten();
+        let before: Vec<Batch> = state.in_flight.iter().cloned().collect();
+        let batch = Batch::new(start(self.queue.clone(), self.con.clone(), oldest, before));
         state.forming = Some(Forming {
             cmds: vec![cmd.clone()],
             batch: batch.clone(),
         });
-        state.last = Some(batch.clone());
+        state.in_flight.push_back(batch.clone());
         Enqueued::Joined(batch, 0)
     }
 }
@@ -304,14 +351,21 @@ fn missing_replies() -> RedisError {
     ))
 }
 
-/// The future of a new batch: waits for `previous` (the batch in flight), takes the
-/// forming batch's commands and sends them as one pipeline on `con`.
-fn start<C: Multiplexed>(queue: Arc<Queue>, mut con: C, previous: Batch) -> batch::Job<Outcome> {
+/// The future of a new batch: lets the calls ready to run join it, or waits for `oldest`
+/// when the most batches allowed are in flight; then, unless a batch started `before` it
+/// broke the connection, takes the forming batch's commands and sends them as one
+/// pipeline on `con`.
+fn start<C: Multiplexed>(
+    queue: Arc<Queue>,
+    mut con: C,
+    oldest: Option<Batch>,
+    before: Vec<Batch>,
+) -> batch::Job<Outcome> {
     Box::pin(async move {
-        let broke = match previous.wait().await {
-            Outcome::Failed(err) => breaks_connection(&err),
-            Outcome::Replies(_) | Outcome::Alone => false,
-        };
+        match oldest {
+            Some(oldest) => drop(oldest.wait().await),
+            None => batch::YieldNow::default().await,
+        }
         let cmds = queue
             .state
             .lock()
@@ -320,14 +374,15 @@ fn start<C: Multiplexed>(queue: Arc<Queue>, mut con: C, previous: Batch) -> batc
             .take()
             .map(|forming| forming.cmds)
             .unwrap_or_default();
-        if broke {
+        if before.iter().any(broke_connection) {
             return Outcome::Failed(not_sent());
         }
+        drop(before);
         let count = cmds.len();
         crate::trace::batch(count);
         if let [cmd] = &cmds[..] {
-            // A batch of one (the only call that arrived during the last round trip):
-            // sent as the command it is.
+            // A batch of one (the only call that arrived meanwhile): sent as the command
+            // it is.
             return match con.req_packed_command(cmd).await {
                 Ok(reply) => Outcome::Replies(Arc::new(Mutex::new(vec![reply]))),
                 Err(err) => Outcome::Failed(err),
@@ -345,6 +400,11 @@ fn start<C: Multiplexed>(queue: Arc<Queue>, mut con: C, previous: Batch) -> batc
             Err(err) => Outcome::Failed(err),
         }
     })
+}
+
+/// Whether `batch` has failed with an error that means the connection is gone.
+fn broke_connection(batch: &Batch) -> bool {
+    matches!(batch.peek(), Some(Outcome::Failed(err)) if breaks_connection(&err))
 }
 
 /// Whether `err`, which failed a whole batch, means the connection is gone.

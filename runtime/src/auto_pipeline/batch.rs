@@ -74,6 +74,11 @@ impl<T: Clone> Batch<T> {
         waiters.into_iter().for_each(Waker::wake);
     }
 
+    /// What it finished with, if it has.
+    pub(super) fn peek(&self) -> Option<T> {
+        self.lock().done.clone()
+    }
+
     /// True once the future has finished.
     pub(super) fn is_done(&self) -> bool {
         self.lock().done.is_some()
@@ -89,6 +94,25 @@ impl<T: Clone> Batch<T> {
 
     fn lock(&self) -> MutexGuard<'_, Slot<T>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A future that is pending once, waking its task at once: the task goes to the back of
+/// its runtime's queue, so the tasks ready to run before it run first (any runtime:
+/// nothing but the waker is used).
+#[derive(Default)]
+pub(super) struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
