@@ -211,6 +211,18 @@ fn boundary_scripts() -> Vec<(String, String)> {
             repeat_join(n, |i| format!("t[{i}]"), ", ")
         )
     });
+    // NUL bytes, which the servers' messages print as C strings do: up to the first.
+    for (name, code) in [
+        ("NUL in an unfinished string", "return \"a\0b\nreturn 1"),
+        ("NUL in a string at the end", "return 'a\0b"),
+        ("NUL in a string", "return \"a\0b\""),
+        ("NUL as a symbol", "return \0"),
+        ("NUL after a name", "x = y\0"),
+        ("NUL in a long string delimiter", "return [==\0"),
+        ("NUL in a comment", "-- a\0b\nreturn 1"),
+    ] {
+        scripts.push((name.into(), code.into()));
+    }
     scripts.push((
         "long sum".into(),
         format!("return 1{}", " + 1".repeat(20_000)),

@@ -157,13 +157,17 @@ impl<'a> Lexer<'a> {
         String::from_utf8_lossy(&self.buf).replace(['\n', '\r'], " ")
     }
 
-    /// `luaX_lexerror`: a refusal at the current line, `near` the token text given.
+    /// `luaX_lexerror`: a refusal at the current line, `near` the token text given, up to
+    /// its first NUL byte (the servers print it as a C string).
     pub(crate) fn error(&self, message: &str, near: Option<String>, at: usize) -> Refusal {
         Refusal {
             line: self.line,
             col: self.col(at),
             message: match near {
-                Some(near) => format!("{message} near '{near}'"),
+                Some(near) => {
+                    let near = near.split('\0').next().unwrap_or_default();
+                    format!("{message} near '{near}'")
+                }
                 None => message.to_owned(),
             },
         }

@@ -131,6 +131,12 @@ mod tests {
             refused("return 'abc\n'"),
             (1, "unfinished string near ''abc'".into())
         );
+        // NUL bytes: the token text up to the first, and no `near` for a NUL token.
+        assert_eq!(
+            refused("return 'a\0b\n'"),
+            (1, "unfinished string near ''a'".into())
+        );
+        assert_eq!(refused("return \0"), (1, "unexpected symbol".into()));
     }
 
     #[test]

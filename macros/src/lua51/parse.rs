@@ -136,15 +136,18 @@ impl<'a> Parser<'a> {
 
     // ---- errors
 
-    fn near(&self) -> String {
+    /// What `near '..'` shows of the current token; none for a NUL byte, token 0, which
+    /// `luaX_lexerror` leaves out (`if (token)`).
+    fn near(&self) -> Option<String> {
         match self.t.t {
-            T::Name | T::Str | T::Number => self.lx.buffer(),
-            t => token2str(t),
+            T::Name | T::Str | T::Number => Some(self.lx.buffer()),
+            T::Ch(0) => None,
+            t => Some(token2str(t)),
         }
     }
 
     fn syntax_error(&self, message: &str) -> Refusal {
-        self.lx.error(message, Some(self.near()), self.t.start)
+        self.lx.error(message, self.near(), self.t.start)
     }
 
     fn error_expected(&self, t: T) -> Refusal {
