@@ -9,7 +9,8 @@
 //!   and mutations of the real corpus (`target/corpus`, when `.ci/fetch-corpus` ran).
 //!   `EVALSHA_DIFF_COUNT` (default 150 per server) and `EVALSHA_DIFF_SEED` (default a
 //!   fixed set) make a longer run by hand:
-//!   `EVALSHA_DIFF_COUNT=20000 EVALSHA_DIFF_SEED=7 cargo test -p evalsha-macros differential`.
+//!   `EVALSHA_DIFF_COUNT=20000 EVALSHA_DIFF_SEED=7 cargo test -p evalsha-macros differential`;
+//!   `EVALSHA_DIFF_DUMP=dir` writes each script they disagree on to `dir`, whole.
 //!
 //! The servers: `redis-server` on `PATH` and those `.ci/install-servers` put under
 //! `target/servers/`; a missing one is skipped with a note.
@@ -106,7 +107,28 @@ fn analysis(code: &str, redis62: bool) -> Verdict {
     })
 }
 
-/// Sends every script to every server and through the analysis; the disagreements.
+/// The refusals of the servers' code generator (Lua 5.1's `lcode.c`: registers, jumps,
+/// constants), which evalsha does not check (README, "Lua's limits").
+const CODE_GENERATOR: &[&str] = &[
+    "function or expression too complex",
+    "control structure too long",
+    "constant table overflow",
+];
+
+/// Whether the verdicts differ only by a code generator limit that evalsha does not check:
+/// the server refused for one at a line, and evalsha accepted the script or refused it at
+/// that line or later (everything before, the server had read without fault).
+fn unchecked_limit(theirs: &Verdict, ours: &Verdict) -> bool {
+    let Err((line, message)) = theirs else {
+        return false;
+    };
+    CODE_GENERATOR.iter().any(|m| message.starts_with(m))
+        && ours.as_ref().err().is_none_or(|(ours, _)| ours >= line)
+}
+
+/// Sends every script to every server and through the analysis; the disagreements. Those
+/// only by a limit evalsha does not check ([`unchecked_limit`]) are counted and printed,
+/// not returned.
 fn disagreements(scripts: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();
     for (binary, redis62) in binaries() {
@@ -115,18 +137,42 @@ fn disagreements(scripts: &[(String, String)]) -> Vec<String> {
             continue;
         };
         let mut con = connect(&server);
+        let mut unchecked = 0;
         for (name, code) in scripts {
             let theirs = con.script_load(code);
             let ours = analysis(code, redis62);
-            if theirs != ours {
+            if theirs != ours && unchecked_limit(&theirs, &ours) {
+                unchecked += 1;
+            } else if theirs != ours {
+                dump(name, code);
                 found.push(format!(
                     "{binary}: {name}: server {theirs:?}, evalsha {ours:?}\n--- script ---\n{}",
                     code.chars().take(400).collect::<String>()
                 ));
             }
         }
+        if unchecked > 0 {
+            eprintln!(
+                "differential: {binary}: {unchecked} scripts refused by a code generator \
+                 limit that evalsha does not check"
+            );
+        }
     }
     found
+}
+
+/// With `EVALSHA_DIFF_DUMP=dir`, writes a script the verdicts disagree on to
+/// `dir/<name>.lua`, whole (the failure message shows its first 400 characters).
+fn dump(name: &str, code: &str) {
+    if let Some(dir) = std::env::var_os("EVALSHA_DIFF_DUMP") {
+        let file: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{file}.lua")), code).unwrap();
+    }
 }
 
 fn repeat_join(n: usize, f: impl Fn(usize) -> String, sep: &str) -> String {
@@ -611,6 +657,31 @@ const KNOWN: &[(&str, &str)] = &[
         "full_moon reads hexadecimal floats as two tokens",
     ),
 ];
+
+/// The documented gap: a limit of the servers' code generator (here 250 registers: 190
+/// locals and a 71-piece `..` chain, whose pieces all wait in registers) is refused by
+/// every server at `SCRIPT LOAD` and compiles; the test fails when evalsha starts to
+/// check it, so that the README's list stays true.
+#[test]
+fn code_generator_limits_are_refused_by_the_servers_only() {
+    let code = format!(
+        "{}\nreturn {}",
+        repeat_join(190, |i| format!("local v{i} = {i}"), "\n"),
+        repeat_join(71, |i| format!("v{i}"), " .. ")
+    );
+    for (binary, redis62) in binaries() {
+        let Ok(server) = Server::try_start(&binary, &[]) else {
+            continue;
+        };
+        let theirs = connect(&server).script_load(&code);
+        assert!(
+            matches!(&theirs, Err((191, m)) if m.starts_with(CODE_GENERATOR[0])),
+            "{binary}: {theirs:?}"
+        );
+        assert!(unchecked_limit(&theirs, &analysis(&code, redis62)));
+        assert_eq!(analysis(&code, redis62), Ok(()), "{binary}");
+    }
+}
 
 #[test]
 fn known_disagreements_are_still_there() {
