@@ -235,13 +235,7 @@ fn retries_0_functions_follow_ask_and_moved_and_load_on_the_target(cluster: &mut
     let src = cluster.primary_of(slot);
     let primaries = cluster.primaries();
     let dst = primaries.iter().find(|n| n.id != src.id).unwrap().clone();
-    let mut con = cluster
-        .builder()
-        .retries(0)
-        .build()
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut con = cluster.at_most_once_connection();
     let mut ok = 0;
     let mut push = |con: &mut ClusterConnection| {
         Evq.push(con, queue, runs, "job").unwrap();

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use evalsha::Token;
 use evalsha_testkit::cluster::{Cluster, ClusterTest, run_tests};
+use evalsha_testkit::requires;
 
 evalsha::include_script!("tests/scripts/incr_by.lua");
 evalsha::include_script!("tests/scripts/keyless_hello.lua");
@@ -77,13 +78,7 @@ fn record_keys_land_in_the_first_keys_slot(cluster: &mut Cluster) {
         "{{y}z",
         "k}{",
     ];
-    let mut sync = cluster
-        .builder()
-        .retries(0)
-        .build()
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut sync = cluster.at_most_once_connection();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -295,17 +290,14 @@ fn a_failover_between_two_sends_keeps_the_record_with_the_effect(cluster: &mut C
 /// A tokened function call on a cluster: the tokened library is loaded on the primary of
 /// the key's slot, the call runs there once and the second send returns its reply.
 fn function_calls_with_tokens_run_once_on_the_keys_primary(cluster: &mut Cluster) {
-    if cluster.any_server().major_version() < 7 {
-        eprintln!("skipped: Redis Functions need Redis 7+ or Valkey");
+    if !requires(
+        cluster.any_server(),
+        7,
+        "Redis Functions with tokens on a cluster",
+    ) {
         return;
     }
-    let mut sync = cluster
-        .builder()
-        .retries(0)
-        .build()
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut sync = cluster.at_most_once_connection();
     for key in ["{fn}:a", "fn-b"] {
         let token = Token::new();
         let call = || Oncefn.add_call(key, 4).once(&token);

@@ -19,7 +19,6 @@ use evalsha::{ErrorKind, Pipeline, Ran, Reload};
 use evalsha_testkit::cluster::{Cluster, set_slot};
 use evalsha_testkit::{Server, Stats, reset_stats, skipped};
 use redis::ConnectionLike;
-use redis::cluster::ClusterClientBuilder;
 
 evalsha::include_script!("tests/scripts/call_undeclared.lua");
 evalsha::include_script!("tests/scripts/flagged_incr.lua");
@@ -47,12 +46,7 @@ fn redis_8_texts(server: &Server) -> bool {
 #[test]
 fn cluster_refusals_inside_a_running_script_ran() {
     let cluster = Cluster::start();
-    let mut con = ClusterClientBuilder::new(cluster.urls())
-        .retries(0)
-        .build()
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut con = cluster.at_most_once_connection();
     let server = cluster.any_server();
     let pinned = redis_8_texts(server);
     let counter = "{n}c";

@@ -167,6 +167,16 @@ impl Cluster {
             .expect("connect to the cluster")
     }
 
+    /// A new sync cluster connection built with `retries(0)`: the at-most-once
+    /// configuration (redis resends nothing; evalsha follows redirects itself).
+    pub fn at_most_once_connection(&self) -> redis::cluster::ClusterConnection {
+        self.builder()
+            .retries(0)
+            .build()
+            .and_then(|client| client.get_connection())
+            .expect("connect to the cluster")
+    }
+
     /// The command counters of the node on `port`.
     pub fn stats(&self, port: u16) -> Stats {
         Stats::read(&mut self.node_connection(port))
