@@ -212,14 +212,27 @@ mod tests {
         Pin::new(wait).poll(&mut Context::from_waker(&waker))
     }
 
-    #[test]
-    fn the_driver_is_woken_once_by_the_job_and_the_others_by_the_driver() {
-        let (go, seen) = (Arc::new(AtomicBool::new(false)), Arc::default());
-        let batch = Batch::new(job(go.clone(), Arc::clone(&seen)));
+    /// Two callers of `batch`, each with its counting waker, both polled once (pending).
+    type Callers = ((Wait<i32>, Arc<Count>), (Wait<i32>, Arc<Count>));
+
+    fn two_waiting(batch: &Batch<i32>) -> Callers {
         let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
         let (mut wa, mut wb) = (batch.wait(), batch.wait());
         assert!(poll(&mut wa, &a).is_pending());
         assert!(poll(&mut wb, &b).is_pending());
+        ((wa, a), (wb, b))
+    }
+
+    /// A batch running [`job`], with its `go` flag and the waker the job saw last.
+    fn gated() -> (Batch<i32>, Arc<AtomicBool>, Arc<Mutex<Option<Waker>>>) {
+        let (go, seen) = (Arc::new(AtomicBool::new(false)), Arc::default());
+        (Batch::new(job(go.clone(), Arc::clone(&seen))), go, seen)
+    }
+
+    #[test]
+    fn the_driver_is_woken_once_by_the_job_and_the_others_by_the_driver() {
+        let (batch, go, seen) = gated();
+        let ((mut wa, a), (mut wb, b)) = two_waiting(&batch);
         go.store(true, Ordering::SeqCst);
         seen.lock().unwrap().take().unwrap().wake();
         assert_eq!(
@@ -238,10 +251,7 @@ mod tests {
     #[test]
     fn a_later_batch_wakes_its_waiters_when_finished_once() {
         let batch = Batch::later();
-        let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
-        let (mut wa, mut wb) = (batch.wait(), batch.wait());
-        assert!(poll(&mut wa, &a).is_pending());
-        assert!(poll(&mut wb, &b).is_pending());
+        let ((mut wa, a), (mut wb, b)) = two_waiting(&batch);
         assert!(!batch.is_done());
         batch.finish(3);
         batch.finish(4);
@@ -256,12 +266,8 @@ mod tests {
 
     #[test]
     fn a_dropped_driver_hands_over_to_a_waiter() {
-        let (go, seen) = (Arc::new(AtomicBool::new(false)), Arc::default());
-        let batch = Batch::new(job(go.clone(), Arc::clone(&seen)));
-        let (a, b) = (Arc::new(Count::default()), Arc::new(Count::default()));
-        let (mut wa, mut wb) = (batch.wait(), batch.wait());
-        assert!(poll(&mut wa, &a).is_pending());
-        assert!(poll(&mut wb, &b).is_pending());
+        let (batch, go, seen) = gated();
+        let ((wa, a), (mut wb, b)) = two_waiting(&batch);
         drop(wa);
         assert_eq!(
             b.0.load(Ordering::SeqCst),
@@ -277,5 +283,17 @@ mod tests {
             "the job now wakes the new driver"
         );
         assert_eq!(poll(&mut wb, &b), Poll::Ready(7));
+    }
+
+    #[test]
+    fn yield_now_is_pending_once_and_wakes_its_task() {
+        let count = Arc::new(Count::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut yielding = YieldNow::default();
+        assert!(Pin::new(&mut yielding).poll(&mut cx).is_pending());
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken at once");
+        assert!(Pin::new(&mut yielding).poll(&mut cx).is_ready());
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 }
