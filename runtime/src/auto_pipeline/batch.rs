@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn a_dropped_driver_hands_over_to_a_waiter() {
         let (batch, go, seen) = gated();
-        let ((wa, a), (mut wb, b)) = two_waiting(&batch);
+        let ((wa, _a), (mut wb, b)) = two_waiting(&batch);
         drop(wa);
         assert_eq!(
             b.0.load(Ordering::SeqCst),
