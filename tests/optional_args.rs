@@ -1,13 +1,15 @@
 //! Optional trailing arguments: `None` sends nothing, so the script sees `nil` and takes
 //! its "absent" branch (a counter per branch says which ran), whether declared
-//! (`---@arg limit? i64`) or inferred from a header-less script's `if ARGV[2] then`.
+//! (`---@arg limit? i64`) or inferred from a header-less script's `if ARGV[2] then`, or
+//! from a function's callback's `if args[2] then`.
 
 use evalsha::{ErrorKind, Ran};
-use evalsha_testkit::{Server, Stats, counter, reset_stats};
+use evalsha_testkit::{Server, Stats, counter, requires, reset_stats};
 
 evalsha::include_script!("tests/scripts/requeue.lua");
 evalsha::include_script!("tests/scripts/window.lua");
 evalsha::include_script!("tests/scripts/fetch_field.lua");
+evalsha::include_library!("tests/libraries/optional_fn.lua");
 
 #[test]
 fn an_inferred_optional_none_reaches_the_script_as_nil() {
@@ -29,6 +31,36 @@ fn an_inferred_optional_none_reaches_the_script_as_nil() {
         (counter(&mut con, "given"), counter(&mut con, "absent")),
         (1, 1)
     );
+}
+
+#[test]
+fn a_functions_inferred_optional_and_tail_reach_the_callback() {
+    let server = Server::start();
+    if !requires(&server, 7, "Redis Functions") {
+        return;
+    }
+    let mut con = server.connection();
+    let absent: String = Evoptional
+        .requeue(&mut con, "given", "absent", "job-1", None::<&str>)
+        .unwrap();
+    assert_eq!(absent, "absent:job-1");
+    let given: String = Evoptional
+        .requeue(&mut con, "given", "absent", "job-1", Some(5))
+        .unwrap();
+    assert_eq!(given, "given:5");
+    assert_eq!(
+        (counter(&mut con, "given"), counter(&mut con, "absent")),
+        (1, 1)
+    );
+    // The tail: any number of values after the fixed first argument, mixed types.
+    let n: i64 = Evoptional
+        .tag(&mut con, "tags", "t", ("a", 2, "c"))
+        .unwrap();
+    assert_eq!(n, 3);
+    let n: i64 = Evoptional
+        .tag(&mut con, "tags", "u", Vec::<String>::new())
+        .unwrap();
+    assert_eq!(n, 3, "an empty tail adds nothing");
 }
 
 #[test]

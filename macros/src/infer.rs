@@ -33,10 +33,32 @@ pub(crate) struct Shape {
 pub(crate) fn shape(ast: &ast::Ast, usage: &Usage, facts: &Facts) -> Shape {
     let mut tails = Tails::new("KEYS", "ARGV");
     tails.visit_ast(ast);
-    Shape {
-        keys_tail: tails.keys.start(&usage.keys),
-        args_tail: tails.args.start(&usage.args),
-        optional_from: optional_from(&usage.args, facts),
+    tails.shape(usage, facts)
+}
+
+/// The shape of a Redis Function's callback, whose body is `body` and whose keys and
+/// arguments parameters are named `keys` and `args`, that `usage` and `facts` (of that
+/// body, [`crate::check::scope::analyse_callback`]) describe.
+pub(crate) fn callback_shape(
+    body: &ast::Block,
+    (keys, args): (&str, &str),
+    usage: &Usage,
+    facts: &Facts,
+) -> Shape {
+    use full_moon::visitors::Visit;
+    let mut tails = Tails::new(keys, args);
+    body.visit(&mut tails);
+    tails.shape(usage, facts)
+}
+
+impl Tails<'_> {
+    /// The shape the hints found and `usage` and `facts` make.
+    fn shape(&self, usage: &Usage, facts: &Facts) -> Shape {
+        Shape {
+            keys_tail: self.keys.start(&usage.keys),
+            args_tail: self.args.start(&usage.args),
+            optional_from: optional_from(&usage.args, facts),
+        }
     }
 }
 

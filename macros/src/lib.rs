@@ -34,9 +34,9 @@
 //!   `problem`, `shebang`.
 //! - `check`: the checks beyond syntax, one module per check over one scope analysis;
 //!   uses `env`, `header`, `lua`, `problem`, `shebang`.
-//! - `infer`: what a script without declarations shows of its parameters beyond literal
-//!   indexes (where a variadic tail starts, optional trailing arguments); uses `check`,
-//!   `lua`.
+//! - `infer`: what a script or a function's callback without declarations shows of its
+//!   parameters beyond literal indexes (where a variadic tail starts, optional trailing
+//!   arguments); uses `check`, `lua`.
 //! - `codegen`: the one emitter: the type's skeleton and the typed methods; uses
 //!   `compose`, `header`, `infer`, `lua`, `types`.
 //! - `expand`: the one driver and the `expand::Macro` trait; uses `codegen`, `compose`,
@@ -44,8 +44,8 @@
 //! - `script`: `include_script!` as a `Macro`; uses `check`, `codegen`, `compose`,
 //!   `expand`, `header`, `infer`, `input`, `lua`, `problem`.
 //! - `library`: `include_library!`: reading a library (one module per job) and the
-//!   `Macro`; uses `check`, `codegen`, `compose`, `expand`, `header`, `input`, `lua`,
-//!   `names`, `problem`, `shebang`.
+//!   `Macro`; uses `check`, `codegen`, `compose`, `expand`, `header`, `infer`, `input`,
+//!   `lua`, `names`, `problem`, `shebang`.
 //! - `corpus` (tests only): the checks over real projects' scripts; uses `expand`,
 //!   `script`.
 //! - `edges`, `differential` (tests only): scripts at Lua's limits through the expansion,

@@ -139,7 +139,20 @@ enum Alias {
 
 /// Walks `block` (a whole chunk).
 pub(crate) fn analyse(block: &Block) -> Facts {
-    let mut walker = Walker::default();
+    analyse_with(block, "ARGV")
+}
+
+/// Walks the body of a Redis Function's callback whose arguments parameter is named `args`
+/// (a script's `ARGV`): what it tells of the arguments (`arg_uses`, `required_args`).
+pub(crate) fn analyse_callback(body: &Block, args: &str) -> Facts {
+    analyse_with(body, args)
+}
+
+fn analyse_with(block: &Block, argv: &str) -> Facts {
+    let mut walker = Walker {
+        argv: argv.to_owned(),
+        ..Walker::default()
+    };
     walker.scopes.push(HashMap::new());
     walker.block(block);
     walker.facts
@@ -147,6 +160,8 @@ pub(crate) fn analyse(block: &Block) -> Facts {
 
 #[derive(Default)]
 struct Walker {
+    /// The name of the arguments table: `ARGV`, or a callback's parameter.
+    argv: String,
     facts: Facts,
     /// Innermost last; each maps a local's name to what it holds.
     scopes: Vec<HashMap<String, Alias>>,
@@ -444,7 +459,7 @@ impl Walker {
                     {
                         Alias::RedisCall
                     }
-                    ("ARGV", [Suffix::Index(index)]) => {
+                    (name, [Suffix::Index(index)]) if name == self.argv => {
                         literal_index(index).map_or(Alias::None, Alias::Argv)
                     }
                     _ => Alias::None,

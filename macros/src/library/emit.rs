@@ -13,7 +13,6 @@ use super::read::analyse;
 use crate::codegen::{self, Item, Methods, Parts};
 use crate::compose::Composed;
 use crate::expand::{self, Macro};
-use crate::infer::Shape;
 use crate::input::Input;
 use crate::names;
 use crate::problem::Problem;
@@ -104,7 +103,7 @@ impl Macro for IncludeLibrary {
                 run_async: format_ident!("{}_async", f.method),
                 header: &f.header,
                 usage: &f.usage,
-                shape: &Shape::default(),
+                shape: &f.shape,
                 subject: &format!(
                     "the function `{}` of `{path}` (`{command} {fn_loaded}`)",
                     f.name

@@ -16,6 +16,7 @@ mod read;
 mod registration;
 
 use crate::header::Header;
+use crate::infer::Shape;
 use crate::lua::Usage;
 
 /// What the library file says.
@@ -43,6 +44,9 @@ pub(crate) struct Function {
     pub(crate) header: Header,
     /// How the callback uses its keys and args parameters (the inferred parameters).
     pub(crate) usage: Usage,
+    /// Its optional trailing arguments and variadic tails, inferred (without a tagged
+    /// block).
+    pub(crate) shape: Shape,
     /// Where the name is written.
     pub(super) line: usize,
     pub(super) col: usize,

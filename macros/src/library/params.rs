@@ -4,20 +4,24 @@
 use full_moon::ast::{FunctionBody, Parameter};
 
 use super::registration::{Callback, Defined};
+use crate::check::scope;
 use crate::header::{self, Header};
+use crate::infer::{self, Shape};
 use crate::lua::{self, Usage};
 use crate::problem::Problem;
 
 /// The parameters of the function registered on `line` with `callback`, from the tagged `---` block right above
 /// the registration, else above its callback's definition; without one, inferred from how
-/// the callback uses its two parameters. Problems in the block are positions of the file.
+/// the callback uses its two parameters (with its optional trailing arguments and
+/// variadic tails, as a script's, [`infer`]). Problems in the block are positions of the
+/// file.
 pub(super) fn of(
     callback: &Callback,
     line: usize,
     defined: &[Defined],
     lines: &[&str],
     problems: &mut Vec<Problem>,
-) -> (Header, Usage) {
+) -> (Header, Usage, Shape) {
     // The callback: an inline function, or a named one defined in the file.
     let callback = match callback {
         Callback::Body(body, line) => Some((body, *line)),
@@ -53,7 +57,15 @@ pub(super) fn of(
             problems.extend(lua::check(&header, &usage));
         }
     }
-    (header, usage)
+    // Inferred only without a tagged block, as for a script without a header.
+    let shape = match callback {
+        Some((body, _)) if !header.present => {
+            let facts = scope::analyse_callback(body.block(), &args_name);
+            infer::callback_shape(body.block(), (&keys_name, &args_name), &usage, &facts)
+        }
+        _ => Shape::default(),
+    };
+    (header, usage, shape)
 }
 
 /// The names of a callback's first two parameters (`keys, args`, `KEYS, ARGV`, ...).

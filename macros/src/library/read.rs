@@ -89,7 +89,7 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
             });
             continue;
         }
-        let (mut header, usage) = params::of(
+        let (mut header, usage, shape) = params::of(
             &reg.callback,
             reg.line,
             &finder.defined,
@@ -102,6 +102,7 @@ pub(crate) fn analyse(text: &str) -> (Library, Vec<Problem>) {
             name,
             header,
             usage,
+            shape,
             line,
             col,
         });
@@ -192,6 +193,45 @@ pub(super) mod tests {
         assert_eq!(pop.usage.keys.max(), 1);
         assert!(pop.header.read_only());
         assert_eq!(lib.computed, vec![(13, "prefix .. 'len'".to_owned())]);
+    }
+
+    #[test]
+    fn callbacks_without_a_tagged_block_infer_optional_arguments_and_tails() {
+        let (lib, problems) = analyse(
+            "#!lua name=x\n\
+             redis.register_function('opt', function(keys, args)\n\
+               if args[2] then return args[2] end\n\
+               return args[1]\n\
+             end)\n\
+             local function tail(k, a)\n\
+               for i = 2, #a do redis.call('SADD', k[1], a[i]) end\n\
+               return a[1]\n\
+             end\n\
+             redis.register_function('tail', tail)\n\
+             redis.register_function('req', function(keys, args)\n\
+               if not args[1] then return redis.error_reply('need one') end\n\
+               return args[1]\n\
+             end)\n\
+             ---@arg a? &str\n\
+             redis.register_function('tagged', function(keys, args)\n\
+               return args[1] or 'x'\n\
+             end)\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let shapes: Vec<_> = lib
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), f.shape.optional_from, f.shape.args_tail))
+            .collect();
+        assert_eq!(
+            shapes,
+            [
+                ("opt", Some(2), None),
+                ("tail", None, Some(2)),
+                ("req", None, None),
+                ("tagged", None, None),
+            ]
+        );
     }
 
     /// Valkey's `server.register_function` registers functions too.

@@ -131,7 +131,7 @@ fn streaqs_task_queue_publishes_and_reads_a_task() {
     let q = streaq_7_2_0::Streaq;
     let stream = "streaq:stream:";
     let _: () = q
-        .create_groups(&mut con, stream, &["workers", "high", "low"])
+        .create_groups(&mut con, stream, "workers", &["high", "low"])
         .unwrap();
     let published: String = q
         .publish_task(
@@ -142,7 +142,12 @@ fn streaqs_task_queue_publishes_and_reads_a_task() {
             "streaq:dependents:",
             "streaq:dependencies:",
             "streaq:results:",
-            &["t1", "payload", "0", "0", "1700000000000"],
+            "t1",
+            "payload",
+            "0",
+            "0",
+            "1700000000000",
+            Vec::<String>::new(),
         )
         .unwrap();
     assert!(
@@ -154,7 +159,11 @@ fn streaqs_task_queue_publishes_and_reads_a_task() {
         .read_streams(
             &mut con,
             stream,
-            &["workers", "w1", "10", "60000", "high", "low"],
+            "workers",
+            "w1",
+            "10",
+            "60000",
+            &["high", "low"],
         )
         .unwrap();
     assert_eq!(
