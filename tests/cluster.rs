@@ -65,6 +65,8 @@ fn main() {
     let mut tests: Vec<ClusterTest> =
         vec![("slots_match_cluster_keyslot", slots_match_cluster_keyslot)];
     on_each_kind!(tests, Kind::Sync, "");
+    #[cfg(feature = "metrics")]
+    on!(tests, Kind::Sync, "": metrics_record_each_call_once_and_each_nodes_load);
     tests.push((
         "pipelines_are_refused_before_sending",
         pipelines_are_refused_before_sending,
@@ -76,6 +78,8 @@ fn main() {
     #[cfg(feature = "cluster-async")]
     {
         on_each_kind!(tests, Kind::Async, "async_");
+        #[cfg(feature = "metrics")]
+        on!(tests, Kind::Async, "async_": metrics_record_each_call_once_and_each_nodes_load);
         tests.push((
             "async_pipelines_in_one_slot_run_on_its_primary",
             async_pipelines_in_one_slot_run_on_its_primary,
@@ -210,6 +214,59 @@ fn slots_match_cluster_keyslot(cluster: &mut Cluster) {
             .unwrap();
         assert_eq!(evalsha::hash_slot(key.as_bytes()), expected, "{key:?}");
     }
+}
+
+/// With the feature `metrics` (a recording recorder on this thread; the async kind runs on
+/// a current-thread runtime here, so it sees every poll): calls spread over every primary
+/// of a flushed cluster record one duration each, and `evalsha.script.loads` counts what
+/// the nodes counted, one `noscript` load per primary.
+#[cfg(feature = "metrics")]
+fn metrics_record_each_call_once_and_each_nodes_load(cluster: &mut Cluster, kind: Kind) {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    cluster.flush_scripts();
+    cluster.reset_stats();
+    let mut con = kind.connect(cluster);
+    let keys = keys(&kind.key("metered"), 64);
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        for round in 1..=2 {
+            for key in &keys {
+                assert_eq!(con.run(IncrBy.call(key, 1)).unwrap(), round);
+            }
+        }
+    });
+    let (mut durations, mut loads, mut failures) = (0, 0, 0);
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let label = |name: &str| {
+            key.labels()
+                .find(|l| l.key() == name)
+                .map(|l| l.value().to_owned())
+        };
+        assert_eq!(label("db.stored_procedure.name").as_deref(), Some("IncrBy"));
+        failures += usize::from(label("error.type").is_some());
+        match (key.name(), value) {
+            ("db.client.operation.duration", DebugValue::Histogram(samples)) => {
+                assert_eq!(label("db.operation.name").as_deref(), Some("EVALSHA"));
+                durations += samples.len();
+            }
+            ("evalsha.script.loads", DebugValue::Counter(n)) => {
+                assert_eq!(label("evalsha.load.reason").as_deref(), Some("noscript"));
+                loads += n;
+            }
+            (name, value) => panic!("unexpected {name}: {value:?}"),
+        }
+    }
+    let primaries = cluster.primaries();
+    let loaded: u64 = primaries
+        .iter()
+        .map(|n| cluster.stats(n.port).calls("script|load"))
+        .sum();
+    assert_eq!(durations, 2 * 64, "one duration per call");
+    assert_eq!(failures, 0);
+    assert_eq!(loads, loaded, "the loads the primaries counted");
+    assert_eq!(loads, primaries.len() as u64, "one per primary");
 }
 
 fn calls_spread_over_all_slots_load_once_per_primary(cluster: &mut Cluster, kind: Kind) {
