@@ -24,6 +24,7 @@
 //! caller how long the operator chains of an accepted script are: the one dimension the
 //! servers leave unbounded, and the depth of the trees `full_moon` builds for them.
 
+mod code;
 mod lex;
 mod number;
 mod parse;
