@@ -138,6 +138,16 @@ mod tests {
             (1, "unfinished string near ''a'".into())
         );
         assert_eq!(refused("return \0"), (1, "unexpected symbol".into()));
+        // A long string as `read_long_string` saves it: the first line break skipped,
+        // each other one `\n` (shown as a space). Measured on the servers.
+        assert_eq!(
+            refused("local function f[[\r\nab\r\ncd\n\ref]]"),
+            (4, "'(' expected near '[[ab cd ef]]'".into())
+        );
+        assert_eq!(
+            refused("local function f[==[\n\nab]==]"),
+            (3, "'(' expected near '[==[ ab]==]'".into())
+        );
     }
 
     #[test]

@@ -116,32 +116,17 @@ fn binop(t: T) -> Option<(Bin, u8, u8)> {
     })
 }
 
-/// The string a string token stands for (`seminfo.ts`), from the lexer's buffer: a
-/// short string's text between its quotes (escapes already read), a long string's
-/// between its brackets, without a first line break, each line break one `\n`.
-fn string_value(buf: &[u8]) -> Vec<u8> {
-    if buf.first() != Some(&b'[') {
-        return buf[1..buf.len().saturating_sub(1).max(1)].to_vec();
-    }
-    let level = buf[1..].iter().take_while(|&&c| c == b'=').count();
-    let mut body = &buf[level + 2..buf.len() - (level + 2)];
-    let newline = |c: Option<&u8>| matches!(c, Some(b'\n' | b'\r'));
-    let mut out = Vec::with_capacity(body.len());
-    let mut first = true;
-    while let Some(&c) = body.first() {
-        if newline(Some(&c)) {
-            let pair = body.len() > 1 && newline(body.get(1)) && body[1] != c;
-            body = &body[if pair { 2 } else { 1 }..];
-            if !first {
-                out.push(b'\n');
-            }
-        } else {
-            out.push(c);
-            body = &body[1..];
-        }
-        first = false;
-    }
-    out
+/// The string a string token stands for (`seminfo.ts`), from the lexer's buffer (see
+/// [`Lexer::buf`]): a short string's text between its quotes, a long string's between its
+/// brackets.
+fn string_value(buf: &[u8]) -> &[u8] {
+    let delimiter = if buf.first() == Some(&b'[') {
+        2 + buf[1..].iter().take_while(|&&c| c == b'=').count()
+    } else {
+        1
+    };
+    buf.get(delimiter..buf.len().saturating_sub(delimiter))
+        .unwrap_or_default()
 }
 
 impl<'a> Parser<'a> {
@@ -362,7 +347,7 @@ impl<'a> Parser<'a> {
     /// which is then read.
     fn codestring(&mut self) -> R<Exp> {
         let value = if self.t.t == T::Str {
-            string_value(&self.lx.buf)
+            string_value(&self.lx.buf).to_vec()
         } else {
             self.lx.text(&self.t).into_bytes()
         };
