@@ -103,14 +103,20 @@ fn analysis(code: &str, redis62: bool) -> Verdict {
             .and_then(|m| m.split("; this line is template markup").next())
             .unwrap_or("")
             .to_owned();
-        (p.line, message)
+        let line = if message == CONSTANTS { 0 } else { p.line };
+        (line, message)
     })
 }
 
-/// The refusals of the servers' code generator (Lua 5.1's `lcode.c`: jumps, constants)
-/// that evalsha does not check (README, "Lua's limits"). Its register limit ("function or
-/// expression too complex") is checked, so a disagreement on it is one.
-const CODE_GENERATOR: &[&str] = &["control structure too long", "constant table overflow"];
+/// The refusals of the servers' code generator (Lua 5.1's `lcode.c`: jumps) that evalsha
+/// does not check (README, "Lua's limits"). Its registers ("function or expression too
+/// complex") and constants ("constant table overflow") are checked, so a disagreement on
+/// them is one.
+const CODE_GENERATOR: &[&str] = &["control structure too long"];
+
+/// "constant table overflow" is a runtime error of the servers' Lua while it compiles:
+/// their reply names no line (read as line 0), evalsha's the line of the constant.
+const CONSTANTS: &str = "constant table overflow";
 
 /// Whether the verdicts differ only by a code generator limit that evalsha does not check:
 /// the server refused for one at a line, and evalsha accepted the script or refused it at
@@ -302,6 +308,13 @@ fn boundary_scripts() -> Vec<(String, String)> {
     both("nested constructors", 124, &|n| {
         format!("return {}1{}", "{1, ".repeat(n), "}".repeat(n))
     });
+    // Constants per function (`addk`, `MAXARG_Bx`): 262143.
+    both("number constants", 262_143, &|n| {
+        format!(
+            "local t = {{{}}}\nreturn 1",
+            repeat_join(n, |i| format!("{i}"), ",")
+        )
+    });
     // Constants (`exp2RK`): past 255 in a function, an operand takes a register. `n`
     // strings, the global `x`, then `7` in a register when `n` + 1 passes 255.
     let constants = |n: usize, first: &str, second: &str| {
@@ -342,6 +355,13 @@ fn boundary_scripts() -> Vec<(String, String)> {
             constants(255, first, second),
         ));
     }
+    scripts.push((
+        "string constants x262144".into(),
+        format!(
+            "local t = {{{}}}\nreturn 1",
+            repeat_join(262_144, |i| format!("'{i}'"), ",")
+        ),
+    ));
     // NUL bytes, which the servers' messages print as C strings do: up to the first.
     for (name, code) in [
         ("NUL in an unfinished string", "return \"a\0b\nreturn 1"),

@@ -1,7 +1,8 @@
 //! The register accounting of Lua 5.1's code generator (`lcode.c`), without the code:
 //! which registers each expression holds while the parser reads on, so that "function or
 //! expression too complex" (`luaK_checkstack`: 250 registers per function) is refused at
-//! the token where the server refuses it.
+//! the token where the server refuses it; and the constants of each function, so that
+//! "constant table overflow" (262143 of them) is refused too.
 //!
 //! Only what moves `freereg` is kept: the `expdesc` kinds and the register an expression
 //! sits in, whether its true/false jump lists are empty (`hasjumps`, `isnumeral`), the
@@ -21,11 +22,19 @@ const MAXINDEXRK: usize = 255;
 const BITRK: usize = 256;
 /// `LFIELDS_PER_FLUSH` (lopcodes.h): list items a constructor keeps in registers.
 pub(super) const LFIELDS_PER_FLUSH: usize = 50;
+/// `MAXARG_Bx` (lopcodes.h): the size `addk` cannot grow the constants past.
+const MAXARG_BX: usize = (1 << 18) - 1;
 
-/// `luaK_checkstack` refused: "function or expression too complex".
-pub(super) struct TooComplex;
+/// A limit of the code generator, refused.
+pub(super) enum Limit {
+    /// `luaK_checkstack`: "function or expression too complex".
+    Registers,
+    /// `addk`'s `luaM_growvector`: "constant table overflow" (a runtime error, the
+    /// servers name no line).
+    Constants,
+}
 
-type C<T = ()> = Result<T, TooComplex>;
+type C<T = ()> = Result<T, Limit>;
 
 /// The opcode of a `VRELOCABLE` expression's instruction, where `lcode.c` reads it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -185,7 +194,7 @@ impl Code {
     /// `luaK_checkstack`.
     pub(super) fn checkstack(&mut self, n: usize) -> C {
         if self.freereg + n >= MAXSTACK {
-            return Err(TooComplex);
+            return Err(Limit::Registers);
         }
         Ok(())
     }
@@ -211,24 +220,37 @@ impl Code {
         }
     }
 
-    /// `addk` for the non-string constants.
-    fn addk(&mut self, key: Key) -> usize {
+    /// `addk`'s new entry: its index, unless the constants are full.
+    fn new_k(&self) -> C<usize> {
         let nk = self.nk();
-        *self.others.entry(key).or_insert(nk)
+        if nk >= MAXARG_BX {
+            return Err(Limit::Constants);
+        }
+        Ok(nk)
+    }
+
+    /// `addk` for the non-string constants.
+    fn addk(&mut self, key: Key) -> C<usize> {
+        if let Some(&i) = self.others.get(&key) {
+            return Ok(i);
+        }
+        let nk = self.new_k()?;
+        self.others.insert(key, nk);
+        Ok(nk)
     }
 
     /// `luaK_stringK`.
-    pub(super) fn string_k(&mut self, s: &[u8]) -> usize {
+    pub(super) fn string_k(&mut self, s: &[u8]) -> C<usize> {
         if let Some(&i) = self.strings.get(s) {
-            return i;
+            return Ok(i);
         }
-        let nk = self.nk();
+        let nk = self.new_k()?;
         self.strings.insert(s.to_vec(), nk);
-        nk
+        Ok(nk)
     }
 
     /// `luaK_numberK`.
-    pub(super) fn number_k(&mut self, v: f64) -> usize {
+    pub(super) fn number_k(&mut self, v: f64) -> C<usize> {
         let v = if v == 0.0 { 0.0 } else { v };
         self.addk(Key::Num(v.to_bits()))
     }
@@ -266,31 +288,33 @@ impl Code {
     }
 
     /// `discharge2reg`.
-    fn discharge2reg(&mut self, e: &mut Exp, reg: usize) {
+    fn discharge2reg(&mut self, e: &mut Exp, reg: usize) -> C {
         self.dischargevars(e);
         match e.k {
             Kind::KNum(v) => {
-                self.number_k(v);
+                self.number_k(v)?;
             }
-            Kind::Void | Kind::Jmp => return,
+            Kind::Void | Kind::Jmp => return Ok(()),
             _ => {}
         }
         e.k = Kind::NonReloc(reg);
+        Ok(())
     }
 
     /// `discharge2anyreg`.
     fn discharge2anyreg(&mut self, e: &mut Exp) -> C {
         if !matches!(e.k, Kind::NonReloc(_)) {
             self.reserveregs(1)?;
-            self.discharge2reg(e, self.freereg - 1);
+            self.discharge2reg(e, self.freereg - 1)?;
         }
         Ok(())
     }
 
     /// `exp2reg`: the jumps land in `reg` too.
-    fn exp2reg(&mut self, e: &mut Exp, reg: usize) {
-        self.discharge2reg(e, reg);
+    fn exp2reg(&mut self, e: &mut Exp, reg: usize) -> C {
+        self.discharge2reg(e, reg)?;
         *e = Exp::new(Kind::NonReloc(reg));
+        Ok(())
     }
 
     /// `luaK_exp2nextreg`.
@@ -298,8 +322,7 @@ impl Code {
         self.dischargevars(e);
         self.freeexp(e);
         self.reserveregs(1)?;
-        self.exp2reg(e, self.freereg - 1);
-        Ok(())
+        self.exp2reg(e, self.freereg - 1)
     }
 
     /// `luaK_exp2anyreg`: the register.
@@ -310,7 +333,7 @@ impl Code {
                 return Ok(reg);
             }
             if reg >= self.nactvar {
-                self.exp2reg(e, reg);
+                self.exp2reg(e, reg)?;
                 return Ok(reg);
             }
         }
@@ -334,10 +357,10 @@ impl Code {
         match e.k {
             Kind::KNum(_) | Kind::True | Kind::False | Kind::Nil if self.nk() <= MAXINDEXRK => {
                 let i = match e.k {
-                    Kind::Nil => self.addk(Key::Nil),
-                    Kind::KNum(v) => self.number_k(v),
-                    Kind::True => self.addk(Key::True),
-                    _ => self.addk(Key::False),
+                    Kind::Nil => self.addk(Key::Nil)?,
+                    Kind::KNum(v) => self.number_k(v)?,
+                    Kind::True => self.addk(Key::True)?,
+                    _ => self.addk(Key::False)?,
                 };
                 e.k = Kind::K(i);
                 return Ok(i | BITRK);
@@ -353,8 +376,7 @@ impl Code {
         match var.k {
             Kind::Local(reg) => {
                 self.freeexp(ex);
-                self.exp2reg(ex, reg);
-                return Ok(());
+                return self.exp2reg(ex, reg);
             }
             Kind::Upval | Kind::Global => {
                 self.exp2anyreg(ex)?;

@@ -14,10 +14,11 @@
 //! local variables"), every syntax error of the grammar, and the lexer's ("malformed
 //! number", "unfinished string", "escape sequence too large", ...), and the code
 //! generator's registers (250 per function, "function or expression too complex"), from
-//! `lcode.c`'s register accounting ported in `code`. Not checked: the code generator's
-//! other limits, 262143 constants per function ("constant table overflow") and jumps over
-//! 131071 instructions ("control structure too long"), which need the instructions
-//! themselves.
+//! `lcode.c`'s register accounting ported in `code`, and its constants (262143 per
+//! function, "constant table overflow", which the servers report without a line). Not
+//! checked: jumps over 131071 instructions ("control structure too long"), which needs
+//! the instructions themselves, and more than 262143 functions nested directly in one
+//! (`pushclosure`, also "constant table overflow").
 //!
 //! **No input crashes it.** The lexer is a loop; the parser recurses only through
 //! `chunk`/`subexpr`, which count levels and refuse at 201 as Lua does, so its depth is
@@ -237,6 +238,19 @@ mod tests {
         };
         assert!(check(&constants(254)).is_ok());
         assert_eq!(refused(&constants(255)), (3, too_complex(")")));
+    }
+
+    /// 262143 constants per function (`MAXARG_Bx`); the servers' message names no line
+    /// (a runtime error of their Lua), evalsha's the line of the constant past it.
+    #[test]
+    fn constants_at_the_boundary() {
+        let numbers = |n: usize| (0..n).map(|i| format!("{i},")).collect::<String>();
+        let table = |n: usize| format!("local t = {{{}\n'last'}}", numbers(n));
+        assert!(check(&table(262_142)).is_ok());
+        assert_eq!(
+            refused(&table(262_143)),
+            (2, "constant table overflow".into())
+        );
     }
 
     #[test]

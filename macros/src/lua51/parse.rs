@@ -11,7 +11,7 @@
 //! ([`Code`]), moved where `lparser.c` calls `lcode.c`, so that "function or expression
 //! too complex" is refused at the server's token.
 
-use super::code::{Bin, Code, Exp, Kind, LFIELDS_PER_FLUSH, TooComplex, Un};
+use super::code::{Bin, Code, Exp, Kind, LFIELDS_PER_FLUSH, Limit, Un};
 use super::lex::{Lexer, T, Token, token2str};
 use super::{Refusal, Shape};
 
@@ -325,7 +325,7 @@ impl<'a> Parser<'a> {
         let level = self.funcs.len() - 1;
         let k = match self.singlevaraux(level, &name)? {
             Found::Global => {
-                self.fs().code.string_k(&name);
+                self.code(|c| c.string_k(&name))?;
                 Kind::Global
             }
             Found::Local(reg) => Kind::Local(reg),
@@ -336,11 +336,15 @@ impl<'a> Parser<'a> {
 
     // ---- registers
 
-    /// Runs a register step of `lcode.c` on the current function; `luaK_checkstack`'s
-    /// refusal names the current token.
-    fn code<V>(&mut self, step: impl FnOnce(&mut Code) -> Result<V, TooComplex>) -> R<V> {
+    /// Runs a step of `lcode.c` on the current function. `luaK_checkstack`'s refusal
+    /// names the current token; "constant table overflow" is a runtime error, which the
+    /// servers report with no line and no token (here: the current line).
+    fn code<V>(&mut self, step: impl FnOnce(&mut Code) -> Result<V, Limit>) -> R<V> {
         let done = step(&mut self.fs().code);
-        done.map_err(|TooComplex| self.syntax_error("function or expression too complex"))
+        done.map_err(|limit| match limit {
+            Limit::Registers => self.syntax_error("function or expression too complex"),
+            Limit::Constants => self.lx.error("constant table overflow", None, self.t.start),
+        })
     }
 
     /// `codestring`/`checkname`: the string constant of the current name or string token,
@@ -351,7 +355,7 @@ impl<'a> Parser<'a> {
         } else {
             self.lx.text(&self.t).into_bytes()
         };
-        let i = self.fs().code.string_k(&value);
+        let i = self.code(|c| c.string_k(&value))?;
         self.next()?;
         Ok(Exp::new(Kind::K(i)))
     }
@@ -559,8 +563,10 @@ impl<'a> Parser<'a> {
                 if self.testnext(T::Ch(b','))? {
                     self.exp1()?;
                 } else {
-                    self.fs().code.number_k(1.0);
-                    self.code(|c| c.reserveregs(1))?;
+                    self.code(|c| {
+                        c.number_k(1.0)?;
+                        c.reserveregs(1)
+                    })?;
                 }
                 self.forbody(1)?;
             }
