@@ -658,7 +658,17 @@ impl Rng {
         let mut s: String = (0..locals).map(|i| format!("local v{i} = {i}\n")).collect();
         let n = (250 - locals).saturating_sub(6) + self.below(12);
         let items: Vec<String> = (0..n)
-            .map(|i| match self.below(10) {
+            .map(|i| match self.below(20) {
+                10 => "(x == y)".to_owned(),
+                11 => "not x".to_owned(),
+                12 => "#t".to_owned(),
+                13 => "{x = 1, [y] = 2, 3}".to_owned(),
+                14 => "f'x'".to_owned(),
+                15 => "o:m(1)".to_owned(),
+                16 => "(1/0)".to_owned(),
+                17 => "(2^3 + 1)".to_owned(),
+                18 => "t[x][y]".to_owned(),
+                19 => format!("(v{} and x or y)", self.below(locals)),
                 0 => format!("{i}"),
                 1 => "'s'".to_owned(),
                 2 => "x".to_owned(),
@@ -671,7 +681,12 @@ impl Rng {
                 _ => format!("v{}", self.below(locals)),
             })
             .collect();
-        let statement = match self.below(7) {
+        let statement = match self.below(8) {
+            7 => format!(
+                "{}, v0 = {}",
+                repeat_join(n / 2, |_| "v1[v0]".to_owned(), ", "),
+                items[..n / 2 + 1].join(", ")
+            ),
             0 => format!("return {}", items.join(" .. ")),
             1 => format!("f({})", items.join(", ")),
             2 => format!("return o:m({})", items.join(", ")),
