@@ -85,8 +85,11 @@ pub(super) enum Kind {
 /// `expdesc`: the kind and whether the `t` and `f` jump lists are non-empty.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Exp {
+    /// `k`, with `u.s.info`/`u.s.aux`/`u.nval` where they matter.
     pub(super) k: Kind,
+    /// `t != NO_JUMP`: jumps taken when the expression is true.
     pub(super) t: bool,
+    /// `f != NO_JUMP`: jumps taken when it is false.
     pub(super) f: bool,
 }
 
