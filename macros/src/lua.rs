@@ -145,9 +145,15 @@ pub(crate) fn reference(text: &str, redis62: bool) -> Result<lua51::Shape, Vec<P
     let refused = |refusal: lua51::Refusal, note: &str| {
         let source = code.split('\n').nth(refusal.line.max(1) - 1).unwrap_or("");
         // A limit is no template's doing (`{{` opens nested tables too).
-        let limit = ["syntax levels", "has more than", "too many"]
-            .iter()
-            .any(|m| refusal.message.contains(m));
+        let limit = [
+            "syntax levels",
+            "has more than",
+            "too many",
+            "too complex",
+            "overflow",
+        ]
+        .iter()
+        .any(|m| refusal.message.contains(m));
         let hint = if limit { "" } else { template_hint(source) };
         vec![Problem {
             line: refusal.line.max(1),

@@ -108,7 +108,9 @@ pub(crate) struct Lexer<'a> {
     /// Byte offset where `line` starts, for columns.
     line_start: usize,
     /// `ls->buff`: the text of the last name, number or string read, as `near '..'`
-    /// shows it (a short string with its escapes already turned into what they stand for).
+    /// shows it (a short string with its escapes already turned into what they stand for,
+    /// a long string without its first line break and with `\n` for each other, see
+    /// [`long_buffer`]).
     pub(crate) buf: Vec<u8>,
     /// Whether a nested `[[` is refused, as Redis 6.2 does.
     pub(crate) nesting_refused: bool,
@@ -116,6 +118,40 @@ pub(crate) struct Lexer<'a> {
 
 fn is_newline(c: Option<u8>) -> bool {
     matches!(c, Some(b'\n' | b'\r'))
+}
+
+/// What `read_long_string` saves of a long string (`raw`, brackets included): the first
+/// line break skipped, every other line break (`\n`, `\r`, `\r\n` or `\n\r`) one `\n`.
+fn long_buffer(raw: &[u8]) -> Vec<u8> {
+    let newline = |i: usize| match raw.get(i) {
+        Some(&c) if is_newline(Some(c)) => {
+            if raw
+                .get(i + 1)
+                .is_some_and(|&d| is_newline(Some(d)) && d != c)
+            {
+                2
+            } else {
+                1
+            }
+        }
+        _ => 0,
+    };
+    let open = 2 + raw[1..].iter().take_while(|&&c| c == b'=').count();
+    let mut out = raw[..open].to_vec();
+    let mut i = open + newline(open);
+    while i < raw.len() {
+        match newline(i) {
+            0 => {
+                out.push(raw[i]);
+                i += 1;
+            }
+            n => {
+                out.push(b'\n');
+                i += n;
+            }
+        }
+    }
+    out
 }
 
 impl<'a> Lexer<'a> {
@@ -363,7 +399,7 @@ impl<'a> Lexer<'a> {
                     let sep = self.skip_sep();
                     if sep >= 0 {
                         self.long_string(sep, false)?;
-                        self.buf = self.src[start..self.pos].to_vec();
+                        self.buf = long_buffer(&self.src[start..self.pos]);
                         return Ok(token(T::Str, self.pos));
                     } else if sep == -1 {
                         return Ok(token(T::Ch(b'['), start + 1));

@@ -12,10 +12,13 @@
 //! function (60), targets of one assignment ("... more than N variables in assignment",
 //! N = 200 minus the levels open), local declarations per function (32767, "too many
 //! local variables"), every syntax error of the grammar, and the lexer's ("malformed
-//! number", "unfinished string", "escape sequence too large", ...). Not checked: the code generator's limits (250 registers, "function
-//! or expression too complex"; 262143 constants per function; jumps over 131071
-//! instructions, "control structure too long"), which only the server's code generator
-//! knows.
+//! number", "unfinished string", "escape sequence too large", ...), and the code
+//! generator's registers (250 per function, "function or expression too complex"), from
+//! `lcode.c`'s register accounting ported in `code`, and its constants (262143 per
+//! function, "constant table overflow", which the servers report without a line). Not
+//! checked: jumps over 131071 instructions ("control structure too long"), which needs
+//! the instructions themselves, and more than 262143 functions nested directly in one
+//! (`pushclosure`, also "constant table overflow").
 //!
 //! **No input crashes it.** The lexer is a loop; the parser recurses only through
 //! `chunk`/`subexpr`, which count levels and refuse at 201 as Lua does, so its depth is
@@ -24,6 +27,7 @@
 //! caller how long the operator chains of an accepted script are: the one dimension the
 //! servers leave unbounded, and the depth of the trees `full_moon` builds for them.
 
+mod code;
 mod lex;
 mod number;
 mod parse;
@@ -137,6 +141,16 @@ mod tests {
             (1, "unfinished string near ''a'".into())
         );
         assert_eq!(refused("return \0"), (1, "unexpected symbol".into()));
+        // A long string as `read_long_string` saves it: the first line break skipped,
+        // each other one `\n` (shown as a space). Measured on the servers.
+        assert_eq!(
+            refused("local function f[[\r\nab\r\ncd\n\ref]]"),
+            (4, "'(' expected near '[[ab cd ef]]'".into())
+        );
+        assert_eq!(
+            refused("local function f[==[\n\nab]==]"),
+            (3, "'(' expected near '[==[ ab]==]'".into())
+        );
     }
 
     #[test]
@@ -177,6 +191,65 @@ mod tests {
         assert_eq!(
             refused(&upvalues(61)),
             (64, "function at line 62 has more than 60 upvalues".into())
+        );
+    }
+
+    /// The servers' answers, measured: `luaK_checkstack` refuses at 250 registers, naming
+    /// the token the parser is on when the code generator asks.
+    #[test]
+    fn registers_at_the_boundary() {
+        let locals = |n: usize| {
+            (0..n)
+                .map(|i| format!("local v{i} = {i}\n"))
+                .collect::<String>()
+        };
+        let list = |n: usize, item: &str, sep: &str| vec![item; n].join(sep);
+        let too_complex = |near: &str| format!("function or expression too complex near '{near}'");
+        // A `..` chain: every piece waits in a register; the last one is put there after
+        // the chain is read.
+        let chain = |n: usize| {
+            let pieces: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+            format!("{}return {}", locals(190), pieces.join(" .. "))
+        };
+        assert!(check(&chain(59)).is_ok());
+        assert_eq!(refused(&chain(60)), (191, too_complex("<eof>")));
+        // Arguments: the last one goes to its register after the `)`.
+        let call = |n: usize| format!("f({})\nreturn 1", list(n, "1", ", "));
+        assert!(check(&call(248)).is_ok());
+        assert_eq!(refused(&call(249)), (2, too_complex("return")));
+        // A method call takes two registers (`luaK_self`).
+        let method = |n: usize| format!("local o = {{}}\nreturn o:m({})", list(n, "1", ", "));
+        assert!(check(&method(246)).is_ok());
+        assert_eq!(refused(&method(247)), (2, too_complex("<eof>")));
+        // A constructor keeps at most 50 list items in registers.
+        let table = |n: usize| format!("{}return {{{}}}", locals(n), list(60, "1", ", "));
+        assert!(check(&table(198)).is_ok());
+        assert_eq!(refused(&table(199)), (200, too_complex("1")));
+        // Past 255 constants, an operand takes a register (`luaK_exp2RK`).
+        let constants = |n: usize| {
+            let strings: Vec<String> = (0..n).map(|i| format!("'s{i}'")).collect();
+            let names: Vec<String> = (0..189).map(|i| format!("v{i}")).collect();
+            format!(
+                "local c = {{{}}}\nlocal {}\nreturn {} .. (x + 7)",
+                strings.join(", "),
+                names.join(", "),
+                names[..58].join(" .. ")
+            )
+        };
+        assert!(check(&constants(254)).is_ok());
+        assert_eq!(refused(&constants(255)), (3, too_complex(")")));
+    }
+
+    /// 262143 constants per function (`MAXARG_Bx`); the servers' message names no line
+    /// (a runtime error of their Lua), evalsha's the line of the constant past it.
+    #[test]
+    fn constants_at_the_boundary() {
+        let numbers = |n: usize| (0..n).map(|i| format!("{i},")).collect::<String>();
+        let table = |n: usize| format!("local t = {{{}\n'last'}}", numbers(n));
+        assert!(check(&table(262_142)).is_ok());
+        assert_eq!(
+            refused(&table(262_143)),
+            (2, "constant table overflow".into())
         );
     }
 

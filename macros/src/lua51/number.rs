@@ -78,6 +78,54 @@ pub(crate) fn str2d(s: &[u8]) -> bool {
     s[end..].iter().all(|&c| is_space(c))
 }
 
+/// The value of a numeral [`str2d`] accepts, as `strtod` reads it: decimal numerals
+/// correctly rounded (as glibc's); hexadecimal ones (`0x1F`, `0x1.8p3`) exact up to 64
+/// significant bits, which is all a constant-folding or constant-deduplication question
+/// ever sees in practice.
+pub(crate) fn value(s: &[u8]) -> f64 {
+    let end = s.len() - s.iter().rev().take_while(|&&c| is_space(c)).count();
+    let s = &s[..end];
+    if s.len() > 2 && s[0] == b'0' && matches!(s[1], b'x' | b'X') {
+        let mut mantissa = 0u64;
+        let mut exp = 0i64;
+        let mut i = 2;
+        let mut after_point = false;
+        while i < s.len() {
+            let c = s[i];
+            if c == b'.' {
+                after_point = true;
+            } else if let Some(d) = (c as char).to_digit(16) {
+                if mantissa >> 60 == 0 {
+                    mantissa = mantissa * 16 + u64::from(d);
+                    if after_point {
+                        exp -= 4;
+                    }
+                } else if !after_point {
+                    exp += 4;
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if i < s.len() && matches!(s[i], b'p' | b'P') {
+            let e = std::str::from_utf8(&s[i + 1..])
+                .ok()
+                .and_then(|e| e.parse::<i64>().ok())
+                .unwrap_or(0);
+            exp = exp.saturating_add(e);
+        }
+        let exp = i32::try_from(exp.clamp(-2000, 2000)).unwrap_or(0);
+        // Two steps, so that 2^exp itself stays within f64 where the product does.
+        let half = exp / 2;
+        return mantissa as f64 * 2f64.powi(half) * 2f64.powi(exp - half);
+    }
+    std::str::from_utf8(s)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::str2d;

@@ -6,7 +6,12 @@
 //! before going deeper, so no input takes this parser more than ~200 levels deep. Long
 //! chains of left-associative operators (`1 + 1 + ...`) and of suffixes (`a.b.c(d)`) are
 //! loops here, as in Lua. `assignment` is a loop too.
+//!
+//! Expressions carry their `expdesc` ([`Exp`]) and every function its registers
+//! ([`Code`]), moved where `lparser.c` calls `lcode.c`, so that "function or expression
+//! too complex" is refused at the server's token.
 
+use super::code::{Bin, Code, Exp, Kind, LFIELDS_PER_FLUSH, Limit, Un};
 use super::lex::{Lexer, T, Token, token2str};
 use super::{Refusal, Shape};
 
@@ -21,17 +26,6 @@ const MAX_LOCVARS: usize = 32767;
 /// `UNARY_PRIORITY`.
 const UNARY: u8 = 8;
 
-/// The `expdesc` kinds the grammar cares about.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A variable: `VLOCAL`, `VUPVAL`, `VGLOBAL`, `VINDEXED`.
-    Assignable,
-    /// `VCALL`.
-    Call,
-    /// Anything else (a parenthesized expression, ...).
-    Other,
-}
-
 /// Where a name resolved (`singlevaraux`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Found {
@@ -42,9 +36,10 @@ enum Found {
 
 /// `FuncState`, the parts that limits need.
 struct Func {
-    /// Active locals first (`nactvar` of them), then the ones being declared.
+    /// Active locals first (`code.nactvar` of them), then the ones being declared.
     actvar: Vec<Vec<u8>>,
-    nactvar: usize,
+    /// `nactvar`, `freereg` and the constants.
+    code: Code,
     /// `(is the parent's local, index)` of each upvalue.
     upvals: Vec<(bool, usize)>,
     linedefined: usize,
@@ -58,7 +53,7 @@ impl Func {
     fn new(linedefined: usize, vararg: bool) -> Self {
         Func {
             actvar: Vec::new(),
-            nactvar: 0,
+            code: Code::default(),
             upvals: Vec::new(),
             linedefined,
             vararg,
@@ -89,22 +84,49 @@ fn block_follow(t: T) -> bool {
     matches!(t, T::Else | T::Elseif | T::End | T::Until | T::Eos)
 }
 
-fn unop(t: T) -> bool {
-    matches!(t, T::Not | T::Ch(b'-' | b'#'))
-}
-
-/// `(left, right)` priority of a binary operator.
-fn binop(t: T) -> Option<(u8, u8)> {
+/// `getunopr`.
+fn unop(t: T) -> Option<Un> {
     Some(match t {
-        T::Ch(b'+' | b'-') => (6, 6),
-        T::Ch(b'*' | b'/' | b'%') => (7, 7),
-        T::Ch(b'^') => (10, 9),
-        T::Concat => (5, 4),
-        T::Ne | T::Eq | T::Ch(b'<' | b'>') | T::Le | T::Ge => (3, 3),
-        T::And => (2, 2),
-        T::Or => (1, 1),
+        T::Not => Un::Not,
+        T::Ch(b'-') => Un::Minus,
+        T::Ch(b'#') => Un::Len,
         _ => return None,
     })
+}
+
+/// `getbinopr` and its `(left, right)` priority.
+fn binop(t: T) -> Option<(Bin, u8, u8)> {
+    Some(match t {
+        T::Ch(b'+') => (Bin::Add, 6, 6),
+        T::Ch(b'-') => (Bin::Sub, 6, 6),
+        T::Ch(b'*') => (Bin::Mul, 7, 7),
+        T::Ch(b'/') => (Bin::Div, 7, 7),
+        T::Ch(b'%') => (Bin::Mod, 7, 7),
+        T::Ch(b'^') => (Bin::Pow, 10, 9),
+        T::Concat => (Bin::Concat, 5, 4),
+        T::Ne => (Bin::Ne, 3, 3),
+        T::Eq => (Bin::Eq, 3, 3),
+        T::Ch(b'<') => (Bin::Lt, 3, 3),
+        T::Le => (Bin::Le, 3, 3),
+        T::Ch(b'>') => (Bin::Gt, 3, 3),
+        T::Ge => (Bin::Ge, 3, 3),
+        T::And => (Bin::And, 2, 2),
+        T::Or => (Bin::Or, 1, 1),
+        _ => return None,
+    })
+}
+
+/// The string a string token stands for (`seminfo.ts`), from the lexer's buffer (see
+/// [`Lexer::buf`]): a short string's text between its quotes, a long string's between its
+/// brackets.
+fn string_value(buf: &[u8]) -> &[u8] {
+    let delimiter = if buf.first() == Some(&b'[') {
+        2 + buf[1..].iter().take_while(|&&c| c == b'=').count()
+    } else {
+        1
+    };
+    buf.get(delimiter..buf.len().saturating_sub(delimiter))
+        .unwrap_or_default()
 }
 
 impl<'a> Parser<'a> {
@@ -239,7 +261,7 @@ impl<'a> Parser<'a> {
     fn new_localvar(&mut self, name: Vec<u8>, n: usize) -> R {
         let level = self.funcs.len() - 1;
         let fs = &self.funcs[level];
-        if fs.nactvar + n + 1 > MAX_VARS {
+        if fs.code.nactvar + n + 1 > MAX_VARS {
             return Err(self.error_limit(level, MAX_VARS, "local variables"));
         }
         if fs.nlocvars >= MAX_LOCVARS {
@@ -249,33 +271,34 @@ impl<'a> Parser<'a> {
         }
         let fs = self.fs();
         fs.nlocvars += 1;
-        let at = fs.nactvar + n;
+        let at = fs.code.nactvar + n;
         fs.actvar.truncate(at);
         fs.actvar.push(name);
         Ok(())
     }
 
     fn adjustlocalvars(&mut self, n: usize) {
-        self.fs().nactvar += n;
+        self.fs().code.nactvar += n;
     }
 
     fn enterblock(&mut self, breakable: bool) {
         let fs = self.fs();
-        let n = fs.nactvar;
+        let n = fs.code.nactvar;
         fs.blocks.push((n, breakable));
     }
 
     fn leaveblock(&mut self) {
         let fs = self.fs();
         if let Some((n, _)) = fs.blocks.pop() {
-            fs.nactvar = n;
+            fs.code.nactvar = n;
             fs.actvar.truncate(n);
         }
+        fs.code.freereg = fs.code.nactvar;
     }
 
     fn singlevaraux(&mut self, level: usize, name: &[u8]) -> R<Found> {
         let fs = &self.funcs[level];
-        if let Some(i) = fs.actvar[..fs.nactvar].iter().rposition(|n| n == name) {
+        if let Some(i) = fs.actvar[..fs.code.nactvar].iter().rposition(|n| n == name) {
             return Ok(Found::Local(i));
         }
         if level == 0 {
@@ -296,21 +319,84 @@ impl<'a> Parser<'a> {
         Ok(Found::Up(self.funcs[level].upvals.len() - 1))
     }
 
-    fn singlevar(&mut self) -> R {
+    /// `singlevar`: a global's name is a constant of the function.
+    fn singlevar(&mut self) -> R<Exp> {
         let name = self.str_checkname()?;
         let level = self.funcs.len() - 1;
-        self.singlevaraux(level, &name)?;
+        let k = match self.singlevaraux(level, &name)? {
+            Found::Global => {
+                self.code(|c| c.string_k(&name))?;
+                Kind::Global
+            }
+            Found::Local(reg) => Kind::Local(reg),
+            Found::Up(_) => Kind::Upval,
+        };
+        Ok(Exp::new(k))
+    }
+
+    // ---- registers
+
+    /// Runs a step of `lcode.c` on the current function. `luaK_checkstack`'s refusal
+    /// names the current token; "constant table overflow" is a runtime error, which the
+    /// servers report with no line and no token (here: the current line).
+    fn code<V>(&mut self, step: impl FnOnce(&mut Code) -> Result<V, Limit>) -> R<V> {
+        let done = step(&mut self.fs().code);
+        done.map_err(|limit| match limit {
+            Limit::Registers => self.syntax_error("function or expression too complex"),
+            Limit::Constants => self.lx.error("constant table overflow", None, self.t.start),
+        })
+    }
+
+    /// `codestring`/`checkname`: the string constant of the current name or string token,
+    /// which is then read.
+    fn codestring(&mut self) -> R<Exp> {
+        let value = if self.t.t == T::Str {
+            string_value(&self.lx.buf).to_vec()
+        } else {
+            self.lx.text(&self.t).into_bytes()
+        };
+        let i = self.code(|c| c.string_k(&value))?;
+        self.next()?;
+        Ok(Exp::new(Kind::K(i)))
+    }
+
+    /// `checkname`.
+    fn checkname(&mut self) -> R<Exp> {
+        self.check(T::Name)?;
+        self.codestring()
+    }
+
+    /// `adjust_assign`: `nvars` values from `nexps` expressions, `e` the last.
+    fn adjust_assign(&mut self, nvars: usize, nexps: usize, e: &mut Exp) -> R {
+        let extra = nvars as isize - nexps as isize;
+        if e.multret() {
+            let extra = (extra + 1).max(0) as usize;
+            self.code(|c| c.setreturns(e))?;
+            if extra > 1 {
+                self.code(|c| c.reserveregs(extra - 1))?;
+            }
+        } else {
+            if e.k != Kind::Void {
+                self.code(|c| c.exp2nextreg(e))?;
+            }
+            if extra > 0 {
+                self.code(|c| c.reserveregs(extra as usize))?;
+            }
+        }
         Ok(())
     }
 
     // ---- statements
 
+    /// `chunk`: the registers of a statement are free after it.
     fn chunk(&mut self) -> R {
         self.enterlevel()?;
         let mut last = false;
         while !last && !block_follow(self.t.t) {
             last = self.statement()?;
             self.testnext(T::Ch(b';'))?;
+            let code = &mut self.fs().code;
+            code.freereg = code.nactvar;
         }
         self.leavelevel();
         Ok(())
@@ -339,7 +425,7 @@ impl<'a> Parser<'a> {
             }
             T::While => {
                 self.next()?;
-                self.expr()?;
+                self.cond()?;
                 self.enterblock(true);
                 self.checknext(T::Do)?;
                 self.block()?;
@@ -358,31 +444,38 @@ impl<'a> Parser<'a> {
                 self.next()?;
                 self.chunk()?;
                 self.check_match(T::Until, T::Repeat, line)?;
-                self.expr()?;
+                self.cond()?;
                 self.leaveblock();
                 self.leaveblock();
             }
             T::Function => {
+                // `funcstat`
                 self.next()?;
-                self.singlevar()?;
+                let mut v = self.singlevar()?;
                 while self.t.t == T::Ch(b'.') {
-                    self.field()?;
+                    self.field(&mut v)?;
                 }
                 let needself = self.t.t == T::Ch(b':');
                 if needself {
-                    self.field()?;
+                    self.field(&mut v)?;
                 }
-                self.body(needself, line)?;
+                let mut b = self.body(needself, line)?;
+                self.code(|c| c.storevar(&v, &mut b))?;
             }
             T::Local => {
                 self.next()?;
                 if self.testnext(T::Function)? {
+                    // `localfunc`
                     let name = self.str_checkname()?;
                     self.new_localvar(name, 0)?;
+                    let v = Exp::new(Kind::Local(self.fs().code.freereg));
+                    self.code(|c| c.reserveregs(1))?;
                     self.adjustlocalvars(1);
                     let line = self.lx.line;
-                    self.body(false, line)?;
+                    let mut b = self.body(false, line)?;
+                    self.code(|c| c.storevar(&v, &mut b))?;
                 } else {
+                    // `localstat`
                     let mut n = 0;
                     loop {
                         let name = self.str_checkname()?;
@@ -392,16 +485,26 @@ impl<'a> Parser<'a> {
                             break;
                         }
                     }
-                    if self.testnext(T::Ch(b'='))? {
-                        self.explist1()?;
-                    }
+                    let (nexps, mut e) = if self.testnext(T::Ch(b'='))? {
+                        self.explist1()?
+                    } else {
+                        (0, Exp::new(Kind::Void))
+                    };
+                    self.adjust_assign(n, nexps, &mut e)?;
                     self.adjustlocalvars(n);
                 }
             }
             T::Return => {
                 self.next()?;
                 if !block_follow(self.t.t) && self.t.t != T::Ch(b';') {
-                    self.explist1()?;
+                    let (nret, mut e) = self.explist1()?;
+                    if e.multret() {
+                        self.code(|c| c.setreturns(&e))?;
+                    } else if nret == 1 {
+                        self.code(|c| c.exp2anyreg(&mut e))?;
+                    } else {
+                        self.code(|c| c.exp2nextreg(&mut e))?;
+                    }
                 }
                 return Ok(true);
             }
@@ -417,11 +520,26 @@ impl<'a> Parser<'a> {
         Ok(false)
     }
 
+    /// `cond`.
+    fn cond(&mut self) -> R {
+        let mut v = self.expr()?;
+        if v.k == Kind::Nil {
+            v.k = Kind::False;
+        }
+        self.code(|c| c.goiftrue(&mut v))
+    }
+
     fn test_then_block(&mut self) -> R {
         self.next()?;
-        self.expr()?;
+        self.cond()?;
         self.checknext(T::Then)?;
         self.block()
+    }
+
+    /// `exp1`.
+    fn exp1(&mut self) -> R {
+        let mut e = self.expr()?;
+        self.code(|c| c.exp2nextreg(&mut e))
     }
 
     fn forstat(&mut self, line: usize) -> R {
@@ -430,6 +548,7 @@ impl<'a> Parser<'a> {
         let name = self.str_checkname()?;
         match self.t.t {
             T::Ch(b'=') => {
+                // `fornum`
                 for (n, hidden) in ["(for index)", "(for limit)", "(for step)"]
                     .iter()
                     .enumerate()
@@ -438,15 +557,21 @@ impl<'a> Parser<'a> {
                 }
                 self.new_localvar(name, 3)?;
                 self.checknext(T::Ch(b'='))?;
-                self.expr()?;
+                self.exp1()?;
                 self.checknext(T::Ch(b','))?;
-                self.expr()?;
+                self.exp1()?;
                 if self.testnext(T::Ch(b','))? {
-                    self.expr()?;
+                    self.exp1()?;
+                } else {
+                    self.code(|c| {
+                        c.number_k(1.0)?;
+                        c.reserveregs(1)
+                    })?;
                 }
                 self.forbody(1)?;
             }
             T::Ch(b',') | T::In => {
+                // `forlist`
                 for (n, hidden) in ["(for generator)", "(for state)", "(for control)"]
                     .iter()
                     .enumerate()
@@ -461,7 +586,9 @@ impl<'a> Parser<'a> {
                     n += 1;
                 }
                 self.checknext(T::In)?;
-                self.explist1()?;
+                let (nexps, mut e) = self.explist1()?;
+                self.adjust_assign(3, nexps, &mut e)?;
+                self.code(|c| c.checkstack(3))?;
                 self.forbody(n - 3)?;
             }
             _ => return Err(self.syntax_error("'=' or 'in' expected")),
@@ -476,50 +603,101 @@ impl<'a> Parser<'a> {
         self.checknext(T::Do)?;
         self.enterblock(false);
         self.adjustlocalvars(nvars);
+        self.code(|c| c.reserveregs(nvars))?;
         self.block()?;
         self.leaveblock();
         Ok(())
     }
 
-    fn field(&mut self) -> R {
+    /// `field`: `v.name` (or `v:name` of a `funcname`).
+    fn field(&mut self, v: &mut Exp) -> R {
+        let table = self.code(|c| c.exp2anyreg(v))?;
         self.next()?;
-        self.str_checkname()?;
-        Ok(())
+        let mut key = self.checkname()?;
+        self.code(|c| c.indexed(v, table, &mut key))
     }
 
+    /// `exprstat`, with `assignment` as a loop over the targets (`check_conflict` on each
+    /// local target).
     fn exprstat(&mut self) -> R {
-        let mut kind = self.primaryexp()?;
-        if kind == Kind::Call {
+        let first = self.primaryexp()?;
+        if matches!(first.k, Kind::Call(_)) {
             return Ok(());
         }
-        // `assignment`, as a loop.
-        let mut nvars = 1;
+        let assignable = |e: &Exp| {
+            matches!(
+                e.k,
+                Kind::Local(_) | Kind::Upval | Kind::Global | Kind::Indexed(..)
+            )
+        };
+        let mut targets = vec![first];
         loop {
-            if kind != Kind::Assignable {
+            if !assignable(&targets[targets.len() - 1]) {
                 return Err(self.syntax_error("syntax error"));
             }
             if !self.testnext(T::Ch(b','))? {
                 break;
             }
-            kind = self.primaryexp()?;
+            let nv = self.primaryexp()?;
+            if let Kind::Local(reg) = nv.k {
+                self.check_conflict(&mut targets, reg)?;
+            }
+            let nvars = targets.len();
             let limit = self.max_levels.saturating_sub(self.nccalls);
             if nvars > limit {
                 let level = self.funcs.len() - 1;
                 return Err(self.error_limit(level, limit, "variables in assignment"));
             }
-            nvars += 1;
+            targets.push(nv);
         }
         self.checknext(T::Ch(b'='))?;
-        self.explist1()
+        let (nexps, mut e) = self.explist1()?;
+        let nvars = targets.len();
+        if nexps == nvars {
+            let last = targets[nvars - 1];
+            self.code(|c| {
+                c.setoneret(&mut e);
+                c.storevar(&last, &mut e)
+            })?;
+        } else {
+            self.adjust_assign(nvars, nexps, &mut e)?;
+        }
+        // The other stores take their values from registers: no register more.
+        Ok(())
     }
 
-    fn body(&mut self, needself: bool, line: usize) -> R {
+    /// `check_conflict`: a local assigned after being a table or key of an earlier
+    /// target is copied to a register first.
+    fn check_conflict(&mut self, targets: &mut [Exp], reg: usize) -> R {
+        let extra = self.fs().code.freereg;
+        let mut conflict = false;
+        for target in targets.iter_mut() {
+            if let Kind::Indexed(table, key) = &mut target.k {
+                if *table == reg {
+                    conflict = true;
+                    *table = extra;
+                }
+                if *key == reg {
+                    conflict = true;
+                    *key = extra;
+                }
+            }
+        }
+        if conflict {
+            self.code(|c| c.reserveregs(1))?;
+        }
+        Ok(())
+    }
+
+    /// `body`: the closure, `VRELOCABLE` in the enclosing function.
+    fn body(&mut self, needself: bool, line: usize) -> R<Exp> {
         self.funcs.push(Func::new(line, false));
         self.checknext(T::Ch(b'('))?;
         if needself {
             self.new_localvar(b"self".to_vec(), 0)?;
             self.adjustlocalvars(1);
         }
+        // `parlist`
         let mut n = 0;
         if self.t.t != T::Ch(b')') {
             loop {
@@ -543,39 +721,48 @@ impl<'a> Parser<'a> {
             }
         }
         self.adjustlocalvars(n);
+        let nactvar = self.fs().code.nactvar;
+        self.code(|c| c.reserveregs(nactvar))?;
         self.checknext(T::Ch(b')'))?;
         self.chunk()?;
         self.check_match(T::End, T::Function, line)?;
         self.funcs.pop();
-        Ok(())
+        Ok(Exp::new(Kind::Relocable(super::code::Op::Other)))
     }
 
     // ---- expressions
 
-    fn explist1(&mut self) -> R {
-        self.expr()?;
+    /// `explist1`: how many expressions, and the last.
+    fn explist1(&mut self) -> R<(usize, Exp)> {
+        let mut n = 1;
+        let mut v = self.expr()?;
         while self.testnext(T::Ch(b','))? {
-            self.expr()?;
+            self.code(|c| c.exp2nextreg(&mut v))?;
+            v = self.expr()?;
+            n += 1;
         }
-        Ok(())
+        Ok((n, v))
     }
 
-    fn expr(&mut self) -> R {
-        self.subexpr(0).map(|_| ())
+    fn expr(&mut self) -> R<Exp> {
+        let mut v = Exp::new(Kind::Void);
+        self.subexpr(&mut v, 0)?;
+        Ok(v)
     }
 
     /// `subexpr`: returns the binary operator that stopped it.
-    fn subexpr(&mut self, limit: u8) -> R<Option<(u8, u8)>> {
+    fn subexpr(&mut self, v: &mut Exp, limit: u8) -> R<Option<(Bin, u8, u8)>> {
         self.enterlevel()?;
-        if unop(self.t.t) {
+        if let Some(op) = unop(self.t.t) {
             self.next()?;
-            self.subexpr(UNARY)?;
+            self.subexpr(v, UNARY)?;
+            self.code(|c| c.prefix(op, v))?;
         } else {
-            self.simpleexp()?;
+            *v = self.simpleexp()?;
         }
         let mut op = binop(self.t.t);
         let mut chain = 0;
-        while let Some((left, right)) = op {
+        while let Some((bin, left, right)) = op {
             if left <= limit {
                 break;
             }
@@ -583,115 +770,160 @@ impl<'a> Parser<'a> {
             self.open_chain += 1;
             self.shape.longest_chain = self.shape.longest_chain.max(self.open_chain);
             self.next()?;
-            op = self.subexpr(right)?;
+            self.code(|c| c.infix(bin, v))?;
+            let mut v2 = Exp::new(Kind::Void);
+            op = self.subexpr(&mut v2, right)?;
+            self.code(|c| c.posfix(bin, v, &mut v2))?;
         }
         self.open_chain -= chain;
         self.leavelevel();
         Ok(op)
     }
 
-    fn simpleexp(&mut self) -> R {
-        match self.t.t {
-            T::Number | T::Str | T::Nil | T::True | T::False => self.next(),
+    fn simpleexp(&mut self) -> R<Exp> {
+        let k = match self.t.t {
+            T::Number => Kind::KNum(super::number::value(&self.lx.buf)),
+            T::Str => return self.codestring(),
+            T::Nil => Kind::Nil,
+            T::True => Kind::True,
+            T::False => Kind::False,
             T::Dots => {
                 if !self.fs().vararg {
                     return Err(self.syntax_error("cannot use '...' outside a vararg function"));
                 }
-                self.next()
+                Kind::Vararg
             }
-            T::Ch(b'{') => self.constructor(),
+            T::Ch(b'{') => return self.constructor(),
             T::Function => {
                 self.next()?;
                 let line = self.lx.line;
-                self.body(false, line)
+                return self.body(false, line);
             }
-            _ => self.primaryexp().map(|_| ()),
-        }
+            _ => return self.primaryexp(),
+        };
+        self.next()?;
+        Ok(Exp::new(k))
     }
 
-    fn constructor(&mut self) -> R {
+    /// `constructor`: the table in a register, list items flushed every
+    /// `LFIELDS_PER_FLUSH` (`closelistfield`, `lastlistfield`), each record field's
+    /// registers freed after it (`recfield`).
+    fn constructor(&mut self) -> R<Exp> {
         let line = self.lx.line;
+        let mut t = Exp::new(Kind::Relocable(super::code::Op::Other));
+        self.code(|c| c.exp2nextreg(&mut t))?;
+        let base = self.fs().code.freereg - 1;
         self.checknext(T::Ch(b'{'))?;
+        let mut v = Exp::new(Kind::Void);
+        let mut tostore = 0;
         loop {
             if self.t.t == T::Ch(b'}') {
                 break;
             }
-            match self.t.t {
+            // `closelistfield`
+            if v.k != Kind::Void {
+                self.code(|c| c.exp2nextreg(&mut v))?;
+                v = Exp::new(Kind::Void);
+                if tostore == LFIELDS_PER_FLUSH {
+                    self.fs().code.freereg = base + 1;
+                    tostore = 0;
+                }
+            }
+            let record = match self.t.t {
                 T::Name => {
                     if self.ahead.is_none() {
                         self.ahead = Some(self.lx.next()?);
                     }
-                    if self.ahead.as_ref().map(|a| a.t) != Some(T::Ch(b'=')) {
-                        self.expr()?;
-                    } else {
-                        self.str_checkname()?;
-                        self.checknext(T::Ch(b'='))?;
-                        self.expr()?;
-                    }
+                    self.ahead.as_ref().map(|a| a.t) == Some(T::Ch(b'='))
                 }
-                T::Ch(b'[') => {
-                    self.yindex()?;
-                    self.checknext(T::Ch(b'='))?;
-                    self.expr()?;
-                }
-                _ => self.expr()?,
+                T::Ch(b'[') => true,
+                _ => false,
+            };
+            if record {
+                // `recfield`
+                let reg = self.fs().code.freereg;
+                let mut key = if self.t.t == T::Name {
+                    self.checkname()?
+                } else {
+                    self.yindex()?
+                };
+                self.checknext(T::Ch(b'='))?;
+                self.code(|c| c.exp2rk(&mut key))?;
+                let mut val = self.expr()?;
+                self.code(|c| c.exp2rk(&mut val))?;
+                self.fs().code.freereg = reg;
+            } else {
+                // `listfield`
+                v = self.expr()?;
+                tostore += 1;
             }
             if !(self.testnext(T::Ch(b','))? || self.testnext(T::Ch(b';'))?) {
                 break;
             }
         }
-        self.check_match(T::Ch(b'}'), T::Ch(b'{'), line)
+        self.check_match(T::Ch(b'}'), T::Ch(b'{'), line)?;
+        // `lastlistfield`
+        if tostore > 0 {
+            if v.multret() {
+                self.code(|c| c.setreturns(&v))?;
+            } else if v.k != Kind::Void {
+                self.code(|c| c.exp2nextreg(&mut v))?;
+            }
+            self.fs().code.freereg = base + 1;
+        }
+        Ok(t)
     }
 
-    fn yindex(&mut self) -> R {
+    /// `yindex`: the key.
+    fn yindex(&mut self) -> R<Exp> {
         self.next()?;
-        self.expr()?;
-        self.checknext(T::Ch(b']'))
+        let mut v = self.expr()?;
+        self.code(|c| c.exp2val(&mut v))?;
+        self.checknext(T::Ch(b']'))?;
+        Ok(v)
     }
 
-    fn primaryexp(&mut self) -> R<Kind> {
-        let mut kind = match self.t.t {
+    /// `primaryexp` (with `prefixexp`).
+    fn primaryexp(&mut self) -> R<Exp> {
+        let mut v = match self.t.t {
             T::Ch(b'(') => {
                 let line = self.lx.line;
                 self.next()?;
-                self.expr()?;
+                let mut v = self.expr()?;
                 self.check_match(T::Ch(b')'), T::Ch(b'('), line)?;
-                Kind::Other
+                self.fs().code.dischargevars(&mut v);
+                v
             }
-            T::Name => {
-                self.singlevar()?;
-                Kind::Assignable
-            }
+            T::Name => self.singlevar()?,
             _ => return Err(self.syntax_error("unexpected symbol")),
         };
         loop {
             match self.t.t {
-                T::Ch(b'.') => {
-                    self.field()?;
-                    kind = Kind::Assignable;
-                }
+                T::Ch(b'.') => self.field(&mut v)?,
                 T::Ch(b'[') => {
-                    self.yindex()?;
-                    kind = Kind::Assignable;
+                    let table = self.code(|c| c.exp2anyreg(&mut v))?;
+                    let mut key = self.yindex()?;
+                    self.code(|c| c.indexed(&mut v, table, &mut key))?;
                 }
                 T::Ch(b':') => {
                     self.next()?;
-                    self.str_checkname()?;
-                    self.funcargs()?;
-                    kind = Kind::Call;
+                    let mut key = self.checkname()?;
+                    self.code(|c| c.self_(&mut v, &mut key))?;
+                    self.funcargs(&mut v)?;
                 }
                 T::Ch(b'(' | b'{') | T::Str => {
-                    self.funcargs()?;
-                    kind = Kind::Call;
+                    self.code(|c| c.exp2nextreg(&mut v))?;
+                    self.funcargs(&mut v)?;
                 }
-                _ => return Ok(kind),
+                _ => return Ok(v),
             }
         }
     }
 
-    fn funcargs(&mut self) -> R {
+    /// `funcargs`: `f` is in its register; the call leaves one value there.
+    fn funcargs(&mut self, f: &mut Exp) -> R {
         let line = self.lx.line;
-        match self.t.t {
+        let mut args = match self.t.t {
             T::Ch(b'(') => {
                 if line != self.lastline {
                     return Err(
@@ -699,14 +931,30 @@ impl<'a> Parser<'a> {
                     );
                 }
                 self.next()?;
-                if self.t.t != T::Ch(b')') {
-                    self.explist1()?;
-                }
-                self.check_match(T::Ch(b')'), T::Ch(b'('), line)
+                let args = if self.t.t == T::Ch(b')') {
+                    Exp::new(Kind::Void)
+                } else {
+                    let (_, args) = self.explist1()?;
+                    self.code(|c| c.setreturns(&args))?;
+                    args
+                };
+                self.check_match(T::Ch(b')'), T::Ch(b'('), line)?;
+                args
             }
-            T::Ch(b'{') => self.constructor(),
-            T::Str => self.next(),
-            _ => Err(self.syntax_error("function arguments expected")),
+            T::Ch(b'{') => self.constructor()?,
+            T::Str => self.codestring()?,
+            _ => return Err(self.syntax_error("function arguments expected")),
+        };
+        // `f` is `VNONRELOC` here (`luaK_self` or `luaK_exp2nextreg` put it there).
+        let base = match f.k {
+            Kind::NonReloc(base) => base,
+            _ => self.fs().code.freereg.saturating_sub(1),
+        };
+        if !args.multret() && args.k != Kind::Void {
+            self.code(|c| c.exp2nextreg(&mut args))?;
         }
+        self.fs().code.freereg = base + 1;
+        *f = Exp::new(Kind::Call(base));
+        Ok(())
     }
 }
