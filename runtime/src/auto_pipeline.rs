@@ -227,11 +227,16 @@ impl<C: Multiplexed> AutoPipeline<C> {
     /// Wraps `con`, with a forming batch of at most `limit` commands (at least 1): a
     /// command that finds it full waits until that batch has its replies.
     pub fn with_limit(con: C, limit: usize) -> Self {
+        Self::with_bounds(con, limit, Self::DEFAULT_IN_FLIGHT)
+    }
+
+    /// Wraps `con` with a new queue of these bounds (each at least 1).
+    fn with_bounds(con: C, limit: usize, in_flight: usize) -> Self {
         AutoPipeline {
             con,
             queue: Arc::new(Queue {
                 limit: limit.max(1),
-                in_flight: Self::DEFAULT_IN_FLIGHT,
+                in_flight: in_flight.max(1),
                 state: Mutex::default(),
             }),
         }
@@ -251,15 +256,8 @@ impl<C: Multiplexed> AutoPipeline<C> {
     /// 1, every call that arrives during a round trip waits for it and goes out in the
     /// next write. Call it before cloning: clones made earlier keep the old setting.
     pub fn with_in_flight(self, batches: usize) -> Self {
-        let Queue { limit, .. } = *self.queue;
-        AutoPipeline {
-            con: self.con,
-            queue: Arc::new(Queue {
-                limit,
-                in_flight: batches.max(1),
-                state: Mutex::default(),
-            }),
-        }
+        let limit = self.queue.limit;
+        Self::with_bounds(self.con, limit, batches)
     }
 
     /// How many batches may be on their way at once.
@@ -327,13 +325,8 @@ impl<C: Multiplexed> AutoPipeline<C> {
             state.in_flight.push_back(lone.clone());
             return Enqueued::Alone(Lone(lone));
         }
-        // Another batch may go now if fewer than the most allowed are in flight; else it
-        // goes when the oldest has its replies.
-        let oldest = (state.in_flight.len() >= self.queue.in_flight)
-            .then(|| state.in_flight.front().cloned())
-            .flatten();
         let before: Vec<Batch> = state.in_flight.iter().cloned().collect();
-        let batch = Batch::new(start(self.queue.clone(), self.con.clone(), oldest, before));
+        let batch = Batch::new(start(self.queue.clone(), self.con.clone(), before));
         state.forming = Some(Forming {
             cmds: vec![cmd.clone()],
             batch: batch.clone(),
@@ -351,20 +344,16 @@ fn missing_replies() -> RedisError {
     ))
 }
 
-/// The future of a new batch: lets the calls ready to run join it, or waits for `oldest`
-/// when the most batches allowed are in flight; then, unless a batch started `before` it
-/// broke the connection, takes the forming batch's commands and sends them as one
-/// pipeline on `con`.
-fn start<C: Multiplexed>(
-    queue: Arc<Queue>,
-    mut con: C,
-    oldest: Option<Batch>,
-    before: Vec<Batch>,
-) -> batch::Job<Outcome> {
+/// The future of a new batch, started while the batches `before` it (oldest first) are
+/// in flight: lets the calls ready to run join it if fewer than the most allowed are in
+/// flight, else waits for the oldest's replies; then, unless a batch `before` it broke
+/// the connection, takes the forming batch's commands and sends them as one pipeline on
+/// `con`.
+fn start<C: Multiplexed>(queue: Arc<Queue>, mut con: C, before: Vec<Batch>) -> batch::Job<Outcome> {
     Box::pin(async move {
-        match oldest {
-            Some(oldest) => drop(oldest.wait().await),
-            None => batch::YieldNow::default().await,
+        match before.first() {
+            Some(oldest) if before.len() >= queue.in_flight => drop(oldest.wait().await),
+            _ => batch::YieldNow::default().await,
         }
         let cmds = queue
             .state
