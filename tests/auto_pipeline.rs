@@ -26,6 +26,23 @@ async fn connect(url: &str) -> redis::aio::MultiplexedConnection {
         .unwrap()
 }
 
+/// An `AutoPipeline` allowing `in_flight` batches, through a proxy that holds every reply
+/// back 300 ms; `IncrBy` and `Echo` loaded first (no `NOSCRIPT` round trips later), then
+/// the server's and the proxy's counters zeroed.
+async fn behind_a_slow_proxy(server: &Server, in_flight: usize) -> (Proxy, AutoPipeline) {
+    let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
+    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(in_flight);
+    let _: i64 = IncrBy.run_async(&mut con.clone(), "warm", 1).await.unwrap();
+    let _: Vec<String> = Echo
+        .call("warm", "", 0)
+        .run_async(&mut con.clone())
+        .await
+        .unwrap();
+    reset_stats(&mut server.connection());
+    proxy.reset();
+    (proxy, con)
+}
+
 /// `BLPOP key seconds` on a key nobody pushes to: a reply that comes after `seconds`.
 fn slow(key: &str, seconds: f64) -> redis::Cmd {
     let mut cmd = redis::cmd("BLPOP");
@@ -83,17 +100,7 @@ async fn calls_made_during_a_round_trip_go_out_as_one_write() {
     let server = Server::start();
     // Replies held back 300 ms: a slow network, so that the calls below arrive while the
     // first one is on its way.
-    let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(1);
-    // Both scripts loaded first: no NOSCRIPT round trips below.
-    let _: i64 = IncrBy.run_async(&mut con.clone(), "warm", 1).await.unwrap();
-    let _: Vec<String> = Echo
-        .call("warm", "", 0)
-        .run_async(&mut con.clone())
-        .await
-        .unwrap();
-    reset_stats(&mut server.connection());
-    proxy.reset();
+    let (proxy, con) = behind_a_slow_proxy(&server, 1).await;
 
     // A lone caller is sent at once: one write, one round trip.
     let started = std::time::Instant::now();
@@ -144,16 +151,8 @@ async fn spawn_echoes(
 async fn up_to_the_in_flight_bound_calls_go_at_once_then_wait_for_the_oldest() {
     let server = Server::start();
     // Replies held back 300 ms: the calls below all arrive during the first round trip.
-    let proxy = Proxy::start(server.port(), Duration::from_millis(300)).unwrap();
-    let con = AutoPipeline::new(connect(&proxy.url()).await).with_in_flight(3);
+    let (proxy, con) = behind_a_slow_proxy(&server, 3).await;
     assert_eq!(con.in_flight(), 3);
-    let _: Vec<String> = Echo
-        .call("warm", "", 0)
-        .run_async(&mut con.clone())
-        .await
-        .unwrap();
-    reset_stats(&mut server.connection());
-    proxy.reset();
 
     // Eleven calls 10 ms apart: the first three are written as they come (three batches
     // in flight), the eight others wait for the oldest's reply and go out in one write.
