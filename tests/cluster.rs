@@ -445,8 +445,8 @@ fn read_only_scripts_load_and_run_on_replicas(cluster: &mut Cluster, kind: Kind)
 
 /// A failover under the at-most-once client (`retries(0)`): evalsha follows the `MOVED`
 /// from the demoted primary. A manual failover fails no call; a killed primary fails calls
-/// only until its replica is promoted, and only as connection or cluster-state errors
-/// (never a script or `NOSCRIPT` error). Every success counted once; the promoted replica
+/// only until its replica's promotion has reached every node, and only as connection or
+/// cluster-state errors (never a script or `NOSCRIPT` error). Every success counted once; the promoted replica
 /// loads the script unless the server propagated the load to it.
 fn failover_test(cluster: &mut Cluster, kind: Kind, key: &str, kill: bool) {
     let slot = evalsha::hash_slot(key.as_bytes());

@@ -51,10 +51,14 @@ impl Cluster {
     }
 
     /// During a failover that promotes the replica on `replica` to primary of `slot`:
-    /// makes calls with `call` until the promotion is seen and a call succeeded after it,
-    /// and returns how many succeeded. Each failed call goes to `failed` with whether the
-    /// promotion was seen before it (to assert what may fail, rebuild the connection, and
-    /// wait a little). Panics after 60 s.
+    /// makes calls with `call` until the promotion is done and a call succeeded after it,
+    /// and returns how many succeeded. Done means every live node has learned it (the
+    /// cluster is [settled](Self::wait_settled)), not only the node asked: until then a
+    /// node that still sees the killed primary's slots as failed answers `CLUSTERDOWN`,
+    /// and a client whose slot map is stale may reach it (redis's async cluster client
+    /// sends to a random node when the slot's node refuses connections). Each failed call
+    /// goes to `failed` with whether the promotion was done before it (to assert what may
+    /// fail, rebuild the connection, and wait a little). Panics after 60 s.
     pub fn calls_until_promoted<C, E>(
         &self,
         slot: u16,
@@ -67,7 +71,8 @@ impl Cluster {
         let mut ok = 0;
         loop {
             assert!(Instant::now() < deadline, "calls did not recover");
-            let promoted = self.try_primary_of(slot).is_some_and(|p| p.port == replica);
+            let promoted = self.try_primary_of(slot).is_some_and(|p| p.port == replica)
+                && self.settled().is_ok();
             match call(con) {
                 Ok(()) => {
                     ok += 1;
