@@ -112,6 +112,8 @@ pub(crate) struct Lexer<'a> {
     /// a long string without its first line break and with `\n` for each other, see
     /// [`long_buffer`]).
     pub(crate) buf: Vec<u8>,
+    /// `seminfo->r`: the value of the last number read.
+    pub(crate) number: f64,
     /// Whether a nested `[[` is refused, as Redis 6.2 does.
     pub(crate) nesting_refused: bool,
 }
@@ -162,6 +164,7 @@ impl<'a> Lexer<'a> {
             line: 1,
             line_start: 0,
             buf: Vec::new(),
+            number: 0.0,
             nesting_refused: false,
         }
     }
@@ -362,7 +365,8 @@ impl<'a> Lexer<'a> {
         }
         let text = &self.src[start..self.pos];
         self.buf = text.to_vec();
-        if super::number::str2d(text) {
+        if let Some(number) = super::number::str2d(text) {
+            self.number = number;
             Ok(())
         } else {
             let near = String::from_utf8_lossy(text).into_owned();

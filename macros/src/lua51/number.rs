@@ -1,6 +1,6 @@
-//! `luaO_str2d`: whether a numeral token is a number, as the servers' Lua decides it with
-//! C's `strtod` (glibc: decimal and hexadecimal, `0x1p4` included) and, when `strtod`
-//! stops at an `x`, `strtoul(.., 16)`. Only full consumption counts.
+//! `luaO_str2d`: whether a numeral token is a number, and its value, as the servers' Lua
+//! reads it with C's `strtod` (glibc: decimal and hexadecimal, `0x1p4` included) and, when
+//! `strtod` stops at an `x`, `strtoul(.., 16)`. Only full consumption counts.
 
 /// C's `isspace` in the "C" locale.
 pub(crate) fn is_space(c: u8) -> bool {
@@ -66,23 +66,23 @@ fn strtoul16_len(s: &[u8]) -> usize {
     if digits == 0 { 0 } else { from + digits }
 }
 
-/// Whether the numeral `s` reads as a number (`luaO_str2d`).
-pub(crate) fn str2d(s: &[u8]) -> bool {
+/// The value of the numeral `s`, if it reads as a number (`luaO_str2d`).
+pub(crate) fn str2d(s: &[u8]) -> Option<f64> {
     let mut end = strtod_len(s);
     if end == 0 {
-        return false;
+        return None;
     }
     if matches!(s.get(end), Some(b'x' | b'X')) {
         end = strtoul16_len(s);
     }
-    s[end..].iter().all(|&c| is_space(c))
+    s[end..].iter().all(|&c| is_space(c)).then(|| value(s))
 }
 
 /// The value of a numeral [`str2d`] accepts, as `strtod` reads it: decimal numerals
 /// correctly rounded (as glibc's); hexadecimal ones (`0x1F`, `0x1.8p3`) exact up to 64
 /// significant bits, which is all a constant-folding or constant-deduplication question
 /// ever sees in practice.
-pub(crate) fn value(s: &[u8]) -> f64 {
+fn value(s: &[u8]) -> f64 {
     let end = s.len() - s.iter().rev().take_while(|&&c| is_space(c)).count();
     let s = &s[..end];
     if s.len() > 2 && s[0] == b'0' && matches!(s[1], b'x' | b'X') {
@@ -135,12 +135,12 @@ mod tests {
         for ok in [
             "1", "1.", ".5", "1e5", "1E+5", "1.5e-3", "0x1F", "0xA.8", "0x1p4", "08",
         ] {
-            assert!(str2d(ok.as_bytes()), "{ok}");
+            assert!(str2d(ok.as_bytes()).is_some(), "{ok}");
         }
         for bad in [
             "1e", "0x", "0xg", "1..2", "1.2.3", "3x", "1e+", "0x.", "12abc",
         ] {
-            assert!(!str2d(bad.as_bytes()), "{bad}");
+            assert!(str2d(bad.as_bytes()).is_none(), "{bad}");
         }
     }
 }

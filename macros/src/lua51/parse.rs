@@ -782,7 +782,7 @@ impl<'a> Parser<'a> {
 
     fn simpleexp(&mut self) -> R<Exp> {
         let k = match self.t.t {
-            T::Number => Kind::KNum(super::number::value(&self.lx.buf)),
+            T::Number => Kind::KNum(self.lx.number),
             T::Str => return self.codestring(),
             T::Nil => Kind::Nil,
             T::True => Kind::True,
